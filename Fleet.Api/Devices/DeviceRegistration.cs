@@ -1,0 +1,92 @@
+using System.Security.Cryptography;
+using System.Text;
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Fleet.Api.Devices;
+
+/// <summary>Outcome of a registration: the device and its new key, or why not.</summary>
+public abstract record RegistrationOutcome
+{
+    public sealed record Registered(Guid DeviceId, string DeviceKey, DeviceLifecycle Lifecycle) : RegistrationOutcome;
+
+    public sealed record WrongEnrollmentToken : RegistrationOutcome;
+
+    public sealed record Retired : RegistrationOutcome;
+}
+
+/// <summary>
+/// Enrolls devices. The same serial again gets the same device id and a fresh key that replaces the old one,
+/// so a device that lost its key (factory reset) can enroll again with the fleet's enrollment token.
+/// </summary>
+public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher, IOptions<FleetOptions> options, TimeProvider clock)
+{
+    public async Task<RegistrationOutcome> RegisterAsync(RegisterDeviceRequest request, CancellationToken cancellationToken)
+    {
+        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(request.EnrollmentToken ?? ""), Encoding.UTF8.GetBytes(options.Value.EnrollmentToken)))
+        {
+            return new RegistrationOutcome.WrongEnrollmentToken();
+        }
+
+        try
+        {
+            return await RegisterOnceAsync(request, cancellationToken);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Two registrations of one serial raced; the other one created the device, so this one now finds it.
+            db.ChangeTracker.Clear();
+            return await RegisterOnceAsync(request, cancellationToken);
+        }
+    }
+
+    private async Task<RegistrationOutcome> RegisterOnceAsync(RegisterDeviceRequest request, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var (key, hash) = hasher.NewKey();
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.Serial == request.Serial, cancellationToken);
+        if (device is { Lifecycle: DeviceLifecycle.Retired })
+        {
+            return new RegistrationOutcome.Retired();
+        }
+
+        if (device is null)
+        {
+            device = new Device
+            {
+                Id = Guid.CreateVersion7(now),
+                Serial = request.Serial,
+                Name = request.Name,
+                Type = request.Type,
+                HardwareRevision = request.HardwareRevision,
+                Region = request.Region,
+                Tags = request.Tags?.ToList() ?? [],
+                Latitude = request.Location?.Lat,
+                Longitude = request.Location?.Lon,
+                Lifecycle = options.Value.Provisioning.AutoActivate ? DeviceLifecycle.Active : DeviceLifecycle.New,
+                CreatedAt = now,
+            };
+            db.Devices.Add(device);
+            db.DeviceCredentials.Add(new DeviceCredential { DeviceId = device.Id, KeyHash = hash, CreatedAt = now });
+        }
+        else
+        {
+            var credential = await db.DeviceCredentials.SingleOrDefaultAsync(c => c.DeviceId == device.Id, cancellationToken);
+            if (credential is null)
+            {
+                db.DeviceCredentials.Add(new DeviceCredential { DeviceId = device.Id, KeyHash = hash, CreatedAt = now });
+            }
+            else
+            {
+                credential.KeyHash = hash;
+                credential.CreatedAt = now;
+            }
+        }
+
+        await db.SaveChangesAsync(cancellationToken);
+        return new RegistrationOutcome.Registered(device.Id, key, device.Lifecycle);
+    }
+}

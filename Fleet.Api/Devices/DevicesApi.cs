@@ -1,0 +1,94 @@
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Fleet.Api.Devices;
+
+public static class DevicesApi
+{
+    public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(FleetHttp.RegisterRoute, RegisterAsync).WithTags("Devices");
+
+        var device = app.MapGroup("/api/v1/device").WithTags("Device").AddEndpointFilter<DeviceAuthFilter>();
+        device.MapPost("/heartbeat", HeartbeatAsync);
+
+        var fleet = app.MapGroup("/api/v1/fleet").WithTags("Fleet").AddEndpointFilter<OperatorAuthFilter>();
+        fleet.MapGet("/stats", StatsAsync);
+        return app;
+    }
+
+    public static async Task<Results<Ok<RegisterDeviceResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
+        RegisterDeviceRequest request, DeviceRegistration registration, CancellationToken cancellationToken)
+    {
+        var errors = DeviceValidation.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        return await registration.RegisterAsync(request, cancellationToken) switch
+        {
+            RegistrationOutcome.Registered registered => TypedResults.Ok(new RegisterDeviceResponse(
+                registered.DeviceId, registered.DeviceKey, registered.Lifecycle.ToString().ToLowerInvariant())),
+            RegistrationOutcome.Retired => TypedResults.Problem(
+                statusCode: StatusCodes.Status403Forbidden, title: "Device retired", detail: "A retired device cannot register again."),
+            _ => TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized, title: "Enrollment token required", detail: "enrollmentToken is not this fleet's enrollment token."),
+        };
+    }
+
+    /// <summary>Latest values and last-seen go to Redis (hot, shared by replicas); the sorted set feeds the status sweeper.</summary>
+    public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
+        HeartbeatRequest request, CurrentDevice device, IConnectionMultiplexer redis, TimeProvider clock)
+    {
+        var errors = DeviceValidation.Validate(request);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var now = clock.GetUtcNow();
+        var fields = new List<HashEntry>
+        {
+            new("battery", request.Battery),
+            new("signal", request.Signal),
+            new("firmware", request.Firmware),
+            new("slot", request.Slot),
+            new("uptimeS", request.UptimeS),
+            new("seenAt", now.ToUnixTimeMilliseconds()),
+        };
+        if (request.Location is { } location)
+        {
+            fields.Add(new("lat", location.Lat));
+            fields.Add(new("lon", location.Lon));
+        }
+
+        var database = redis.GetDatabase();
+        await Task.WhenAll(
+            database.HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]),
+            database.SortedSetAddAsync(RedisKeys.LastSeen, device.Id.ToString("N"), now.ToUnixTimeMilliseconds()));
+        return TypedResults.Accepted((string?)null);
+    }
+
+    public static async Task<Ok<FleetStatsResponse>> StatsAsync(
+        FleetDbContext db, IConnectionMultiplexer redis, TimeProvider clock, IOptions<FleetOptions> options, CancellationToken cancellationToken)
+    {
+        var devices = db.Devices.AsNoTracking();
+        var byLifecycle = await devices.GroupBy(d => d.Lifecycle).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
+        var byType = await devices.GroupBy(d => d.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var byRegion = await devices.GroupBy(d => d.Region).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var since = (clock.GetUtcNow() - options.Value.OnlineWindow).ToUnixTimeMilliseconds();
+        var seenRecently = await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LastSeen, since, double.PositiveInfinity);
+
+        return TypedResults.Ok(new FleetStatsResponse(
+            byLifecycle.Sum(g => g.Count),
+            (int)seenRecently,
+            byLifecycle.ToDictionary(g => g.Key.ToString().ToLowerInvariant(), g => g.Count),
+            byType,
+            byRegion));
+    }
+}

@@ -1,0 +1,31 @@
+using Fleet.Api.Devices;
+using Fleet.Api.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Api.Extensions;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FleetOptions>()
+            .Bind(builder.Configuration.GetSection(FleetOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.AddRedisClient("cache");
+        builder.AddNpgsqlDbContext<FleetDbContext>("fleetdb", configureOptions: options => options.UseSnakeCaseNamingConvention());
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+
+        builder.Services.AddSingleton<DatabaseMigrator>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DatabaseMigrator>());
+        builder.Services.AddHealthChecks().AddCheck<DatabaseMigrator.ReadinessCheck>("migrations");
+
+        builder.Services.AddSingleton<DeviceKeyHasher>();
+        builder.Services.AddScoped<DeviceRegistration>();
+        builder.Services.AddScoped<CurrentDevice>();
+        return builder;
+    }
+}

@@ -1,0 +1,21 @@
+using Fleet.Api.Devices;
+using Fleet.Api.Extensions;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.MapOpenApi();
+app.MapGet("/", () => TypedResults.Ok(new { service = "Fleet.Api" })).ExcludeFromDescription();
+app.MapDevicesApi();
+app.MapDefaultEndpoints();
+
+app.Run();
+
+/// <summary>Visible to WebApplicationFactory in the tests.</summary>
+public partial class Program;

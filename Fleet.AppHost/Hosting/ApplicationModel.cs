@@ -1,0 +1,89 @@
+namespace Fleet.AppHost.Hosting;
+
+/// <summary>Anything the app model holds: a server, a database, a project, a parameter.</summary>
+public interface IResource
+{
+    string Name { get; }
+
+    /// <summary>What it is, as the console table and apphost.json show it.</summary>
+    string Kind { get; }
+}
+
+/// <summary>A resource other resources reach with a connection string (<c>ConnectionStrings__{name}</c>).</summary>
+public interface IResourceWithConnectionString : IResource;
+
+/// <summary>A resource other resources wait for (<see cref="ResourceBuilderExtensions.WaitFor{T}"/>).</summary>
+public interface IResourceWithWaitSupport : IResource;
+
+public interface IResourceBuilder<out T> where T : IResource
+{
+    IDistributedApplicationBuilder ApplicationBuilder { get; }
+
+    T Resource { get; }
+}
+
+internal sealed record ResourceBuilder<T>(IDistributedApplicationBuilder ApplicationBuilder, T Resource) : IResourceBuilder<T> where T : IResource;
+
+/// <summary>A value handed to resources; secret ones are generated once and kept in the state folder.</summary>
+public sealed class ParameterResource(string name, string value, bool secret, string? secretFile) : IResource
+{
+    public string Name { get; } = name;
+
+    public string Kind => "parameter";
+
+    public string Value { get; } = value;
+
+    public bool Secret { get; } = secret;
+
+    /// <summary>Where a generated secret is stored, so scripts and tests can read it; null when configuration supplied it.</summary>
+    public string? SecretFile { get; } = secretFile;
+}
+
+public sealed class RedisResource(string name) : IResourceWithConnectionString, IResourceWithWaitSupport
+{
+    public string Name { get; } = name;
+
+    public string Kind => "redis";
+}
+
+public sealed class PostgresServerResource(string name) : IResourceWithConnectionString, IResourceWithWaitSupport
+{
+    public string Name { get; } = name;
+
+    public string Kind => "postgres";
+}
+
+public sealed class PostgresDatabaseResource(string name, string databaseName, PostgresServerResource server) : IResourceWithConnectionString, IResourceWithWaitSupport
+{
+    public string Name { get; } = name;
+
+    public string Kind => "database";
+
+    public string DatabaseName { get; } = databaseName;
+
+    public PostgresServerResource Server { get; } = server;
+}
+
+/// <summary>A .NET project the AppHost builds with itself and runs as one or more child processes.</summary>
+public sealed class ProjectResource(string name, string projectPath) : IResourceWithWaitSupport
+{
+    public string Name { get; } = name;
+
+    public string Kind => "project";
+
+    /// <summary>Absolute path of the .csproj.</summary>
+    public string ProjectPath { get; } = projectPath;
+
+    public int Replicas { get; internal set; } = 1;
+
+    public string? HealthCheckPath { get; internal set; }
+
+    public List<IResource> References { get; } = [];
+
+    public List<IResourceWithWaitSupport> WaitsFor { get; } = [];
+
+    public List<EnvironmentValue> Environment { get; } = [];
+}
+
+/// <summary>An environment variable whose value is known only when the process starts (a parameter, a port).</summary>
+public sealed record EnvironmentValue(string Name, Func<string> Value);

@@ -1,0 +1,32 @@
+using Fleet.AppHost.Hosting;
+using Microsoft.Extensions.Configuration;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var operatorToken = builder.AddParameter("operator-token", secret: true);
+var enrollmentToken = builder.AddParameter("enrollment-token", secret: true);
+
+var cache = builder.AddRedis("cache");
+var fleetdb = builder.AddPostgres("postgres").AddDatabase("fleetdb");
+
+var api = builder.AddProject("api", "../Fleet.Api/Fleet.Api.csproj")
+    .WithReference(cache).WaitFor(cache)
+    .WithReference(fleetdb).WaitFor(fleetdb)
+    .WithEnvironment("Fleet__OperatorToken", operatorToken)
+    .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
+    .WithReplicas(builder.Configuration.GetValue("Fleet:ApiReplicas", 1))
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject("web", "../Fleet.Web/Fleet.Web.csproj")
+    .WithReference(api).WaitFor(api)
+    .WithReference(cache)
+    .WithEnvironment("Fleet__OperatorToken", operatorToken)
+    .WithHttpHealthCheck("/health");
+
+builder.AddProject("devices", "../Fleet.DeviceSim/Fleet.DeviceSim.csproj")
+    .WithReference(api).WaitFor(api)
+    .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
+    .WithEnvironment("Fleet__Devices", builder.Configuration.GetValue("Fleet:Devices", 25).ToString())
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();

@@ -1,0 +1,35 @@
+namespace Fleet.Contracts;
+
+/// <summary>A position on the map, in WGS84 degrees.</summary>
+public sealed record GeoLocation(double Lat, double Lon);
+
+/// <summary>Body of <c>POST /api/v1/devices/register</c>: a device enrolls with the fleet's enrollment token.</summary>
+public sealed record RegisterDeviceRequest(
+    string EnrollmentToken,
+    string Serial,
+    string Type,
+    string HardwareRevision,
+    string Region,
+    string? Name = null,
+    IReadOnlyList<string>? Tags = null,
+    GeoLocation? Location = null);
+
+/// <summary>The device key is shown once, here; the API keeps only its hash.</summary>
+public sealed record RegisterDeviceResponse(Guid DeviceId, string DeviceKey, string Status);
+
+/// <summary>Body of <c>POST /api/v1/device/heartbeat</c>.</summary>
+public sealed record HeartbeatRequest(
+    double Battery,
+    int Signal,
+    string Firmware,
+    string Slot,
+    long UptimeS,
+    GeoLocation? Location = null);
+
+/// <summary>Body of <c>GET /api/v1/fleet/stats</c>.</summary>
+public sealed record FleetStatsResponse(
+    int Total,
+    int SeenRecently,
+    IReadOnlyDictionary<string, int> ByLifecycle,
+    IReadOnlyDictionary<string, int> ByType,
+    IReadOnlyDictionary<string, int> ByRegion);

@@ -1,0 +1,2 @@
+// The tests start servers the POSIX way, as the AppHost does.
+[assembly: System.Runtime.Versioning.UnsupportedOSPlatform("windows")]

@@ -16,6 +16,3 @@ app.MapDevicesApi();
 app.MapDefaultEndpoints();
 
 app.Run();
-
-/// <summary>Visible to WebApplicationFactory in the tests.</summary>
-public partial class Program;

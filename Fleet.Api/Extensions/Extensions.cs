@@ -17,6 +17,7 @@ public static class Extensions
         builder.AddNpgsqlDbContext<FleetDbContext>("fleetdb", configureOptions: options => options.UseSnakeCaseNamingConvention());
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<DatabaseMigrator>();

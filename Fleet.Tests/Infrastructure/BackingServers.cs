@@ -33,7 +33,7 @@ public sealed class BackingServers : IAsyncLifetime
     /// <summary>A fresh, empty database on the shared server; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken)
     {
-        var name = $"{prefix}_{Guid.NewGuid():N}"[..40].ToLowerInvariant();
+        var name = $"{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
         await LocalPostgresServer.EnsureDatabaseAsync(PostgresConnectionString, name, cancellationToken);
         return new NpgsqlConnectionStringBuilder(PostgresConnectionString) { Database = name }.ConnectionString;
     }

@@ -1,0 +1,180 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Fleet.Tests.Api;
+
+public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<ApiFixture>, IDisposable
+{
+    private readonly ApiFactory _api = fixture.Api;
+    private readonly HttpClient _http = fixture.Api.CreateClient();
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Registration_returns_a_key_once_and_stores_only_its_sha256()
+    {
+        var registered = await RegisterAsync("SER-HASH");
+
+        registered.Status.ShouldBe("active");
+        registered.DeviceKey.Length.ShouldBeGreaterThanOrEqualTo(43);
+        var stored = await ScalarAsync<byte[]>($"SELECT key_hash FROM device_credentials WHERE device_id = '{registered.DeviceId}'");
+        stored.ShouldBe(SHA256.HashData(Encoding.UTF8.GetBytes(registered.DeviceKey)));
+        (await ScalarAsync<long>($"SELECT count(*) FROM device_credentials WHERE encode(key_hash, 'escape') LIKE '%{registered.DeviceKey[..10]}%'")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Registering_the_same_serial_again_keeps_the_device_and_replaces_its_key()
+    {
+        var first = await RegisterAsync("SER-AGAIN");
+        var second = await RegisterAsync("SER-AGAIN");
+
+        second.DeviceId.ShouldBe(first.DeviceId);
+        second.DeviceKey.ShouldNotBe(first.DeviceKey);
+        (await HeartbeatAsync(first.DeviceKey, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await HeartbeatAsync(second.DeviceKey, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await ScalarAsync<long>("SELECT count(*) FROM devices WHERE serial = 'SER-AGAIN'")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Wrong_enrollment_token_is_a_401_problem()
+    {
+        using var response = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request("SER-TOKEN") with { EnrollmentToken = "guess" }, Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await ScalarAsync<long>("SELECT count(*) FROM devices WHERE serial = 'SER-TOKEN'")).ShouldBe(0);
+    }
+
+    [Fact]
+    public async Task Missing_fields_are_a_400_naming_each_field()
+    {
+        using var response = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request("") with { Region = " " }, Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation);
+        problem!.Errors.Keys.ShouldBe(["serial", "region"], ignoreOrder: true);
+    }
+
+    [Fact]
+    public async Task Heartbeat_needs_a_valid_key_of_a_device_in_service()
+    {
+        (await HeartbeatAsync(null, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        (await HeartbeatAsync("not-a-key", ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        var device = await RegisterAsync("SER-SUSPENDED");
+        await ScalarAsync<int>($"UPDATE devices SET lifecycle = 'Suspended' WHERE id = '{device.DeviceId}'; SELECT 1");
+        using var suspended = await HeartbeatAsync(device.DeviceKey, ValidHeartbeat());
+        suspended.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Accepted_heartbeat_updates_latest_values_and_last_seen_in_redis()
+    {
+        var device = await RegisterAsync("SER-BEAT");
+
+        using var response = await HeartbeatAsync(device.DeviceKey, ValidHeartbeat() with { Battery = 55.5 });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_api.RedisConnectionString);
+        var latest = await redis.GetDatabase().HashGetAllAsync($"fleet:device:{device.DeviceId:N}:latest");
+        latest.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString())["battery"].ShouldBe("55.5");
+        (await redis.GetDatabase().SortedSetScoreAsync("fleet:devices:last-seen", device.DeviceId.ToString("N"))).ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Invalid_heartbeat_is_a_400_naming_the_field_and_stores_nothing()
+    {
+        var device = await RegisterAsync("SER-BADBEAT");
+
+        using var response = await HeartbeatAsync(device.DeviceKey, ValidHeartbeat() with { Battery = 150, Slot = "C" });
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation);
+        problem!.Errors.Keys.ShouldBe(["battery", "slot"], ignoreOrder: true);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(_api.RedisConnectionString);
+        (await redis.GetDatabase().KeyExistsAsync($"fleet:device:{device.DeviceId:N}:latest")).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Malformed_json_is_a_400_problem()
+    {
+        using var content = new StringContent("{\"serial\": ", Encoding.UTF8, "application/json");
+        using var response = await _http.PostAsync(FleetHttp.RegisterRoute, content, Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        (await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancellation))!.Detail.ShouldNotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task Fleet_stats_need_the_operator_token_and_count_devices()
+    {
+        (await _http.GetAsync(FleetHttp.FleetStatsRoute, Cancellation)).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+
+        var seen = await RegisterAsync("SER-STATS-1");
+        await RegisterAsync("SER-STATS-2");
+        (await HeartbeatAsync(seen.DeviceKey, ValidHeartbeat())).EnsureSuccessStatusCode();
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, FleetHttp.FleetStatsRoute);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", ApiFactory.OperatorToken);
+        using var response = await _http.SendAsync(request, Cancellation);
+        var stats = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FleetStatsResponse>(Cancellation);
+
+        stats!.ByLifecycle["active"].ShouldBeGreaterThanOrEqualTo(2);
+        stats.Total.ShouldBe(stats.ByLifecycle.Values.Sum());
+        stats.SeenRecently.ShouldBeGreaterThanOrEqualTo(1);
+        stats.SeenRecently.ShouldBeLessThanOrEqualTo(stats.Total);
+    }
+
+    [Fact]
+    public async Task Health_reports_database_cache_and_applied_migrations()
+    {
+        using var health = await JsonDocument.ParseAsync(await _http.GetStreamAsync("/health", Cancellation), cancellationToken: Cancellation);
+
+        var entries = health.RootElement.GetProperty("entries");
+        foreach (var check in new[] { "fleetdb", "cache", "migrations" })
+        {
+            entries.GetProperty(check).GetProperty("status").GetString().ShouldBe("Healthy");
+        }
+    }
+
+    private static RegisterDeviceRequest Request(string serial) =>
+        new(ApiFactory.EnrollmentToken, serial, "meter", "rev-a", "eu-west", Location: new GeoLocation(48.1, 11.6));
+
+    private static HeartbeatRequest ValidHeartbeat() => new(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6));
+
+    private async Task<RegisterDeviceResponse> RegisterAsync(string serial)
+    {
+        using var response = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request(serial), Cancellation);
+        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(Cancellation))!;
+    }
+
+    private async Task<HttpResponseMessage> HeartbeatAsync(string? key, HeartbeatRequest heartbeat)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.HeartbeatRoute) { Content = JsonContent.Create(heartbeat) };
+        if (key is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Device", key);
+        }
+
+        return await _http.SendAsync(request, Cancellation);
+    }
+
+    private async Task<T> ScalarAsync<T>(string sql)
+    {
+        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

@@ -1,0 +1,50 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Fleet.Tests.Infrastructure;
+
+/// <summary>
+/// Fleet.Api in the test process, on the run's real PostgreSQL (a fresh database per factory) and real Redis
+/// (a Redis database index of its own, so counts do not mix between test classes). The type argument only
+/// names Fleet.Api's assembly: the AppHost's Program would be ambiguous with the API's.
+/// </summary>
+public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString) : WebApplicationFactory<Fleet.Api.Infrastructure.FleetDbContext>
+{
+    public const string OperatorToken = "operator-token-for-tests-0123456789";
+    public const string EnrollmentToken = "enrollment-token-for-tests-0123456789";
+    private static int _nextRedisDatabase;
+
+    public int RedisDatabase { get; } = Interlocked.Increment(ref _nextRedisDatabase) % 16;
+
+    public string RedisConnectionString => $"{redisConnectionString},defaultDatabase={RedisDatabase}";
+
+    public string DatabaseConnectionString => databaseConnectionString;
+
+    public static async Task<ApiFactory> StartAsync(BackingServers servers, CancellationToken cancellationToken)
+    {
+        var factory = new ApiFactory(await servers.CreateDatabaseAsync("api", cancellationToken), servers.RedisConnectionString);
+        using var client = factory.CreateClient();
+        await Eventually.TrueAsync(
+            async () => (await client.GetAsync("/health", cancellationToken)).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60), "the API to apply migrations and report healthy", cancellationToken);
+        return factory;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseSetting("ConnectionStrings:fleetdb", databaseConnectionString);
+        builder.UseSetting("ConnectionStrings:cache", RedisConnectionString);
+        builder.UseSetting("Fleet:OperatorToken", OperatorToken);
+        builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
+    }
+}
+
+/// <summary>One API (and database) per test class; tests in the class use distinct serials.</summary>
+public sealed class ApiFixture(BackingServers servers) : IAsyncLifetime
+{
+    public ApiFactory Api { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Api = await ApiFactory.StartAsync(servers, TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync() => await Api.DisposeAsync();
+}

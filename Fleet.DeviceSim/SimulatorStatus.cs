@@ -7,10 +7,16 @@ public sealed class SimulatorStatus
     private int _registered;
     private long _heartbeatsSent;
     private long _heartbeatFailures;
+    private long _registrationFailures;
 
     public void SetDevices(int count) => Interlocked.Exchange(ref _devices, count);
 
     public void DeviceRegistered() => Interlocked.Increment(ref _registered);
+
+    /// <summary>The API no longer knows the device's key; it will register again.</summary>
+    public void DeviceLostKey() => Interlocked.Decrement(ref _registered);
+
+    public void RegistrationFailed() => Interlocked.Increment(ref _registrationFailures);
 
     public void HeartbeatSent() => Interlocked.Increment(ref _heartbeatsSent);
 
@@ -20,7 +26,8 @@ public sealed class SimulatorStatus
         Volatile.Read(ref _devices),
         Volatile.Read(ref _registered),
         Interlocked.Read(ref _heartbeatsSent),
-        Interlocked.Read(ref _heartbeatFailures));
+        Interlocked.Read(ref _heartbeatFailures),
+        Interlocked.Read(ref _registrationFailures));
 
-    public sealed record Snapshot(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures);
+    public sealed record Snapshot(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures, long RegistrationFailures);
 }

@@ -2,7 +2,11 @@ using Fleet.Contracts;
 
 namespace Fleet.DeviceSim;
 
-/// <summary>One simulated device: fixed attributes from the seed, a key once registered, and drifting readings.</summary>
+/// <summary>
+/// One simulated device: fixed attributes from the seed, a key once registered, drifting readings, and when it
+/// next wants the API. The scheduler claims a due device and hands it to one worker, so at most one thread
+/// touches a device's state at a time.
+/// </summary>
 public sealed class VirtualDevice
 {
     private static readonly string[] Types = ["thermostat", "meter", "tracker"];
@@ -17,12 +21,18 @@ public sealed class VirtualDevice
         ("ap-south", 12.97, 77.59),
     ];
 
+    private static readonly TimeSpan MaxRegistrationBackoff = TimeSpan.FromSeconds(30);
+
     private readonly Random _random;
     private readonly DateTimeOffset _bootedAt;
+    private long _dueAtMs;
+    private int _claimed;
+    private long _heartbeats;
 
     public VirtualDevice(int index, SimulatorTuning tuning, DateTimeOffset now)
     {
-        _random = new Random(HashCode.Combine(tuning.Seed, index));
+        // Not HashCode.Combine: it is randomized per process, and the fleet must look the same on every run.
+        _random = new Random(unchecked(tuning.Seed * 1_000_003 + index));
         var city = Cities[_random.Next(Cities.Length)];
         Serial = $"{tuning.SerialPrefix}-{index:D6}";
         Type = Types[_random.Next(Types.Length)];
@@ -31,6 +41,7 @@ public sealed class VirtualDevice
         Location = new GeoLocation(city.Lat + (_random.NextDouble() - 0.5) * 0.2, city.Lon + (_random.NextDouble() - 0.5) * 0.2);
         Battery = 60 + _random.NextDouble() * 40;
         _bootedAt = now;
+        _dueAtMs = now.ToUnixTimeMilliseconds();
     }
 
     public string Serial { get; }
@@ -53,8 +64,20 @@ public sealed class VirtualDevice
 
     public string? DeviceKey { get; private set; }
 
-    /// <summary>When the next heartbeat is due.</summary>
-    public DateTimeOffset NextHeartbeat { get; set; }
+    public int FailedRegistrations { get; private set; }
+
+    /// <summary>Scheduler side: takes the device if it is due and no worker holds it.</summary>
+    public bool TryClaim(DateTimeOffset now) =>
+        Volatile.Read(ref _claimed) == 0
+        && Volatile.Read(ref _dueAtMs) <= now.ToUnixTimeMilliseconds()
+        && Interlocked.Exchange(ref _claimed, 1) == 0;
+
+    /// <summary>Worker side: sets when the device is next due and hands it back to the scheduler.</summary>
+    public void Release(DateTimeOffset nextDue)
+    {
+        Volatile.Write(ref _dueAtMs, nextDue.ToUnixTimeMilliseconds());
+        Volatile.Write(ref _claimed, 0);
+    }
 
     public RegisterDeviceRequest RegistrationRequest(string enrollmentToken) =>
         new(enrollmentToken, Serial, Type, HardwareRevision, Region, Name: $"{Type} {Serial}", Tags: [Type], Location: Location);
@@ -63,10 +86,27 @@ public sealed class VirtualDevice
     {
         DeviceId = response.DeviceId;
         DeviceKey = response.DeviceKey;
+        FailedRegistrations = 0;
+    }
+
+    /// <summary>Exponential backoff with jitter: 1, 2, 4 ... 30 s, each shortened by up to half at random.</summary>
+    public TimeSpan RegistrationFailed()
+    {
+        FailedRegistrations++;
+        var backoff = TimeSpan.FromSeconds(Math.Min(MaxRegistrationBackoff.TotalSeconds, Math.Pow(2, FailedRegistrations - 1)));
+        return backoff * (0.5 + _random.NextDouble() * 0.5);
+    }
+
+    /// <summary>The API does not know the key any more (its database was reset, say): register again.</summary>
+    public void ForgetKey()
+    {
+        DeviceId = null;
+        DeviceKey = null;
     }
 
     public HeartbeatRequest NextHeartbeatReading(DateTimeOffset now)
     {
+        _heartbeats++;
         Battery = Math.Max(0, Battery - _random.NextDouble() * 0.05);
         return new HeartbeatRequest(
             Math.Round(Battery, 1),
@@ -77,6 +117,10 @@ public sealed class VirtualDevice
             Location);
     }
 
-    /// <summary>Spreads heartbeats over the interval so the fleet does not report in lock step.</summary>
-    public TimeSpan Jitter(TimeSpan interval) => TimeSpan.FromMilliseconds(_random.NextDouble() * interval.TotalMilliseconds);
+    /// <summary>
+    /// A device reports as soon as it is registered, then once at a random point of the interval (so devices registered
+    /// together spread out), then every interval ±10 %.
+    /// </summary>
+    public TimeSpan NextHeartbeatIn(TimeSpan interval) =>
+        _heartbeats <= 1 ? interval * _random.NextDouble() : interval * (0.9 + _random.NextDouble() * 0.2);
 }

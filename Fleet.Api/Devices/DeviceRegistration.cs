@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
@@ -19,14 +17,14 @@ public abstract record RegistrationOutcome
 }
 
 /// <summary>
-/// Enrolls devices. The same serial again gets the same device id and a fresh key that replaces the old one,
-/// so a device that lost its key (factory reset) can enroll again with the fleet's enrollment token.
+/// Enrolls devices. Registration is idempotent by serial: the same serial again gets the same device id and a
+/// fresh key that replaces the old one, so a device that lost its key (factory reset) can enroll again.
 /// </summary>
-public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher, IOptions<FleetOptions> options, TimeProvider clock)
+public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher, DeviceKeyCache keyCache, IOptions<FleetOptions> options, TimeProvider clock)
 {
     public async Task<RegistrationOutcome> RegisterAsync(RegisterDeviceRequest request, CancellationToken cancellationToken)
     {
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(request.EnrollmentToken ?? ""), Encoding.UTF8.GetBytes(options.Value.EnrollmentToken)))
+        if (!SecretComparer.Matches(request.EnrollmentToken, options.Value.EnrollmentToken))
         {
             return new RegistrationOutcome.WrongEnrollmentToken();
         }
@@ -47,6 +45,7 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
     {
         var now = clock.GetUtcNow();
         var (key, hash) = hasher.NewKey();
+        byte[]? replacedHash = null;
         var device = await db.Devices.SingleOrDefaultAsync(d => d.Serial == request.Serial, cancellationToken);
         if (device is { Lifecycle: DeviceLifecycle.Retired })
         {
@@ -81,12 +80,18 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
             }
             else
             {
+                replacedHash = credential.KeyHash;
                 credential.KeyHash = hash;
                 credential.CreatedAt = now;
             }
         }
 
         await db.SaveChangesAsync(cancellationToken);
+        if (replacedHash is not null)
+        {
+            keyCache.Forget(replacedHash);
+        }
+
         return new RegistrationOutcome.Registered(device.Id, key, device.Lifecycle);
     }
 }

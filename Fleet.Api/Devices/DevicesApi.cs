@@ -1,3 +1,4 @@
+using System.Globalization;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,13 +12,24 @@ public static class DevicesApi
 {
     public static IEndpointRouteBuilder MapDevicesApi(this IEndpointRouteBuilder app)
     {
-        app.MapPost(FleetHttp.RegisterRoute, RegisterAsync).WithTags("Devices");
+        app.MapPost(FleetHttp.RegisterRoute, RegisterAsync)
+            .WithTags("Devices")
+            .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
 
-        var device = app.MapGroup("/api/v1/device").WithTags("Device").AddEndpointFilter<DeviceAuthFilter>();
-        device.MapPost("/heartbeat", HeartbeatAsync);
+        var device = app.MapGroup("/api/v1/device")
+            .WithTags("Device")
+            .AddEndpointFilter<DeviceAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        device.MapPost("/heartbeat", HeartbeatAsync).WithSummary("Report battery, signal, firmware, slot, uptime and location");
 
-        var fleet = app.MapGroup("/api/v1/fleet").WithTags("Fleet").AddEndpointFilter<OperatorAuthFilter>();
-        fleet.MapGet("/stats", StatsAsync);
+        var fleet = app.MapGroup("/api/v1/fleet")
+            .WithTags("Fleet")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type and region, and how many were seen recently");
         return app;
     }
 
@@ -54,7 +66,7 @@ public static class DevicesApi
         var now = clock.GetUtcNow();
         var fields = new List<HashEntry>
         {
-            new("battery", request.Battery),
+            new("battery", Number(request.Battery)),
             new("signal", request.Signal),
             new("firmware", request.Firmware),
             new("slot", request.Slot),
@@ -63,8 +75,8 @@ public static class DevicesApi
         };
         if (request.Location is { } location)
         {
-            fields.Add(new("lat", location.Lat));
-            fields.Add(new("lon", location.Lon));
+            fields.Add(new("lat", Number(location.Lat)));
+            fields.Add(new("lon", Number(location.Lon)));
         }
 
         var database = redis.GetDatabase();
@@ -73,6 +85,9 @@ public static class DevicesApi
             database.SortedSetAddAsync(RedisKeys.LastSeen, device.Id.ToString("N"), now.ToUnixTimeMilliseconds()));
         return TypedResults.Accepted((string?)null);
     }
+
+    /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
+    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static async Task<Ok<FleetStatsResponse>> StatsAsync(
         FleetDbContext db, IConnectionMultiplexer redis, TimeProvider clock, IOptions<FleetOptions> options, CancellationToken cancellationToken)

@@ -18,12 +18,16 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // In every environment, not only Development: unreadable bodies reach BadRequestExceptionHandler and say why.
+        builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi();
 
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DatabaseMigrator>());
         builder.Services.AddHealthChecks().AddCheck<DatabaseMigrator.ReadinessCheck>("migrations");
 
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<DeviceKeyCache>();
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();

@@ -28,7 +28,7 @@ public sealed class CurrentDevice
 /// a device that is not in service (new, suspended, retired) → 403. The device id comes from the key only,
 /// so a device can never write as another.
 /// </summary>
-public sealed class DeviceAuthFilter(FleetDbContext db, CurrentDevice current) : IEndpointFilter
+public sealed class DeviceAuthFilter(FleetDbContext db, DeviceKeyCache cache, CurrentDevice current) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
@@ -39,10 +39,7 @@ public sealed class DeviceAuthFilter(FleetDbContext db, CurrentDevice current) :
         }
 
         var hash = DeviceKeyHasher.Hash(key);
-        var device = await db.DeviceCredentials.AsNoTracking()
-            .Where(credential => credential.KeyHash == hash)
-            .Join(db.Devices, credential => credential.DeviceId, device => device.Id, (_, device) => new AuthenticatedDevice(device.Id, device.Lifecycle))
-            .SingleOrDefaultAsync(context.HttpContext.RequestAborted);
+        var device = cache.Find(hash) ?? await FindAsync(hash, context.HttpContext.RequestAborted);
         if (device is null)
         {
             return Unauthorized("The device key is not valid.");
@@ -58,6 +55,20 @@ public sealed class DeviceAuthFilter(FleetDbContext db, CurrentDevice current) :
 
         current.Set(device);
         return await next(context);
+    }
+
+    private async Task<AuthenticatedDevice?> FindAsync(byte[] hash, CancellationToken cancellationToken)
+    {
+        var device = await db.DeviceCredentials.AsNoTracking()
+            .Where(credential => credential.KeyHash == hash)
+            .Join(db.Devices, credential => credential.DeviceId, device => device.Id, (_, device) => new AuthenticatedDevice(device.Id, device.Lifecycle))
+            .SingleOrDefaultAsync(cancellationToken);
+        if (device is not null)
+        {
+            cache.Set(hash, device);
+        }
+
+        return device;
     }
 
     private static ProblemHttpResult Unauthorized(string detail) =>

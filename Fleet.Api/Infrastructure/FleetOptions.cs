@@ -22,6 +22,14 @@ public sealed class FleetOptions
     /// <summary>A device seen within this window counts as recently seen.</summary>
     [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
     public TimeSpan OnlineWindow { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How long a device key stays resolved in memory; a replaced key or a lifecycle change reaches other replicas within it.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan DeviceKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long start-up waits for the database to answer before the API gives up and exits.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 public sealed class ProvisioningOptions

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
 using Fleet.Contracts;
 using Microsoft.Extensions.Options;
 
@@ -8,12 +6,10 @@ namespace Fleet.Api.Infrastructure;
 /// <summary>Operator endpoints need <c>Authorization: Bearer &lt;operator token&gt;</c>; anything else is a 401 problem.</summary>
 public sealed class OperatorAuthFilter(IOptions<FleetOptions> options) : IEndpointFilter
 {
-    private readonly byte[] _expected = Encoding.UTF8.GetBytes(options.Value.OperatorToken);
-
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var presented = AuthorizationHeader.Credential(context.HttpContext.Request, FleetHttp.OperatorAuthScheme);
-        if (presented is null || !CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _expected))
+        if (!SecretComparer.Matches(presented, options.Value.OperatorToken))
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,

@@ -38,11 +38,14 @@ public static class RedisClientExtensions
 
     private sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
     {
+        // A readiness probe must answer quickly when Redis is gone, not after the client's own 5 s timeout.
+        private static readonly TimeSpan PingTimeout = TimeSpan.FromSeconds(2);
+
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
             try
             {
-                var latency = await redis.GetDatabase().PingAsync().WaitAsync(cancellationToken);
+                var latency = await redis.GetDatabase().PingAsync().WaitAsync(PingTimeout, cancellationToken);
                 return HealthCheckResult.Healthy($"PING {latency.TotalMilliseconds:0.0} ms");
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)

@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.EndToEnd;
@@ -23,9 +24,13 @@ public sealed class AppModelTests : IDisposable
             (await http.GetAsync($"{url}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
         }
 
+        // The overview page is prerendered on the server: it shows what web fetched from api (via http://api).
         using var web = app.CreateHttpClient("web");
         var page = await web.GetStringAsync("/", Cancellation);
-        page.ShouldContain("Fleet");
+        page.ShouldContain("data-testid=\"health-api-status\"");
+        page.ShouldNotContain("data-testid=\"api-unreachable\"");
+        var total = Regex.Match(page, "data-testid=\"fleet-total\"[^>]*>(?<n>[0-9]+)<");
+        total.Success.ShouldBeTrue("the page shows the device count only when the operator token reached the API");
 
         app.GetConnectionString("fleetdb").ShouldContain("Database=fleetdb");
     }

@@ -1,4 +1,6 @@
 using System.Text.RegularExpressions;
+using Fleet.AppHost.Hosting.Orchestration;
+using Fleet.AppHost.Hosting.Provisioning;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.EndToEnd;
@@ -11,7 +13,7 @@ public sealed class AppModelTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Api_replicas_each_run_healthy_and_web_reaches_the_api_through_service_discovery()
+    public async Task Api_replicas_run_healthy_web_reaches_them_through_service_discovery_and_a_crashed_replica_restarts()
     {
         await using var app = await FleetAppHost.StartInProcessAsync(_stateDirectory, ["--api-replicas", "2", "--devices", "2"], Cancellation);
 
@@ -33,6 +35,14 @@ public sealed class AppModelTests : IDisposable
         total.Success.ShouldBeTrue("the page shows the device count only when the operator token reached the API");
 
         app.GetConnectionString("fleetdb").ShouldContain("Database=fleetdb");
+
+        // A replica that crashes is restarted (with backoff) and comes back healthy under a new process.
+        var crashed = api.ProcessIds[1];
+        Posix.Signal(crashed, Posix.SIGKILL);
+        var restarted = await Eventually.GetAsync(
+            () => Task.FromResult(app.GetResource("api") is { Restarts: >= 1, State: ResourceState.Healthy, ProcessIds.Count: 2 } now && !now.ProcessIds.Contains(crashed) ? now : null),
+            TimeSpan.FromSeconds(60), "the killed api replica to be restarted and healthy", Cancellation);
+        restarted.ProcessIds[0].ShouldBe(api.ProcessIds[0]);
     }
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Seconds from starting the built AppHost to every resource healthy (read from .fleet-style apphost.json),
-# for a fresh state folder and for a second run that reuses it. Builds first; does not time the build.
+# Seconds from starting the AppHost to every resource healthy (read from apphost.json), for a fresh state
+# folder and for a second run that reuses it. Builds first; does not time the build itself.
 #   bench/apphost-startup.sh [RUNS] [DEVICES]
+#   LAUNCH=run bench/apphost-startup.sh ...   time from `dotnet run --project Fleet.AppHost` (adds its up-to-date check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-5}
 devices=${2:-25}
 dotnet build Fleet.AppHost -c Debug -nologo -v q >/dev/null
 apphost=Fleet.AppHost/bin/Debug/net10.0/Fleet.AppHost.dll
+if [[ ${LAUNCH:-dll} == run ]]; then launch=(dotnet run --project Fleet.AppHost --); else launch=(dotnet "$apphost"); fi
 
 time_one_start() { # $1 = state folder; prints seconds to healthy
   local state=$1 start pid elapsed
   start=$(date +%s.%N)
-  dotnet "$apphost" --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
+  "${launch[@]}" --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
   pid=$!
   until python3 - "$state/apphost.json" <<'PY' 2>/dev/null
 import json, sys
@@ -37,7 +39,7 @@ for i in $(seq "$runs"); do
   fresh+=("$(time_one_start "$root/run$i")")     # new state folder: initdb, migrations, registration
   reuse+=("$(time_one_start "$root/run$i")")     # same folder again: data found, nothing to initialise
 done
-echo "devices=$devices runs=$runs"
+echo "launch=${launch[*]} devices=$devices runs=$runs"
 echo -n "fresh state folder : "; printf '%s\n' "${fresh[@]}" | stats
 echo -n "reused state folder: "; printf '%s\n' "${reuse[@]}" | stats
 rm -rf "$root"

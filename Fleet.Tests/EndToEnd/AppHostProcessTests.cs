@@ -75,6 +75,25 @@ public sealed class AppHostProcessTests : IDisposable
         File.Exists(appHost.StateFile).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task Without_server_binaries_or_container_engine_it_names_the_fix_and_leaves_nothing_running()
+    {
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory,
+            "--Fleet:Redis:BinDirectory=/nonexistent", "--Fleet:Postgres:BinDirectory=/nonexistent", "--Fleet:ContainerRuntime=none");
+        using (var exitDeadline = CancellationTokenSource.CreateLinkedTokenSource(Cancellation))
+        {
+            exitDeadline.CancelAfter(TimeSpan.FromSeconds(60));
+            await appHost.Process.WaitForExitAsync(exitDeadline.Token);
+        }
+
+        appHost.Process.ExitCode.ShouldBe(1);
+        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server");
+        appHost.Output.ShouldContain("ConnectionStrings__cache");
+        var final = AppHostState.Read(appHost.StateFile)!;
+        final.Running.ShouldBeFalse();
+        final.Resources.SelectMany(resource => resource.ProcessIds).ShouldBeEmpty();
+    }
+
     private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);

@@ -187,14 +187,17 @@ public sealed class Orchestrator : BackgroundService
         var engine = await ContainerEngineAsync(cancellationToken);
         var containerName = $"fleet-{resource.Name}-{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(_paths.StateDirectory)))[..8]}";
         void OnLine(string line, bool _) => _console.ChildLine(resource.Name, line);
+        var redisBin = _configuration["Fleet:Redis:BinDirectory"];
+        var postgresBin = _configuration["Fleet:Postgres:BinDirectory"];
 
         var server = (isRedis, engine) switch
         {
             (true, not null) => await engine.StartRedisAsync(containerName, new LocalRedisOptions(dataDirectory, password), cancellationToken),
             (false, not null) => await engine.StartPostgresAsync(containerName, new LocalPostgresOptions(dataDirectory, password), cancellationToken),
-            (true, null) when LocalRedisServer.IsAvailable => await LocalRedisServer.StartAsync(new LocalRedisOptions(dataDirectory, password), OnLine, cancellationToken),
-            (false, null) when LocalPostgresServer.IsAvailable => await LocalPostgresServer.StartAsync(
-                new LocalPostgresOptions(dataDirectory, password, RunAsUser: _configuration["Fleet:Postgres:RunAsUser"]), OnLine, cancellationToken),
+            (true, null) when LocalRedisServer.IsAvailable(redisBin) => await LocalRedisServer.StartAsync(
+                new LocalRedisOptions(dataDirectory, password, BinDirectory: redisBin), OnLine, cancellationToken),
+            (false, null) when LocalPostgresServer.IsAvailable(postgresBin) => await LocalPostgresServer.StartAsync(
+                new LocalPostgresOptions(dataDirectory, password, RunAsUser: _configuration["Fleet:Postgres:RunAsUser"], BinDirectory: postgresBin), OnLine, cancellationToken),
             _ => throw new BackingServiceUnavailableException(
                 $"{resource.Name}: no connection string is configured, no container engine answers and {(isRedis ? "redis-server" : "PostgreSQL's initdb/postgres")} is not installed. {ServerBinaries.InstallHint}"),
         };

@@ -7,7 +7,8 @@ namespace Fleet.AppHost.Hosting.Provisioning;
 /// <param name="DataDirectory">Folder that holds the cluster (created by initdb on the first run).</param>
 /// <param name="Password">The superuser's password; must stay the same across runs on the same data.</param>
 /// <param name="RunAsUser">Unprivileged user that owns the cluster when the AppHost runs as root; default <c>postgres</c>, else <c>nobody</c>.</param>
-public sealed record LocalPostgresOptions(string DataDirectory, string Password, int? PreferredPort = null, string? RunAsUser = null);
+/// <param name="BinDirectory">Where initdb and postgres are; null searches PATH and /usr/lib/postgresql/*/bin.</param>
+public sealed record LocalPostgresOptions(string DataDirectory, string Password, int? PreferredPort = null, string? RunAsUser = null, string? BinDirectory = null);
 
 /// <summary>
 /// Runs PostgreSQL from the local binaries (<c>initdb</c> once, then <c>postgres</c> as a child process).
@@ -18,11 +19,11 @@ public static class LocalPostgresServer
     public const string Superuser = "postgres";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
 
-    public static bool IsAvailable => ServerBinaries.FindPostgresBinDirectory() is not null;
+    public static bool IsAvailable(string? binDirectory) => ServerBinaries.FindPostgresBinDirectory(binDirectory) is not null;
 
     public static async Task<RunningServer> StartAsync(LocalPostgresOptions options, Action<string, bool>? onLine, CancellationToken cancellationToken)
     {
-        var binDirectory = ServerBinaries.FindPostgresBinDirectory()
+        var binDirectory = ServerBinaries.FindPostgresBinDirectory(options.BinDirectory)
             ?? throw new BackingServiceUnavailableException("PostgreSQL's initdb/postgres were not found on PATH or in /usr/lib/postgresql/*/bin. " + ServerBinaries.InstallHint);
 
         var account = Posix.IsRoot ? UnixAccount.Find(options.RunAsUser ?? (UnixAccount.Exists("postgres") ? "postgres" : "nobody")) : null;

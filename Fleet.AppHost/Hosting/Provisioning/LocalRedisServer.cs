@@ -2,7 +2,8 @@ using StackExchange.Redis;
 
 namespace Fleet.AppHost.Hosting.Provisioning;
 
-public sealed record LocalRedisOptions(string DataDirectory, string Password, int? PreferredPort = null);
+/// <param name="BinDirectory">Where redis-server is; null searches PATH and the usual folders.</param>
+public sealed record LocalRedisOptions(string DataDirectory, string Password, int? PreferredPort = null, string? BinDirectory = null);
 
 /// <summary>
 /// Runs <c>redis-server</c> from the local binaries with its data (an RDB snapshot) under the state folder,
@@ -12,11 +13,11 @@ public static class LocalRedisServer
 {
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(20);
 
-    public static bool IsAvailable => ServerBinaries.FindOnPath("redis-server", "/usr/bin", "/usr/local/bin") is not null;
+    public static bool IsAvailable(string? binDirectory) => ServerBinaries.FindRedisServer(binDirectory) is not null;
 
     public static async Task<RunningServer> StartAsync(LocalRedisOptions options, Action<string, bool>? onLine, CancellationToken cancellationToken)
     {
-        var executable = ServerBinaries.FindOnPath("redis-server", "/usr/bin", "/usr/local/bin")
+        var executable = ServerBinaries.FindRedisServer(options.BinDirectory)
             ?? throw new BackingServiceUnavailableException("redis-server was not found. " + ServerBinaries.InstallHint);
 
         var dataDirectory = Path.GetFullPath(options.DataDirectory);

@@ -7,6 +7,8 @@ public static class ServerBinaries
         "Install the servers (`sudo apt-get install -y postgresql redis-server`), or start Docker/Podman, " +
         "or pass connection strings (ConnectionStrings__cache, ConnectionStrings__postgres).";
 
+    private static string? Existing(string path) => File.Exists(path) ? path : null;
+
     public static string? FindOnPath(string program, params string[] extraDirectories)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
@@ -16,9 +18,23 @@ public static class ServerBinaries
             .FirstOrDefault(File.Exists);
     }
 
-    /// <summary>The folder holding initdb and postgres: PATH first, then the newest /usr/lib/postgresql/N/bin.</summary>
-    public static string? FindPostgresBinDirectory()
+    /// <summary>redis-server from <paramref name="binDirectory"/> when given, else PATH and the usual folders.</summary>
+    public static string? FindRedisServer(string? binDirectory) =>
+        binDirectory is not null
+            ? Existing(Path.Combine(binDirectory, "redis-server"))
+            : FindOnPath("redis-server", "/usr/bin", "/usr/local/bin");
+
+    /// <summary>
+    /// The folder holding initdb and postgres: <paramref name="binDirectory"/> when given, else PATH, then the
+    /// newest /usr/lib/postgresql/N/bin.
+    /// </summary>
+    public static string? FindPostgresBinDirectory(string? binDirectory)
     {
+        if (binDirectory is not null)
+        {
+            return Existing(Path.Combine(binDirectory, "initdb")) is not null && Existing(Path.Combine(binDirectory, "postgres")) is not null ? binDirectory : null;
+        }
+
         var onPath = FindOnPath("initdb");
         if (onPath is not null && File.Exists(Path.Combine(Path.GetDirectoryName(onPath)!, "postgres")))
         {

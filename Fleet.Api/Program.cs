@@ -1,5 +1,6 @@
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
+using Fleet.Api.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,6 +14,7 @@ app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapGet("/", () => TypedResults.Ok(new { service = "Fleet.Api" })).ExcludeFromDescription();
 app.MapDevicesApi();
+app.MapTelemetryApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -25,4 +25,12 @@ public sealed class FleetApiClient(HttpClient http)
         using var response = await http.SendAsync(request, cancellationToken);
         response.EnsureSuccessStatusCode();
     }
+
+    public async Task SendTelemetryAsync(string deviceKey, TelemetryBatchRequest batch, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = JsonContent.Create(batch) };
+        request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.DeviceAuthScheme, deviceKey);
+        using var response = await http.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
 }

@@ -116,8 +116,10 @@ public sealed partial class FleetSimulator(
     {
         try
         {
-            await api.SendHeartbeatAsync(deviceKey, device.NextHeartbeatReading(clock.GetUtcNow()), cancellationToken);
+            var now = clock.GetUtcNow();
+            await api.SendHeartbeatAsync(deviceKey, device.NextHeartbeatReading(now), cancellationToken);
             status.HeartbeatSent();
+            await SendTelemetryAsync(device, deviceKey, now, interval, cancellationToken);
             return device.NextHeartbeatIn(interval);
         }
         catch (HttpRequestException exception) when (exception.StatusCode == HttpStatusCode.Unauthorized)
@@ -135,6 +137,23 @@ public sealed partial class FleetSimulator(
             var reason = NoteFailure("heartbeat", exception);
             LogHeartbeatFailed(logger, device.Serial, reason);
             return device.NextHeartbeatIn(interval);
+        }
+    }
+
+    /// <summary>Readings the API did not take stay with the device and go out again with the next batch.</summary>
+    private async Task SendTelemetryAsync(VirtualDevice device, string deviceKey, DateTimeOffset now, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        var batch = device.NextTelemetryBatch(now, interval);
+        try
+        {
+            await api.SendTelemetryAsync(deviceKey, batch, cancellationToken);
+            device.TelemetryDelivered();
+            status.TelemetrySent(batch.Readings!.Sum(reading => reading.Metrics!.Count));
+        }
+        catch (Exception exception) when (IsApiFailure(exception, cancellationToken))
+        {
+            status.TelemetryFailed();
+            NoteFailure("telemetry", exception);
         }
     }
 

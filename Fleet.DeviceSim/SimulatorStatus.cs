@@ -8,6 +8,8 @@ public sealed class SimulatorStatus
     private long _heartbeatsSent;
     private long _heartbeatFailures;
     private long _registrationFailures;
+    private long _telemetryPointsSent;
+    private long _telemetryFailures;
 
     public void SetDevices(int count) => Interlocked.Exchange(ref _devices, count);
 
@@ -22,12 +24,19 @@ public sealed class SimulatorStatus
 
     public void HeartbeatFailed() => Interlocked.Increment(ref _heartbeatFailures);
 
+    public void TelemetrySent(int points) => Interlocked.Add(ref _telemetryPointsSent, points);
+
+    public void TelemetryFailed() => Interlocked.Increment(ref _telemetryFailures);
+
     public Snapshot Current() => new(
         Volatile.Read(ref _devices),
         Volatile.Read(ref _registered),
         Interlocked.Read(ref _heartbeatsSent),
         Interlocked.Read(ref _heartbeatFailures),
-        Interlocked.Read(ref _registrationFailures));
+        Interlocked.Read(ref _registrationFailures),
+        Interlocked.Read(ref _telemetryPointsSent),
+        Interlocked.Read(ref _telemetryFailures));
 
-    public sealed record Snapshot(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures, long RegistrationFailures);
+    public sealed record Snapshot(
+        int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures, long RegistrationFailures, long TelemetryPointsSent, long TelemetryFailures);
 }

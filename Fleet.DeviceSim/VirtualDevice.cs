@@ -44,6 +44,10 @@ public sealed class VirtualDevice
         _dueAtMs = now.ToUnixTimeMilliseconds();
     }
 
+    private const int MaxUnsentReadings = 50;
+    private readonly List<TelemetryReading> _unsent = [];
+    private long _lastSeq;
+
     public string Serial { get; }
 
     public string Type { get; }
@@ -116,6 +120,31 @@ public sealed class VirtualDevice
             (long)(now - _bootedAt).TotalSeconds,
             Location);
     }
+
+    /// <summary>
+    /// The readings not yet accepted by the API, with this interval's new one. Sequence numbers follow the
+    /// reporting slot (unix time / interval), so a restarted simulator never reuses one and downtime shows as gaps.
+    /// </summary>
+    public TelemetryBatchRequest NextTelemetryBatch(DateTimeOffset now, TimeSpan interval)
+    {
+        _lastSeq = Math.Max(_lastSeq + 1, now.ToUnixTimeSeconds() / (long)Math.Max(1, interval.TotalSeconds));
+        _unsent.Add(new TelemetryReading(_lastSeq, now, Measure()));
+        if (_unsent.Count > MaxUnsentReadings)
+        {
+            _unsent.RemoveAt(0);
+        }
+
+        return new TelemetryBatchRequest([.. _unsent]);
+    }
+
+    public void TelemetryDelivered() => _unsent.Clear();
+
+    private Dictionary<string, double> Measure() => Type switch
+    {
+        "thermostat" => new() { ["temperature"] = Math.Round(21 + _random.NextDouble() * 3, 2), ["humidity"] = Math.Round(40 + _random.NextDouble() * 15, 1) },
+        "meter" => new() { ["power_w"] = Math.Round(200 + _random.NextDouble() * 1800, 1), ["voltage_v"] = Math.Round(228 + _random.NextDouble() * 4, 1) },
+        _ => new() { ["speed_kmh"] = Math.Round(_random.NextDouble() * 60, 1), ["battery"] = Math.Round(Battery, 1) },
+    };
 
     /// <summary>
     /// A device reports as soon as it is registered, then once at a random point of the interval (so devices registered

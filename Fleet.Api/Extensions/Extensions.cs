@@ -1,5 +1,6 @@
 using Fleet.Api.Devices;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Api.Extensions;
@@ -31,6 +32,20 @@ public static class Extensions
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();
+        builder.AddTelemetry();
         return builder;
+    }
+
+    private static void AddTelemetry(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TelemetryOptions>()
+            .Bind(builder.Configuration.GetSection(TelemetryOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<TelemetryPartitions>();
+        builder.Services.AddSingleton<TelemetryRateLimiter>();
+        builder.Services.AddSingleton<TelemetryWriter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
+        builder.Services.AddHostedService<TelemetryRetention>();
     }
 }

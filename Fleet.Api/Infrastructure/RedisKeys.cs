@@ -8,4 +8,7 @@ public static class RedisKeys
 
     /// <summary>Hash of a device's latest heartbeat values.</summary>
     public static string Latest(Guid deviceId) => $"fleet:device:{deviceId:N}:latest";
+
+    /// <summary>Counter of a device's telemetry requests in one rate-limit window.</summary>
+    public static string TelemetryRate(Guid deviceId, long window) => $"fleet:ratelimit:telemetry:{deviceId:N}:{window}";
 }

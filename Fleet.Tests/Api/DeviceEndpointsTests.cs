@@ -146,27 +146,14 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
         }
     }
 
-    private static RegisterDeviceRequest Request(string serial) =>
-        new(ApiFactory.EnrollmentToken, serial, "meter", "rev-a", "eu-west", Location: new GeoLocation(48.1, 11.6));
+    private static RegisterDeviceRequest Request(string serial) => DeviceClient.Registration(serial);
 
     private static HeartbeatRequest ValidHeartbeat() => new(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6));
 
-    private async Task<RegisterDeviceResponse> RegisterAsync(string serial)
-    {
-        using var response = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request(serial), Cancellation);
-        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(Cancellation))!;
-    }
+    private Task<RegisterDeviceResponse> RegisterAsync(string serial) => _http.RegisterDeviceAsync(serial, Cancellation);
 
-    private async Task<HttpResponseMessage> HeartbeatAsync(string? key, HeartbeatRequest heartbeat)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.HeartbeatRoute) { Content = JsonContent.Create(heartbeat) };
-        if (key is not null)
-        {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Device", key);
-        }
-
-        return await _http.SendAsync(request, Cancellation);
-    }
+    private Task<HttpResponseMessage> HeartbeatAsync(string? key, HeartbeatRequest heartbeat) =>
+        _http.PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(heartbeat), Cancellation);
 
     private async Task<T> ScalarAsync<T>(string sql)
     {

@@ -4,6 +4,7 @@ using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.AppHost.Hosting.Provisioning;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
+using Npgsql;
 
 namespace Fleet.Tests.EndToEnd;
 
@@ -39,6 +40,12 @@ public sealed class AppHostProcessTests : IDisposable
         fleet.SeenRecently.ShouldBe(5);
 
         (await http.GetAsync($"{Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
+
+        // Telemetry from every simulated device is in PostgreSQL (the connection string is in the state folder).
+        var fleetdb = File.ReadAllText(state.Resources.Single(resource => resource.Name == "fleetdb").ConnectionStringFile!);
+        await Eventually.TrueAsync(
+            async () => await ScalarAsync<long>(fleetdb, "SELECT count(DISTINCT device_id) FROM telemetry") == 5,
+            TimeSpan.FromMinutes(1), "telemetry from all 5 devices in PostgreSQL", Cancellation);
 
         var ourProcesses = ProcessTree.Descendants(appHost.Process.Id);
         foreach (var pid in state.Resources.SelectMany(resource => resource.ProcessIds))
@@ -97,6 +104,14 @@ public sealed class AppHostProcessTests : IDisposable
     private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
+    }
 
     private sealed record SimulatorStatus(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures);
 }

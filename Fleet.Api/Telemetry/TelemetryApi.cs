@@ -1,0 +1,109 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Fleet.Api.Telemetry;
+
+public static class TelemetryApi
+{
+    /// <summary>Metric values must be JSON numbers: a quoted "21.5" is refused, unlike the web defaults.</summary>
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.Strict };
+
+    public static IEndpointRouteBuilder MapTelemetryApi(this IEndpointRouteBuilder app)
+    {
+        app.MapPost(FleetHttp.TelemetryRoute, IngestAsync)
+            .WithTags("Device")
+            .AddEndpointFilter<DeviceAuthFilter>()
+            .Accepts<TelemetryBatchRequest>("application/json")
+            .WithSummary("Send a batch of 1..1000 readings; 202 once they are committed.");
+
+        app.MapGet("/api/v1/devices/{id:guid}/telemetry/sequence", SequenceAsync)
+            .WithTags("Telemetry")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .WithSummary("A device's stored sequence numbers and how many are missing (gaps).");
+        return app;
+    }
+
+    public static async Task<Results<Accepted<TelemetryAccepted>, ValidationProblem, ProblemHttpResult>> IngestAsync(
+        HttpContext http,
+        CurrentDevice device,
+        TelemetryRateLimiter rateLimiter,
+        TelemetryWriter writer,
+        IOptions<TelemetryOptions> options,
+        TimeProvider clock,
+        CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        if (await rateLimiter.RetryAfterAsync(device.Id) is { } retryAfter)
+        {
+            http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many telemetry requests",
+                detail: $"At most {settings.RequestsPerDevicePerMinute} telemetry requests per device per minute.");
+        }
+
+        if (http.Request.ContentLength > settings.MaxBodyBytes)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
+                detail: $"Telemetry bodies are limited to {settings.MaxBodyBytes} bytes.");
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = settings.MaxBodyBytes;
+        }
+
+        TelemetryBatchRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync<TelemetryBatchRequest>(http.Request.Body, Json, cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            var field = exception.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {exception.Message}"] });
+        }
+
+        var errors = TelemetryValidation.Validate(request ?? new TelemetryBatchRequest(null), clock.GetUtcNow(), settings);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var points = request!.Readings!
+            .SelectMany(reading => reading.Metrics!.Select(metric =>
+                new TelemetryPoint(device.Id, reading.Seq!.Value, reading.Ts!.Value.UtcDateTime, metric.Key, metric.Value)))
+            .ToArray();
+        try
+        {
+            await writer.WriteAsync(points, cancellationToken);
+        }
+        catch (TelemetryStoreUnavailableException)
+        {
+            http.Response.Headers.RetryAfter = "1";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telemetry store unavailable",
+                detail: "Nothing of this batch was stored; send it again.");
+        }
+
+        return TypedResults.Accepted((string?)null, new TelemetryAccepted(request.Readings!.Count, points.Length));
+    }
+
+    public static async Task<Results<Ok<TelemetrySequenceStats>, NotFound>> SequenceAsync(Guid id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT first_seq, last_seq, received FROM telemetry_sequences WHERE device_id = $1");
+        command.Parameters.Add(new NpgsqlParameter { Value = id });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var (first, last, received) = (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
+        return TypedResults.Ok(new TelemetrySequenceStats(first, last, received, Math.Max(0, last - first + 1 - received)));
+    }
+}

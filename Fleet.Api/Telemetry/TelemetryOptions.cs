@@ -1,0 +1,39 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Fleet.Api.Telemetry;
+
+/// <summary>The <c>Fleet:Telemetry</c> section.</summary>
+public sealed class TelemetryOptions
+{
+    public const string Section = "Fleet:Telemetry";
+
+    [Range(1, 1000)]
+    public int MaxReadingsPerBatch { get; set; } = 1000;
+
+    [Range(1, 256)]
+    public int MaxMetricsPerReading { get; set; } = 64;
+
+    /// <summary>Bodies above this are refused with 413 before they are read.</summary>
+    [Range(1024, 64 * 1024 * 1024)]
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>Readings older than this are refused (and it bounds the partitions that must exist).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "30.00:00:00")]
+    public TimeSpan MaxPast { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Readings from further in the future than this are refused (device clocks drift a little).</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "1.00:00:00")]
+    public TimeSpan MaxFuture { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Partitions wholly older than this are dropped.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "3650.00:00:00")]
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Telemetry requests one device may make per minute (all replicas together); more get 429.</summary>
+    [Range(1, 100_000)]
+    public int RequestsPerDevicePerMinute { get; set; } = 120;
+
+    /// <summary>The most rows the writer puts into one COPY; requests queued meanwhile join the next one.</summary>
+    [Range(100, 1_000_000)]
+    public int MaxRowsPerWrite { get; set; } = 50_000;
+}

@@ -1,0 +1,195 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Fleet.Api.Telemetry;
+using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Npgsql;
+
+namespace Fleet.Tests.Api;
+
+public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<ApiFixture>, IDisposable
+{
+    private readonly ApiFactory _api = fixture.Api;
+    private readonly HttpClient _http = fixture.Api.CreateClient();
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Accepted_batch_is_already_committed_when_the_202_arrives()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-DURABLE", Cancellation);
+
+        using var response = await SendAsync(device.DeviceKey, Batch(Reading(1), Reading(2), Reading(3)));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await response.Content.ReadFromJsonAsync<TelemetryAccepted>(Cancellation)).ShouldBe(new TelemetryAccepted(3, 6));
+        (await CountPointsAsync(device.DeviceId)).ShouldBe(6);
+    }
+
+    [Fact]
+    public async Task Resent_readings_are_acknowledged_but_stored_once()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-DUPLICATE", Cancellation);
+        var batch = Batch(Reading(10), Reading(11));
+
+        (await SendAsync(device.DeviceKey, batch)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await SendAsync(device.DeviceKey, batch)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        // Same (device, seq) with another timestamp or values is still the reading already stored.
+        (await SendAsync(device.DeviceKey, Batch(Reading(11) with { Ts = DateTimeOffset.UtcNow }, Reading(11)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        (await CountPointsAsync(device.DeviceId)).ShouldBe(4);
+        (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(10, 11, 2, 0));
+    }
+
+    [Fact]
+    public async Task Sequence_gaps_are_counted_per_device_and_shrink_when_late_readings_arrive()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-GAPS", Cancellation);
+        var other = await _http.RegisterDeviceAsync("TEL-GAPS-OTHER", Cancellation);
+
+        await SendAsync(device.DeviceKey, Batch(Reading(1), Reading(2), Reading(5), Reading(6)));
+        await SendAsync(other.DeviceKey, Batch(Reading(1), Reading(2)));
+        (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 6, 4, 2));
+
+        await SendAsync(device.DeviceKey, Batch(Reading(3)));
+        (await SequenceAsync(device.DeviceId)).Gaps.ShouldBe(1);
+        (await SequenceAsync(other.DeviceId)).Gaps.ShouldBe(0);
+    }
+
+    [Theory]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"temperature": "21.5"}}]}""", "readings[0].metrics.temperature")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"temperature": 1e999}}]}""", "readings[0].metrics.temperature")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"temperature": NaN}}]}""", "readings[0].metrics.temperature")]
+    [InlineData("""{"readings": [{"ts": "NOW", "metrics": {"temperature": 1}}]}""", "readings[0].seq")]
+    [InlineData("""{"readings": [{"seq": -1, "ts": "NOW", "metrics": {"temperature": 1}}]}""", "readings[0].seq")]
+    [InlineData("""{"readings": [{"seq": 1, "metrics": {"temperature": 1}}]}""", "readings[0].ts")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "FUTURE", "metrics": {"temperature": 1}}]}""", "readings[0].ts")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "PAST", "metrics": {"temperature": 1}}]}""", "readings[0].ts")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {}}]}""", "readings[0].metrics")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"bad name!": 1}}]}""", "readings[0].metrics.bad name!")]
+    [InlineData("""{"readings": []}""", "readings")]
+    [InlineData("""{}""", "readings")]
+    [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"t": 1}""", "readings[0]")]
+    public async Task Bad_input_is_a_400_naming_the_field_and_loses_nothing_accepted_before(string body, string field)
+    {
+        var device = await _http.RegisterDeviceAsync($"TEL-BAD-{Guid.NewGuid():N}", Cancellation);
+        (await SendAsync(device.DeviceKey, Batch(Reading(1)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var now = DateTimeOffset.UtcNow;
+        var json = body.Replace("NOW", now.ToString("O"))
+            .Replace("FUTURE", now.AddHours(1).ToString("O"))
+            .Replace("PAST", now.AddDays(-8).ToString("O"));
+        using var response = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey, new StringContent(json, Encoding.UTF8, "application/json"), Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation);
+        problem!.Errors.Keys.ShouldContain(field);
+        (await CountPointsAsync(device.DeviceId)).ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task More_than_a_thousand_readings_are_refused()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-TOO-MANY", Cancellation);
+
+        using var response = await SendAsync(device.DeviceKey, Batch(Enumerable.Range(1, 1001).Select(Reading).ToArray()));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation))!.Errors.Keys.ShouldBe(["readings"]);
+    }
+
+    [Fact]
+    public async Task Body_over_the_limit_is_a_413_problem()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-HUGE", Cancellation);
+        var padding = new string(' ', 1024 * 1024 + 1);
+
+        using var response = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey,
+            new StringContent("{\"readings\": []}" + padding, Encoding.UTF8, "application/json"), Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.RequestEntityTooLarge);
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+    }
+
+    [Fact]
+    public async Task A_device_over_its_request_budget_gets_429_with_retry_after_and_others_do_not()
+    {
+        var noisy = await _http.RegisterDeviceAsync("TEL-NOISY", Cancellation);
+        var quiet = await _http.RegisterDeviceAsync("TEL-QUIET", Cancellation);
+        var budget = new TelemetryOptions().RequestsPerDevicePerMinute;
+
+        HttpStatusCode last = HttpStatusCode.OK;
+        HttpResponseMessage? limited = null;
+        for (var i = 0; i <= budget + 1 && limited is null; i++)
+        {
+            var response = await SendAsync(noisy.DeviceKey, Batch(Reading(i)));
+            last = response.StatusCode;
+            if (last == HttpStatusCode.TooManyRequests)
+            {
+                limited = response;
+            }
+            else
+            {
+                response.Dispose();
+            }
+        }
+
+        limited.ShouldNotBeNull("the device stayed under its budget");
+        using (limited)
+        {
+            limited.Headers.RetryAfter!.Delta!.Value.ShouldBeInRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        }
+
+        (await SendAsync(quiet.DeviceKey, Batch(Reading(1)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+    }
+
+    [Fact]
+    public async Task Telemetry_needs_a_device_key()
+    {
+        using var response = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, null, JsonContent.Create(Batch(Reading(1))), Cancellation);
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Readings_land_in_day_partitions_and_retention_drops_only_old_ones()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-PARTITION", Cancellation);
+        await SendAsync(device.DeviceKey, Batch(Reading(1)));
+        await using var dataSource = NpgsqlDataSource.Create(_api.DatabaseConnectionString);
+        var partitions = new TelemetryPartitions();
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        await using (var connection = await dataSource.OpenConnectionAsync(Cancellation))
+        {
+            await partitions.EnsureAsync(connection, [today.AddDays(-40)], Cancellation);
+        }
+
+        var dropped = await partitions.DropOlderThanAsync(dataSource, DateTimeOffset.UtcNow.AddDays(-30), Cancellation);
+
+        dropped.ShouldBe([TelemetrySchema.PartitionName(today.AddDays(-40))]);
+        (await TelemetryPartitions.ListAsync(dataSource, Cancellation)).Select(p => p.Day).ShouldContain(today);
+        (await CountPointsAsync(device.DeviceId)).ShouldBe(2);
+    }
+
+    private static TelemetryReading Reading(int seq) =>
+        new(seq, DateTimeOffset.UtcNow.AddSeconds(-seq), new Dictionary<string, double> { ["temperature"] = 20 + seq / 10.0, ["humidity"] = 40 });
+
+    private static TelemetryBatchRequest Batch(params TelemetryReading[] readings) => new(readings);
+
+    private Task<HttpResponseMessage> SendAsync(string key, TelemetryBatchRequest batch) =>
+        _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, key, JsonContent.Create(batch), Cancellation);
+
+    private async Task<TelemetrySequenceStats> SequenceAsync(Guid deviceId) =>
+        (await _http.GetAsOperatorAsync<TelemetrySequenceStats>($"/api/v1/devices/{deviceId}/telemetry/sequence", Cancellation))!;
+
+    private async Task<long> CountPointsAsync(Guid deviceId)
+    {
+        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
+        await connection.OpenAsync(Cancellation);
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM telemetry WHERE device_id = $1", connection) { Parameters = { new() { Value = deviceId } } };
+        return (long)(await command.ExecuteScalarAsync(Cancellation))!;
+    }
+
+    public void Dispose() => _http.Dispose();
+}

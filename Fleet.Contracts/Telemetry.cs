@@ -14,3 +14,17 @@ public sealed record TelemetryAccepted(int Readings, int Points);
 
 /// <summary>A device's sequence numbers as stored: gaps = last - first + 1 - received.</summary>
 public sealed record TelemetrySequenceStats(long FirstSeq, long LastSeq, long Received, long Gaps);
+
+/// <summary>One stored point, as the history query returns it.</summary>
+public sealed record TelemetryValue(long Seq, DateTimeOffset Ts, string Metric, double Value);
+
+/// <summary><c>GET /api/v1/devices/{id}/telemetry</c>: newest first.</summary>
+public sealed record TelemetryHistoryResponse(IReadOnlyList<TelemetryValue> Items, int Total);
+
+/// <summary>The newest value of each metric a device reports.</summary>
+public sealed record LatestMetric(string Metric, DateTimeOffset Ts, double Value);
+
+/// <summary>One time bucket of <c>GET /api/v1/devices/{id}/telemetry/aggregated</c>.</summary>
+public sealed record TelemetryBucket(DateTimeOffset Bucket, double Avg, double Min, double Max, long Count);
+
+public sealed record TelemetryAggregatedResponse(string Metric, string Window, IReadOnlyList<TelemetryBucket> Items, int Total);

@@ -23,10 +23,10 @@ public static class TelemetryApi
             .Accepts<TelemetryBatchRequest>("application/json")
             .WithSummary("Send a batch of 1..1000 readings; 202 once they are committed.");
 
-        app.MapGet("/api/v1/devices/{id:guid}/telemetry/sequence", SequenceAsync)
-            .WithTags("Telemetry")
-            .AddEndpointFilter<OperatorAuthFilter>()
+        var devices = app.MapGroup(FleetHttp.DevicesRoute).WithTags("Telemetry").AddEndpointFilter<OperatorAuthFilter>();
+        devices.MapGet("/{id:guid}/telemetry/sequence", SequenceAsync)
             .WithSummary("A device's stored sequence numbers and how many are missing (gaps).");
+        devices.MapTelemetryQueries();
         return app;
     }
 

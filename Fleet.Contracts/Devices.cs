@@ -32,4 +32,5 @@ public sealed record FleetStatsResponse(
     int SeenRecently,
     IReadOnlyDictionary<string, int> ByLifecycle,
     IReadOnlyDictionary<string, int> ByType,
-    IReadOnlyDictionary<string, int> ByRegion);
+    IReadOnlyDictionary<string, int> ByRegion,
+    IReadOnlyDictionary<string, int> ByFirmware);

@@ -1,3 +1,4 @@
+using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -42,6 +43,9 @@ public sealed class Device
 
     public DeviceLifecycle Lifecycle { get; set; }
 
+    /// <summary>Mirror of the status Redis tracks, kept here so lists and stats can filter and count by it.</summary>
+    public DeviceConnectivity Connectivity { get; set; }
+
     public DateTimeOffset CreatedAt { get; set; }
 
     public DateTimeOffset? LastSeenAt { get; set; }
@@ -64,6 +68,12 @@ internal sealed class DeviceConfiguration : IEntityTypeConfiguration<Device>
         device.Property(d => d.ActiveSlot).HasMaxLength(1);
         device.Property(d => d.Lifecycle).HasConversion<string>().HasMaxLength(16);
         device.HasIndex(d => d.Lifecycle);
+        device.Property(d => d.Connectivity)
+            .HasConversion(c => c.ToName(), name => ConnectivityNames.Parse(name))
+            .HasMaxLength(16)
+            .HasDefaultValue(DeviceConnectivity.Unknown)
+            .HasSentinel(DeviceConnectivity.Unknown);
+        device.HasIndex(d => d.Connectivity);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Status;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -29,7 +30,7 @@ public static class DevicesApi
             .WithTags("Fleet")
             .AddEndpointFilter<OperatorAuthFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type and region, and how many were seen recently");
+        fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type, region and firmware, and how many were seen recently");
         return app;
     }
 
@@ -55,7 +56,7 @@ public static class DevicesApi
 
     /// <summary>Latest values and last-seen go to Redis (hot, shared by replicas); the sorted set feeds the status sweeper.</summary>
     public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
-        HeartbeatRequest request, CurrentDevice device, IConnectionMultiplexer redis, TimeProvider clock)
+        HeartbeatRequest request, CurrentDevice device, IConnectionMultiplexer redis, DeviceStatusTracker status, DeviceStatusRecorder recorder, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = DeviceValidation.Validate(request);
         if (errors.Count > 0)
@@ -83,6 +84,11 @@ public static class DevicesApi
         await Task.WhenAll(
             database.HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]),
             database.SortedSetAddAsync(RedisKeys.LastSeen, device.Id.ToString("N"), now.ToUnixTimeMilliseconds()));
+        if (await status.SeenAsync(device.Id, request.Battery) is { } change)
+        {
+            await recorder.RecordAsync([change], cancellationToken);
+        }
+
         return TypedResults.Accepted((string?)null);
     }
 
@@ -96,6 +102,7 @@ public static class DevicesApi
         var byLifecycle = await devices.GroupBy(d => d.Lifecycle).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var byType = await devices.GroupBy(d => d.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byRegion = await devices.GroupBy(d => d.Region).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var byFirmware = await devices.GroupBy(d => d.FirmwareVersion ?? "unknown").Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var since = (clock.GetUtcNow() - options.Value.OnlineWindow).ToUnixTimeMilliseconds();
         var seenRecently = await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LastSeen, since, double.PositiveInfinity);
 
@@ -104,6 +111,7 @@ public static class DevicesApi
             (int)seenRecently,
             byLifecycle.ToDictionary(g => g.Key.ToString().ToLowerInvariant(), g => g.Count),
             byType,
-            byRegion));
+            byRegion,
+            byFirmware));
     }
 }

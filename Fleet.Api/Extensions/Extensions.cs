@@ -1,5 +1,6 @@
 using Fleet.Api.Devices;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Microsoft.EntityFrameworkCore;
 
@@ -33,7 +34,21 @@ public static class Extensions
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();
         builder.AddTelemetry();
+        builder.AddDeviceStatus();
         return builder;
+    }
+
+    private static void AddDeviceStatus(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StatusOptions>()
+            .Bind(builder.Configuration.GetSection(StatusOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(options => options.OfflineAfter > options.AtRiskAfter, "Fleet:Status:OfflineAfter must be longer than AtRiskAfter.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<LeaderLock>();
+        builder.Services.AddSingleton<DeviceStatusTracker>();
+        builder.Services.AddSingleton<DeviceStatusRecorder>();
+        builder.Services.AddHostedService<StatusSweeper>();
     }
 
     private static void AddTelemetry(this IHostApplicationBuilder builder)

@@ -11,4 +11,20 @@ public static class RedisKeys
 
     /// <summary>Counter of a device's telemetry requests in one rate-limit window.</summary>
     public static string TelemetryRate(Guid deviceId, long window) => $"fleet:ratelimit:telemetry:{deviceId:N}:{window}";
+
+    // The status keys share a hash tag so one Lua script may touch them all, also on a Redis Cluster.
+
+    /// <summary>Sorted set: devices that reported within the at-risk window, scored by last seen (Unix ms).</summary>
+    public const string StatusFresh = "fleet:{status}:fresh";
+
+    /// <summary>Sorted set: devices past the at-risk window but not yet offline, scored by last seen.</summary>
+    public const string StatusStale = "fleet:{status}:stale";
+
+    /// <summary>Hash: device id → online / at-risk / offline.</summary>
+    public const string StatusCurrent = "fleet:{status}:current";
+
+    /// <summary>Pub/sub channel of <c>DeviceStatusChanged</c> messages.</summary>
+    public const string DeviceStatusChannel = "fleet:events:device-status";
+
+    public static string Leader(string name) => $"fleet:leader:{name}";
 }

@@ -35,6 +35,14 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(1)")
                         .HasColumnName("active_slot");
 
+                    b.Property<string>("Connectivity")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("unknown")
+                        .HasColumnName("connectivity");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -105,6 +113,9 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.HasKey("Id")
                         .HasName("pk_devices");
 
+                    b.HasIndex("Connectivity")
+                        .HasDatabaseName("ix_devices_connectivity");
+
                     b.HasIndex("Lifecycle")
                         .HasDatabaseName("ix_devices_lifecycle");
 
@@ -140,6 +151,53 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.ToTable("device_credentials", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Detail")
+                        .HasMaxLength(256)
+                        .HasColumnType("character varying(256)")
+                        .HasColumnName("detail");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("device_id");
+
+                    b.Property<string>("FromState")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("from_state");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("kind");
+
+                    b.Property<string>("ToState")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("to_state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_device_events");
+
+                    b.HasIndex("DeviceId", "At")
+                        .HasDatabaseName("ix_device_events_device_id_at");
+
+                    b.ToTable("device_events", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Api.Devices.DeviceCredential", b =>
                 {
                     b.HasOne("Fleet.Api.Devices.Device", null)
@@ -148,6 +206,16 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_device_credentials_devices_device_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>
+                {
+                    b.HasOne("Fleet.Api.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_device_events_devices_device_id");
                 });
 #pragma warning restore 612, 618
         }

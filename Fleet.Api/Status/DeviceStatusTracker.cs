@@ -1,0 +1,95 @@
+using Fleet.Api.Infrastructure;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace Fleet.Api.Status;
+
+/// <summary>
+/// Current connectivity lives in Redis; each transition happens inside one Lua script, so heartbeats on any
+/// replica and the sweeper never race. Devices that reported recently sit in a "fresh" sorted set scored by
+/// last-seen, those past the at-risk window in a "stale" one; offline devices are in neither. A sweep reads
+/// only the low end of each set, so its cost follows the devices that change, not the fleet's size.
+/// </summary>
+public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<StatusOptions> options, TimeProvider clock)
+{
+    private static readonly LuaScript SeenScript = LuaScript.Prepare("""
+        redis.call('ZADD', @fresh, @now, @id)
+        redis.call('ZREM', @stale, @id)
+        local old = redis.call('HGET', @current, @id)
+        if old == @desired then return false end
+        redis.call('HSET', @current, @id, @desired)
+        return old or 'unknown'
+        """);
+
+    private static readonly LuaScript SweepScript = LuaScript.Prepare("""
+        local changes = {}
+        local late = redis.call('ZRANGEBYSCORE', @fresh, '-inf', '(' .. @atRiskBefore, 'WITHSCORES', 'LIMIT', 0, @limit)
+        for i = 1, #late, 2 do
+            local id = late[i]
+            redis.call('ZREM', @fresh, id)
+            redis.call('ZADD', @stale, late[i + 1], id)
+            local old = redis.call('HGET', @current, id) or 'unknown'
+            if old ~= 'at-risk' then
+                redis.call('HSET', @current, id, 'at-risk')
+                table.insert(changes, id); table.insert(changes, old); table.insert(changes, 'at-risk')
+            end
+        end
+        local gone = redis.call('ZRANGEBYSCORE', @stale, '-inf', '(' .. @offlineBefore, 'LIMIT', 0, @limit)
+        for _, id in ipairs(gone) do
+            redis.call('ZREM', @stale, id)
+            local old = redis.call('HGET', @current, id) or 'unknown'
+            if old ~= 'offline' then
+                redis.call('HSET', @current, id, 'offline')
+                table.insert(changes, id); table.insert(changes, old); table.insert(changes, 'offline')
+            end
+        end
+        return changes
+        """);
+
+    /// <summary>A heartbeat arrived: the device is online, or at-risk when its battery is low. Returns the change, if any.</summary>
+    public async Task<ConnectivityChange?> SeenAsync(Guid deviceId, double battery)
+    {
+        var settings = options.Value;
+        var (desired, reason) = battery < settings.LowBatteryPercent
+            ? (DeviceConnectivity.AtRisk, $"battery {battery:0.#}% below {settings.LowBatteryPercent:0.#}%")
+            : (DeviceConnectivity.Online, "heartbeat");
+        var result = await redis.GetDatabase().ScriptEvaluateAsync(SeenScript, new
+        {
+            fresh = (RedisKey)RedisKeys.StatusFresh,
+            stale = (RedisKey)RedisKeys.StatusStale,
+            current = (RedisKey)RedisKeys.StatusCurrent,
+            id = deviceId.ToString("N"),
+            now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
+            desired = desired.ToName(),
+        });
+        return result.IsNull ? null : new ConnectivityChange(deviceId, ConnectivityNames.Parse((string?)result), desired, reason);
+    }
+
+    /// <summary>Moves devices past the at-risk and offline windows; returns what changed.</summary>
+    public async Task<IReadOnlyList<ConnectivityChange>> SweepAsync()
+    {
+        var settings = options.Value;
+        var now = clock.GetUtcNow();
+        var result = (RedisResult[])(await redis.GetDatabase().ScriptEvaluateAsync(SweepScript, new
+        {
+            fresh = (RedisKey)RedisKeys.StatusFresh,
+            stale = (RedisKey)RedisKeys.StatusStale,
+            current = (RedisKey)RedisKeys.StatusCurrent,
+            atRiskBefore = (now - settings.AtRiskAfter).ToUnixTimeMilliseconds(),
+            offlineBefore = (now - settings.OfflineAfter).ToUnixTimeMilliseconds(),
+            limit = settings.MaxChangesPerSweep,
+        }))!;
+        var changes = new List<ConnectivityChange>(result.Length / 3);
+        for (var i = 0; i + 2 < result.Length; i += 3)
+        {
+            var to = ConnectivityNames.Parse((string?)result[i + 2]);
+            var window = to == DeviceConnectivity.Offline ? settings.OfflineAfter : settings.AtRiskAfter;
+            changes.Add(new ConnectivityChange(Guid.Parse((string)result[i]!), ConnectivityNames.Parse((string?)result[i + 1]), to, $"not seen for {window}"));
+        }
+
+        return changes;
+    }
+
+    public async Task<DeviceConnectivity> CurrentAsync(Guid deviceId) =>
+        ConnectivityNames.Parse(await redis.GetDatabase().HashGetAsync(RedisKeys.StatusCurrent, deviceId.ToString("N")));
+}

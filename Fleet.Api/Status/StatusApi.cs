@@ -1,0 +1,53 @@
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Api.Status;
+
+public static class StatusApi
+{
+    public const int MaxPageSize = 500;
+
+    public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGroup(FleetHttp.DevicesRoute).WithTags("Devices").AddEndpointFilter<OperatorAuthFilter>()
+            .MapGet("/{id:guid}/events", EventsAsync)
+            .WithSummary("A device's history, newest first: connectivity changes and more.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<DeviceEventsResponse>, ValidationProblem, NotFound>> EventsAsync(
+        Guid id, int? page, int? pageSize, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1)
+        {
+            errors["page"] = ["must be 1 or more."];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"must be from 1 to {MaxPageSize}."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var size = pageSize ?? 50;
+        var events = db.DeviceEvents.AsNoTracking().Where(e => e.DeviceId == id);
+        var total = await events.CountAsync(cancellationToken);
+        var items = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
+            .Skip(((page ?? 1) - 1) * size).Take(size)
+            .Select(e => new DeviceEventResponse(e.Id, e.At, e.Kind, e.FromState, e.ToState, e.Detail))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new DeviceEventsResponse(items, total));
+    }
+}

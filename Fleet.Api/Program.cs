@@ -15,6 +15,7 @@ app.UseStatusCodePages();
 app.MapOpenApi();
 app.MapGet("/", () => TypedResults.Ok(new { service = "Fleet.Api" })).ExcludeFromDescription();
 app.MapDevicesApi();
+app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
 app.MapDefaultEndpoints();

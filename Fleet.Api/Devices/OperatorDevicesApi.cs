@@ -1,0 +1,157 @@
+using System.Globalization;
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using StackExchange.Redis;
+
+namespace Fleet.Api.Devices;
+
+/// <summary>The operators' device registry: list, detail and lifecycle changes, all behind the operator token.</summary>
+public static class OperatorDevicesApi
+{
+    public static IEndpointRouteBuilder MapOperatorDevicesApi(this IEndpointRouteBuilder app)
+    {
+        var devices = app.MapGroup(FleetHttp.DevicesRoute)
+            .WithTags("Devices")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        devices.MapGet("/", ListAsync).WithSummary("Devices, filtered, sorted and paged: page, pageSize, sort, lifecycle, type, region, hardwareRevision, environment, tag, firmware, q");
+        devices.MapGet("/{id:guid}", DetailAsync).WithSummary("A device and the values of its latest heartbeat");
+        devices.MapPost("/{id:guid}/activate", ActivateAsync).WithSummary("Put a new or suspended device in service").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/suspend", SuspendAsync).WithSummary("Take an active device out of service; its key stops working").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/retire", RetireAsync).WithSummary("Take a device out of service for good").ProducesProblem(StatusCodes.Status409Conflict);
+        return app;
+    }
+
+    public static async Task<Results<Ok<DeviceListResponse>, ValidationProblem>> ListAsync(
+        [AsParameters] DeviceListQuery query, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = query.Validate();
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var matching = query.Filter(db.Devices.AsNoTracking());
+        var total = await matching.CountAsync(cancellationToken);
+        var page = await query.Order(matching).Skip(query.Skip).Take(query.Take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new DeviceListResponse([.. page.Select(ToSummary)], total));
+    }
+
+    public static async Task<Results<Ok<DeviceDetail>, NotFound>> DetailAsync(
+        Guid id, FleetDbContext db, IConnectionMultiplexer redis, CancellationToken cancellationToken)
+    {
+        var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (device is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var latest = await redis.GetDatabase().HashGetAllAsync(RedisKeys.Latest(id));
+        return TypedResults.Ok(new DeviceDetail(ToSummary(device), ToLatest(latest)));
+    }
+
+    public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, cancellationToken);
+
+    public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> SuspendAsync(
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, cancellationToken);
+
+    public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> RetireAsync(
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, cancellationToken);
+
+    /// <summary>
+    /// The update only applies if the lifecycle is still the one the transition was decided from; if another
+    /// request changed it in between, the decision is taken again on the new state.
+    /// </summary>
+    private static async Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ChangeLifecycleAsync(
+        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+            if (device is null)
+            {
+                return TypedResults.NotFound();
+            }
+
+            var current = device.Lifecycle;
+            if (DeviceLifecycleTransitions.Next(current, action) is not { } next)
+            {
+                var wanted = DeviceLifecycleTransitions.Rules[action].To;
+                return TypedResults.Problem(
+                    statusCode: StatusCodes.Status409Conflict,
+                    title: "Lifecycle change not allowed",
+                    detail: $"The device is {current.ToName()} and cannot become {wanted.ToName()}.",
+                    extensions: new Dictionary<string, object?> { ["current"] = current.ToName(), ["wanted"] = wanted.ToName() });
+            }
+
+            if (next == current)
+            {
+                return TypedResults.Ok(ToSummary(device));
+            }
+
+            var updated = await db.Devices
+                .Where(d => d.Id == id && d.Lifecycle == current)
+                .ExecuteUpdateAsync(setters => setters.SetProperty(d => d.Lifecycle, next), cancellationToken);
+            if (updated == 1)
+            {
+                await ForgetKeysAsync(id, db, keyCache, cancellationToken);
+                device.Lifecycle = next;
+                return TypedResults.Ok(ToSummary(device));
+            }
+        }
+    }
+
+    /// <summary>The next device call on this replica reads the new lifecycle from the database, not a cached one.</summary>
+    private static async Task ForgetKeysAsync(Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken)
+    {
+        var hashes = await db.DeviceCredentials.AsNoTracking().Where(c => c.DeviceId == id).Select(c => c.KeyHash).ToListAsync(cancellationToken);
+        foreach (var hash in hashes)
+        {
+            keyCache.Forget(hash);
+        }
+    }
+
+    internal static DeviceSummary ToSummary(Device device) => new(
+        device.Id,
+        device.Serial,
+        device.Name,
+        device.Type,
+        device.HardwareRevision,
+        device.Region,
+        device.Environment,
+        device.Tags,
+        device.FirmwareVersion,
+        device.Lifecycle.ToName(),
+        device is { Latitude: { } lat, Longitude: { } lon } ? new GeoLocation(lat, lon) : null,
+        device.CreatedAt,
+        device.LastSeenAt);
+
+    private static LatestHeartbeat? ToLatest(HashEntry[] entries)
+    {
+        if (entries.Length == 0)
+        {
+            return null;
+        }
+
+        var values = entries.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        string? Text(string field) => values.GetValueOrDefault(field);
+        double? Real(string field) => double.TryParse(Text(field), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+        long? Whole(string field) => long.TryParse(Text(field), NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null;
+
+        var (lat, lon) = (Real("lat"), Real("lon"));
+        return new LatestHeartbeat(
+            Real("battery"),
+            (int?)Whole("signal"),
+            Text("firmware"),
+            Text("slot"),
+            Whole("uptimeS"),
+            lat is { } latitude && lon is { } longitude ? new GeoLocation(latitude, longitude) : null,
+            Whole("seenAt") is { } seenAt ? DateTimeOffset.FromUnixTimeMilliseconds(seenAt) : null);
+    }
+}

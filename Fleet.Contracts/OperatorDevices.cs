@@ -1,0 +1,33 @@
+namespace Fleet.Contracts;
+
+/// <summary>One device as operators see it in lists; <c>Lifecycle</c> is new, active, suspended or retired.</summary>
+public sealed record DeviceSummary(
+    Guid Id,
+    string Serial,
+    string? Name,
+    string Type,
+    string HardwareRevision,
+    string Region,
+    string Environment,
+    IReadOnlyList<string> Tags,
+    string? Firmware,
+    string Lifecycle,
+    GeoLocation? Location,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastSeenAt);
+
+/// <summary>Body of <c>GET /api/v1/devices</c>: one page and the number of devices matching the filters.</summary>
+public sealed record DeviceListResponse(IReadOnlyList<DeviceSummary> Items, int Total);
+
+/// <summary>The values of a device's latest heartbeat, as far as they were reported.</summary>
+public sealed record LatestHeartbeat(
+    double? Battery,
+    int? Signal,
+    string? Firmware,
+    string? Slot,
+    long? UptimeS,
+    GeoLocation? Location,
+    DateTimeOffset? SeenAt);
+
+/// <summary>Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat.</summary>
+public sealed record DeviceDetail(DeviceSummary Device, LatestHeartbeat? Latest);

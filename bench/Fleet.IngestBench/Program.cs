@@ -1,0 +1,219 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Fleet.Contracts;
+using Fleet.IngestBench;
+using Npgsql;
+using NpgsqlTypes;
+
+// Sustained end-to-end ingest against a running AppHost (found through apphost.json), then the raw COPY
+// ceiling for rows of the same shape on the same PostgreSQL, so the result reads as a share of the ceiling.
+var options = BenchOptions.Parse(args);
+var app = RunningApp.Load(options.StateDirectory);
+using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency }) { BaseAddress = new Uri(app.ApiUrl), Timeout = TimeSpan.FromSeconds(30) };
+var run = Guid.NewGuid().ToString("N")[..8];
+
+Console.WriteLine($"registering {options.Devices} devices ...");
+var keys = new string[options.Devices];
+await Parallel.ForAsync(0, options.Devices, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
+{
+    using var response = await http.PostAsJsonAsync(FleetHttp.RegisterRoute,
+        new RegisterDeviceRequest(app.EnrollmentToken, $"BENCH-{run}-{i:D6}", "meter", "rev-a", "eu-west"), ct);
+    keys[i] = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(ct))!.DeviceKey;
+});
+
+var seqs = new long[options.Devices];
+var metricNames = Enumerable.Range(0, options.Metrics).Select(m => $"m{m}").ToArray();
+var load = new LoadResult();
+var next = -1;
+
+async Task WorkerAsync(DateTime measureFrom, DateTime stopAt, List<double> latencies)
+{
+    while (DateTime.UtcNow < stopAt)
+    {
+        var device = (int)((uint)Interlocked.Increment(ref next) % (uint)options.Devices);
+        var now = DateTimeOffset.UtcNow;
+        var readings = new TelemetryReading[options.Readings];
+        for (var r = 0; r < readings.Length; r++)
+        {
+            var metrics = new Dictionary<string, double>(metricNames.Length);
+            foreach (var name in metricNames)
+            {
+                metrics[name] = Random.Shared.NextDouble() * 100;
+            }
+
+            readings[r] = new TelemetryReading(Interlocked.Increment(ref seqs[device]), now.AddMilliseconds(-r), metrics);
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = JsonContent.Create(new TelemetryBatchRequest(readings)) };
+        request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.DeviceAuthScheme, keys[device]);
+        var started = Stopwatch.GetTimestamp();
+        using var response = await http.SendAsync(request);
+        var elapsed = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (DateTime.UtcNow < measureFrom)
+        {
+            continue;
+        }
+
+        latencies.Add(elapsed);
+        load.Count((int)response.StatusCode, response.IsSuccessStatusCode ? options.Readings * options.Metrics : 0);
+    }
+}
+
+Console.WriteLine($"load: {options.Concurrency} concurrent senders, {options.Readings} readings x {options.Metrics} metrics per request, {options.Seconds} s after {options.WarmupSeconds} s warm-up ...");
+var measureFrom = DateTime.UtcNow.AddSeconds(options.WarmupSeconds);
+var stopAt = measureFrom.AddSeconds(options.Seconds);
+var perWorker = Enumerable.Range(0, options.Concurrency).Select(_ => new List<double>()).ToArray();
+await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(measureFrom, stopAt, latencies))));
+var all = perWorker.SelectMany(l => l).Order().ToArray();
+var pointsPerSecond = load.Points / (double)options.Seconds;
+
+Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows of the same shape ...");
+var copyRowsPerSecond = await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, metricNames);
+
+var simulator = app.SimulatorMemory();
+Console.WriteLine();
+Console.WriteLine($"devices {options.Devices}, {options.Seconds} s measured, {all.Length} requests ({string.Join(", ", load.ByStatus.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})");
+Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length / (double)options.Seconds:N0} requests/s)");
+Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
+Console.WriteLine($"COPY ceiling  : {copyRowsPerSecond:N0} rows/s -> ingest is {pointsPerSecond / copyRowsPerSecond:P0} of it");
+if (simulator is { } sim)
+{
+    Console.WriteLine($"simulator     : {sim.Devices} devices, {sim.RssBytes / 1048576.0:N0} MiB resident, {sim.RssBytes / (double)Math.Max(1, sim.Devices) / 1024:N1} KiB per device");
+}
+
+static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+namespace Fleet.IngestBench
+{
+    internal sealed class LoadResult
+    {
+        private long _points;
+
+        public Dictionary<int, int> ByStatus { get; } = [];
+
+        public long Points => Interlocked.Read(ref _points);
+
+        public void Count(int status, int points)
+        {
+            Interlocked.Add(ref _points, points);
+            lock (ByStatus)
+            {
+                ByStatus[status] = ByStatus.GetValueOrDefault(status) + 1;
+            }
+        }
+    }
+
+    internal static class CopyCeiling
+    {
+        /// <summary>Binary COPY into a fresh table with telemetry's columns and key, in one transaction.</summary>
+        public static async Task<double> MeasureAsync(string connectionString, int rows, string[] metrics)
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync();
+            var table = $"bench_copy_{Guid.NewGuid():N}"[..24];
+            await using (var create = new NpgsqlCommand($"CREATE TABLE {table} (device_id uuid NOT NULL, seq bigint NOT NULL, ts timestamptz NOT NULL, metric text NOT NULL, value double precision NOT NULL, PRIMARY KEY (device_id, metric, ts, seq))", connection))
+            {
+                await create.ExecuteNonQueryAsync();
+            }
+
+            try
+            {
+                var devices = Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid()).ToArray();
+                var now = DateTime.UtcNow;
+                var clock = Stopwatch.StartNew();
+                await using (var transaction = await connection.BeginTransactionAsync())
+                {
+                    await using (var importer = await connection.BeginBinaryImportAsync($"COPY {table} (device_id, seq, ts, metric, value) FROM STDIN (FORMAT BINARY)"))
+                    {
+                        for (var i = 0; i < rows; i++)
+                        {
+                            await importer.StartRowAsync();
+                            await importer.WriteAsync(devices[i % devices.Length], NpgsqlDbType.Uuid);
+                            await importer.WriteAsync((long)(i / devices.Length / metrics.Length), NpgsqlDbType.Bigint);
+                            await importer.WriteAsync(now.AddMilliseconds(-(i / devices.Length)), NpgsqlDbType.TimestampTz);
+                            await importer.WriteAsync(metrics[i / devices.Length % metrics.Length], NpgsqlDbType.Text);
+                            await importer.WriteAsync(Random.Shared.NextDouble(), NpgsqlDbType.Double);
+                        }
+
+                        await importer.CompleteAsync();
+                    }
+
+                    await transaction.CommitAsync();
+                }
+
+                return rows / clock.Elapsed.TotalSeconds;
+            }
+            finally
+            {
+                await using var drop = new NpgsqlCommand($"DROP TABLE {table}", connection);
+                await drop.ExecuteNonQueryAsync();
+            }
+        }
+    }
+
+    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows)
+    {
+        public static BenchOptions Parse(string[] args)
+        {
+            string Get(string name, string fallback) =>
+                args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
+            return new BenchOptions(
+                Get("state-dir", Path.Combine(FindRoot(), ".fleet")),
+                int.Parse(Get("devices", "1000")),
+                int.Parse(Get("seconds", "60")),
+                int.Parse(Get("warmup", "5")),
+                int.Parse(Get("readings", "10")),
+                int.Parse(Get("metrics", "5")),
+                int.Parse(Get("concurrency", "64")),
+                int.Parse(Get("copy-rows", "2000000")));
+        }
+
+        private static string FindRoot()
+        {
+            for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
+            {
+                if (File.Exists(Path.Combine(directory.FullName, "Fleet.Aspire.sln")))
+                {
+                    return directory.FullName;
+                }
+            }
+
+            return Directory.GetCurrentDirectory();
+        }
+    }
+
+    /// <summary>The app the AppHost runs, as apphost.json describes it.</summary>
+    internal sealed record RunningApp(string ApiUrl, string EnrollmentToken, string DatabaseConnectionString, int? SimulatorPid, string? SimulatorUrl)
+    {
+        public static RunningApp Load(string stateDirectory)
+        {
+            using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(stateDirectory, "apphost.json")));
+            var resources = state.RootElement.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
+            var secrets = state.RootElement.GetProperty("secrets");
+            var devices = resources.GetValueOrDefault("devices");
+            var pids = devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("processIds").EnumerateArray().Select(p => p.GetInt32()).ToArray() : [];
+            return new RunningApp(
+                resources["api"].GetProperty("urls")[0].GetString()!,
+                File.ReadAllText(secrets.GetProperty("enrollment-token").GetString()!).Trim(),
+                File.ReadAllText(resources["fleetdb"].GetProperty("connectionStringFile").GetString()!).Trim(),
+                pids.Length > 0 ? pids[0] : null,
+                devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("urls")[0].GetString() : null);
+        }
+
+        /// <summary>Resident memory of the simulator process and how many devices it runs.</summary>
+        public (int Devices, long RssBytes)? SimulatorMemory()
+        {
+            if (SimulatorPid is not { } pid || SimulatorUrl is null || !File.Exists($"/proc/{pid}/status"))
+            {
+                return null;
+            }
+
+            var rssKb = long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+            using var http = new HttpClient();
+            using var status = JsonDocument.Parse(http.GetStringAsync($"{SimulatorUrl}/status").GetAwaiter().GetResult());
+            return (status.RootElement.GetProperty("devices").GetInt32(), rssKb * 1024);
+        }
+    }
+}

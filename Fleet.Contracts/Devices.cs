@@ -33,4 +33,5 @@ public sealed record FleetStatsResponse(
     IReadOnlyDictionary<string, int> ByLifecycle,
     IReadOnlyDictionary<string, int> ByType,
     IReadOnlyDictionary<string, int> ByRegion,
-    IReadOnlyDictionary<string, int> ByFirmware);
+    IReadOnlyDictionary<string, int> ByFirmware,
+    IReadOnlyDictionary<string, int> ByStatus);

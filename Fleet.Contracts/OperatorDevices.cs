@@ -1,6 +1,9 @@
 namespace Fleet.Contracts;
 
-/// <summary>One device as operators see it in lists; <c>Lifecycle</c> is new, active, suspended or retired.</summary>
+/// <summary>
+/// One device as operators see it in lists; <c>Lifecycle</c> is new, active, suspended or retired,
+/// <c>Status</c> is online, at-risk, offline or unknown.
+/// </summary>
 public sealed record DeviceSummary(
     Guid Id,
     string Serial,
@@ -14,7 +17,8 @@ public sealed record DeviceSummary(
     string Lifecycle,
     GeoLocation? Location,
     DateTimeOffset CreatedAt,
-    DateTimeOffset? LastSeenAt);
+    DateTimeOffset? LastSeenAt,
+    string Status);
 
 /// <summary>Body of <c>GET /api/v1/devices</c>: one page and the number of devices matching the filters.</summary>
 public sealed record DeviceListResponse(IReadOnlyList<DeviceSummary> Items, int Total);

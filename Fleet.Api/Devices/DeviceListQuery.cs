@@ -1,4 +1,5 @@
 using System.Linq.Expressions;
+using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Api.Devices;
@@ -12,6 +13,7 @@ public sealed record DeviceListQuery(
     int? PageSize,
     string? Sort,
     string? Lifecycle,
+    string? Status,
     string? Type,
     string? Region,
     string? HardwareRevision,
@@ -51,6 +53,11 @@ public sealed record DeviceListQuery(
             errors["lifecycle"] = ["must be one of new, active, suspended, retired."];
         }
 
+        if (Status is not null && ConnectivityNames.Parse(Status).ToName() != Status)
+        {
+            errors["status"] = ["must be one of online, at-risk, offline, unknown."];
+        }
+
         return errors;
     }
 
@@ -69,6 +76,12 @@ public sealed record DeviceListQuery(
         if (DeviceLifecycleTransitions.TryParse(Lifecycle, out var lifecycle))
         {
             devices = devices.Where(d => d.Lifecycle == lifecycle);
+        }
+
+        if (Status is not null)
+        {
+            var connectivity = ConnectivityNames.Parse(Status);
+            devices = devices.Where(d => d.Connectivity == connectivity);
         }
 
         if (Type is not null)

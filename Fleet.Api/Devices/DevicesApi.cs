@@ -103,6 +103,7 @@ public static class DevicesApi
         var byType = await devices.GroupBy(d => d.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byRegion = await devices.GroupBy(d => d.Region).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byFirmware = await devices.GroupBy(d => d.FirmwareVersion ?? "unknown").Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var byStatus = await devices.GroupBy(d => d.Connectivity).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var since = (clock.GetUtcNow() - options.Value.OnlineWindow).ToUnixTimeMilliseconds();
         var seenRecently = await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LastSeen, since, double.PositiveInfinity);
 
@@ -112,6 +113,7 @@ public static class DevicesApi
             byLifecycle.ToDictionary(g => g.Key.ToString().ToLowerInvariant(), g => g.Count),
             byType,
             byRegion,
-            byFirmware));
+            byFirmware,
+            byStatus.ToDictionary(g => g.Key.ToName(), g => g.Count)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Status;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -130,7 +131,8 @@ public static class OperatorDevicesApi
         device.Lifecycle.ToName(),
         device is { Latitude: { } lat, Longitude: { } lon } ? new GeoLocation(lat, lon) : null,
         device.CreatedAt,
-        device.LastSeenAt);
+        device.LastSeenAt,
+        device.Connectivity.ToName());
 
     private static LatestHeartbeat? ToLatest(HashEntry[] entries)
     {

@@ -31,7 +31,11 @@ public static class FleetAppHost
     }
 
     /// <summary>The built AppHost, run the way `dotnet run` runs it, with its console captured.</summary>
-    public static AppHostProcess StartProcess(string stateDirectory, params string[] args)
+    public static AppHostProcess StartProcess(string stateDirectory, params string[] args) =>
+        StartProcess(stateDirectory, new Dictionary<string, string>(), args);
+
+    /// <summary>As above, with environment variables for the AppHost, which its children inherit.</summary>
+    public static AppHostProcess StartProcess(string stateDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var configuration = typeof(FleetAppHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var appHostDll = Path.Combine(AppHostPaths.FindRepositoryRoot(), "Fleet.AppHost", "bin", configuration, "net10.0", "Fleet.AppHost.dll");
@@ -44,6 +48,11 @@ public static class FleetAppHost
         foreach (var argument in new[] { appHostDll, "--state-dir", stateDirectory }.Concat(args))
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            startInfo.Environment[name] = value;
         }
 
         return new AppHostProcess(Process.Start(startInfo)!, Path.Combine(stateDirectory, "apphost.json"));

@@ -8,6 +8,8 @@ public static partial class Posix
     public const int SIGINT = 2;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
+    public const int SIGCONT = 18;
+    public const int SIGSTOP = 19;
     private const int EPERM = 1;
 
     [LibraryImport("libc", SetLastError = true)]

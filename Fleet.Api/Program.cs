@@ -2,6 +2,7 @@ using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
+using Scalar.AspNetCore;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,6 +14,11 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.MapOpenApi();
+if (app.Environment.IsDevelopment())
+{
+    app.MapScalarApiReference();
+}
+
 app.MapGet("/", () => TypedResults.Ok(new { service = "Fleet.Api" })).ExcludeFromDescription();
 app.MapDevicesApi();
 app.MapOperatorDevicesApi();

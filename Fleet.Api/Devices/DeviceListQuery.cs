@@ -1,3 +1,4 @@
+using Fleet.Api.Infrastructure;
 using System.Linq.Expressions;
 using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
@@ -32,16 +33,7 @@ public sealed record DeviceListQuery(
     /// <summary>Each problem keyed by the query parameter it is about.</summary>
     public Dictionary<string, string[]> Validate()
     {
-        var errors = new Dictionary<string, string[]>();
-        if (Page is < 1)
-        {
-            errors["page"] = ["must be 1 or more."];
-        }
-
-        if (PageSize is < 1 or > MaxPageSize)
-        {
-            errors["pageSize"] = [$"must be from 1 to {MaxPageSize}."];
-        }
+        var errors = OperatorQueries.ValidatePaging(Page, PageSize, MaxPageSize);
 
         if (!SortFields.Contains(SortField))
         {

@@ -20,23 +20,13 @@ public static class StatusApi
     public static async Task<Results<Ok<DeviceEventsResponse>, ValidationProblem, NotFound>> EventsAsync(
         Guid id, int? page, int? pageSize, FleetDbContext db, CancellationToken cancellationToken)
     {
-        var errors = new Dictionary<string, string[]>();
-        if (page is < 1)
-        {
-            errors["page"] = ["must be 1 or more."];
-        }
-
-        if (pageSize is < 1 or > MaxPageSize)
-        {
-            errors["pageSize"] = [$"must be from 1 to {MaxPageSize}."];
-        }
-
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        if (!await db.DeviceExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }

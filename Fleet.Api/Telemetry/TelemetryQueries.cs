@@ -44,7 +44,7 @@ public static class TelemetryQueries
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        if (!await db.DeviceExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }
@@ -72,7 +72,7 @@ public static class TelemetryQueries
     public static async Task<Results<Ok<IReadOnlyList<LatestMetric>>, NotFound>> LatestAsync(
         Guid id, FleetDbContext db, NpgsqlDataSource dataSource, TimeProvider clock, IOptions<TelemetryOptions> options, CancellationToken cancellationToken)
     {
-        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        if (!await db.DeviceExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }
@@ -120,7 +120,7 @@ public static class TelemetryQueries
             return TypedResults.ValidationProblem(errors);
         }
 
-        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        if (!await db.DeviceExistsAsync(id, cancellationToken))
         {
             return TypedResults.NotFound();
         }

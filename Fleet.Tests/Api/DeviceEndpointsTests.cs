@@ -146,6 +146,20 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
         }
     }
 
+    [Fact]
+    public async Task OpenApi_describes_device_and_operator_routes_and_Development_serves_a_browsable_reference()
+    {
+        var document = await _http.GetStringAsync("/openapi/v1.json", Cancellation);
+        foreach (var route in new[] { FleetHttp.RegisterRoute, FleetHttp.HeartbeatRoute, FleetHttp.TelemetryRoute, "/api/v1/devices/{id}/telemetry/aggregated", "/api/v1/devices/{id}/events" })
+        {
+            document.ShouldContain($"\"{route}\"");
+        }
+
+        using var reference = await _http.GetAsync("/scalar/v1", Cancellation);
+        reference.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await reference.Content.ReadAsStringAsync(Cancellation)).ShouldContain("<title>Scalar API Reference</title>");
+    }
+
     private static RegisterDeviceRequest Request(string serial) => DeviceClient.Registration(serial);
 
     private static HeartbeatRequest ValidHeartbeat() => new(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6));

@@ -1,0 +1,28 @@
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Api.Infrastructure;
+
+/// <summary>Checks the operator list and lookup endpoints share.</summary>
+public static class OperatorQueries
+{
+    /// <summary>Adds an error for each paging parameter out of range, keyed by the parameter's name.</summary>
+    public static Dictionary<string, string[]> ValidatePaging(int? page, int? pageSize, int maxPageSize)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1)
+        {
+            errors["page"] = ["must be 1 or more."];
+        }
+
+        if (pageSize is < 1 || pageSize > maxPageSize)
+        {
+            errors["pageSize"] = [$"must be from 1 to {maxPageSize}."];
+        }
+
+        return errors;
+    }
+
+    /// <summary>True when the device is in the registry; operator reads answer 404 otherwise.</summary>
+    public static Task<bool> DeviceExistsAsync(this FleetDbContext db, Guid id, CancellationToken cancellationToken) =>
+        db.Devices.AnyAsync(device => device.Id == id, cancellationToken);
+}

@@ -7,7 +7,6 @@ using System.Text.Json;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 using StackExchange.Redis;
 
 namespace Fleet.Tests.Api;
@@ -169,13 +168,7 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
     private Task<HttpResponseMessage> HeartbeatAsync(string? key, HeartbeatRequest heartbeat) =>
         _http.PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(heartbeat), Cancellation);
 
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => Sql.ScalarAsync<T>(_api.DatabaseConnectionString, sql, Cancellation);
 
     public void Dispose() => _http.Dispose();
 }

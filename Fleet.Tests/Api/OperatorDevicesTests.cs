@@ -311,13 +311,7 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
         await command.ExecuteNonQueryAsync(Cancellation);
     }
 
-    private async Task<T> ScalarAsync<T>(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private Task<T> ScalarAsync<T>(string sql) => Sql.ScalarAsync<T>(_api.DatabaseConnectionString, sql, Cancellation);
 
     public void Dispose() => _http.Dispose();
 }

@@ -183,13 +183,8 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     private async Task<TelemetrySequenceStats> SequenceAsync(Guid deviceId) =>
         (await _http.GetAsOperatorAsync<TelemetrySequenceStats>($"/api/v1/devices/{deviceId}/telemetry/sequence", Cancellation))!;
 
-    private async Task<long> CountPointsAsync(Guid deviceId)
-    {
-        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand("SELECT count(*) FROM telemetry WHERE device_id = $1", connection) { Parameters = { new() { Value = deviceId } } };
-        return (long)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private Task<long> CountPointsAsync(Guid deviceId) =>
+        Sql.ScalarAsync<long>(_api.DatabaseConnectionString, "SELECT count(*) FROM telemetry WHERE device_id = $1", Cancellation, deviceId);
 
     public void Dispose() => _http.Dispose();
 }

@@ -114,13 +114,7 @@ public sealed class LocalPostgresServerTests(BackingServers servers) : IDisposab
     private static int UnixAccountUid(string name) =>
         int.Parse(File.ReadLines("/etc/passwd").Select(line => line.Split(':')).First(fields => fields[0] == name)[2]);
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private static Task<T> ScalarAsync<T>(string connectionString, string sql) => Sql.ScalarAsync<T>(connectionString, sql, Cancellation);
 
     public void Dispose()
     {

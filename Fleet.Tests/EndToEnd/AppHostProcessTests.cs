@@ -4,7 +4,6 @@ using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.AppHost.Hosting.Provisioning;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
-using Npgsql;
 
 namespace Fleet.Tests.EndToEnd;
 
@@ -105,13 +104,7 @@ public sealed class AppHostProcessTests : IDisposable
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private static Task<T> ScalarAsync<T>(string connectionString, string sql) => Sql.ScalarAsync<T>(connectionString, sql, Cancellation);
 
     private sealed record SimulatorStatus(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures);
 }

@@ -4,7 +4,6 @@ using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.AppHost.Hosting.Provisioning;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
-using Npgsql;
 
 namespace Fleet.Tests.EndToEnd;
 
@@ -59,13 +58,7 @@ public sealed class FleetStatusEndToEndTests : IDisposable
             async () => (await api.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation))!.ByStatus.GetValueOrDefault(status) == Devices,
             timeout, $"all {Devices} devices {status}", Cancellation);
 
-    private static async Task<long> CountAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (long)(await command.ExecuteScalarAsync(Cancellation))!;
-    }
+    private static Task<long> CountAsync(string connectionString, string sql) => Sql.ScalarAsync<long>(connectionString, sql, Cancellation);
 
     private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 

@@ -54,7 +54,7 @@ public static class DevicesApi
         };
     }
 
-    /// <summary>Latest values and last-seen go to Redis (hot, shared by replicas); the sorted set feeds the status sweeper.</summary>
+    /// <summary>Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity.</summary>
     public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
         HeartbeatRequest request, CurrentDevice device, IConnectionMultiplexer redis, DeviceStatusTracker status, DeviceStatusRecorder recorder, TimeProvider clock, CancellationToken cancellationToken)
     {
@@ -80,10 +80,7 @@ public static class DevicesApi
             fields.Add(new("lon", Number(location.Lon)));
         }
 
-        var database = redis.GetDatabase();
-        await Task.WhenAll(
-            database.HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]),
-            database.SortedSetAddAsync(RedisKeys.LastSeen, device.Id.ToString("N"), now.ToUnixTimeMilliseconds()));
+        await redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
         if (await status.SeenAsync(device.Id, request.Battery) is { } change)
         {
             await recorder.RecordAsync([change], cancellationToken);
@@ -96,7 +93,7 @@ public static class DevicesApi
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static async Task<Ok<FleetStatsResponse>> StatsAsync(
-        FleetDbContext db, IConnectionMultiplexer redis, TimeProvider clock, IOptions<FleetOptions> options, CancellationToken cancellationToken)
+        FleetDbContext db, DeviceStatusTracker status, CancellationToken cancellationToken)
     {
         var devices = db.Devices.AsNoTracking();
         var byLifecycle = await devices.GroupBy(d => d.Lifecycle).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
@@ -104,8 +101,7 @@ public static class DevicesApi
         var byRegion = await devices.GroupBy(d => d.Region).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byFirmware = await devices.GroupBy(d => d.FirmwareVersion ?? "unknown").Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byStatus = await devices.GroupBy(d => d.Connectivity).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
-        var since = (clock.GetUtcNow() - options.Value.OnlineWindow).ToUnixTimeMilliseconds();
-        var seenRecently = await redis.GetDatabase().SortedSetLengthAsync(RedisKeys.LastSeen, since, double.PositiveInfinity);
+        var seenRecently = await status.CountSeenWithinOnlineWindowAsync();
 
         return TypedResults.Ok(new FleetStatsResponse(
             byLifecycle.Sum(g => g.Count),

@@ -19,10 +19,6 @@ public sealed class FleetOptions
 
     public ProvisioningOptions Provisioning { get; set; } = new();
 
-    /// <summary>A device seen within this window counts as recently seen.</summary>
-    [Range(typeof(TimeSpan), "00:00:05", "1.00:00:00")]
-    public TimeSpan OnlineWindow { get; set; } = TimeSpan.FromMinutes(2);
-
     /// <summary>How long a device key stays resolved in memory; a replaced key or a lifecycle change reaches other replicas within it.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DeviceKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);

@@ -90,6 +90,11 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
         return changes;
     }
 
+    /// <summary>Devices whose last heartbeat is within the at-risk (online) window: the low end of "fresh" may not be swept yet.</summary>
+    public async Task<long> CountSeenWithinOnlineWindowAsync() =>
+        await redis.GetDatabase().SortedSetLengthAsync(
+            RedisKeys.StatusFresh, (clock.GetUtcNow() - options.Value.AtRiskAfter).ToUnixTimeMilliseconds(), double.PositiveInfinity);
+
     public async Task<DeviceConnectivity> CurrentAsync(Guid deviceId) =>
         ConnectivityNames.Parse(await redis.GetDatabase().HashGetAsync(RedisKeys.StatusCurrent, deviceId.ToString("N")));
 }

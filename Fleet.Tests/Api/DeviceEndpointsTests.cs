@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
@@ -85,7 +86,7 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
         await using var redis = await ConnectionMultiplexer.ConnectAsync(_api.RedisConnectionString);
         var latest = await redis.GetDatabase().HashGetAllAsync($"fleet:device:{device.DeviceId:N}:latest");
         latest.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString())["battery"].ShouldBe("55.5");
-        (await redis.GetDatabase().SortedSetScoreAsync("fleet:devices:last-seen", device.DeviceId.ToString("N"))).ShouldNotBeNull();
+        (await redis.GetDatabase().SortedSetScoreAsync(RedisKeys.StatusFresh, device.DeviceId.ToString("N"))).ShouldNotBeNull();
     }
 
     [Fact]

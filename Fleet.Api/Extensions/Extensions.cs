@@ -58,6 +58,7 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<TelemetryPartitions>();
+        builder.Services.AddSingleton<TelemetryMetrics>();
         builder.Services.AddSingleton<TelemetryRateLimiter>();
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());

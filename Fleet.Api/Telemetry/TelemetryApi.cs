@@ -35,6 +35,7 @@ public static class TelemetryApi
         CurrentDevice device,
         TelemetryRateLimiter rateLimiter,
         TelemetryWriter writer,
+        TelemetryMetrics metrics,
         IOptions<TelemetryOptions> options,
         TimeProvider clock,
         CancellationToken cancellationToken)
@@ -43,12 +44,14 @@ public static class TelemetryApi
         if (await rateLimiter.RetryAfterAsync(device.Id) is { } retryAfter)
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            metrics.Rejected(StatusCodes.Status429TooManyRequests);
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many telemetry requests",
                 detail: $"At most {settings.RequestsPerDevicePerMinute} telemetry requests per device per minute.");
         }
 
         if (http.Request.ContentLength > settings.MaxBodyBytes)
         {
+            metrics.Rejected(StatusCodes.Status413PayloadTooLarge);
             return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request body too large",
                 detail: $"Telemetry bodies are limited to {settings.MaxBodyBytes} bytes.");
         }
@@ -66,31 +69,40 @@ public static class TelemetryApi
         catch (JsonException exception)
         {
             var field = exception.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
+            metrics.Rejected(StatusCodes.Status400BadRequest);
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {exception.Message}"] });
         }
 
         var errors = TelemetryValidation.Validate(request ?? new TelemetryBatchRequest(null), clock.GetUtcNow(), settings);
         if (errors.Count > 0)
         {
+            metrics.Rejected(StatusCodes.Status400BadRequest);
             return TypedResults.ValidationProblem(errors);
         }
 
-        var points = request!.Readings!
-            .SelectMany(reading => reading.Metrics!.Select(metric =>
-                new TelemetryPoint(device.Id, reading.Seq!.Value, reading.Ts!.Value.UtcDateTime, metric.Key, metric.Value)))
-            .ToArray();
+        var points = 0;
+        var rows = new TelemetryRow[request!.Readings!.Count];
+        for (var i = 0; i < rows.Length; i++)
+        {
+            var reading = request.Readings[i]!;
+            rows[i] = new TelemetryRow(device.Id, reading.Seq!.Value, reading.Ts!.Value.UtcDateTime, [.. reading.Metrics!.Keys], [.. reading.Metrics!.Values]);
+            points += rows[i].MetricNames.Length;
+        }
+
         try
         {
-            await writer.WriteAsync(points, cancellationToken);
+            await writer.WriteAsync(rows, cancellationToken);
         }
         catch (TelemetryStoreUnavailableException)
         {
             http.Response.Headers.RetryAfter = "1";
+            metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telemetry store unavailable",
                 detail: "Nothing of this batch was stored; send it again.");
         }
 
-        return TypedResults.Accepted((string?)null, new TelemetryAccepted(request.Readings!.Count, points.Length));
+        metrics.Accepted(points);
+        return TypedResults.Accepted((string?)null, new TelemetryAccepted(rows.Length, points));
     }
 
     public static async Task<Results<Ok<TelemetrySequenceStats>, NotFound>> SequenceAsync(Guid id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)

@@ -50,9 +50,10 @@ public static class TelemetryQueries
         }
 
         await using var command = dataSource.CreateCommand("""
-            SELECT seq, ts, metric, value FROM telemetry
-            WHERE device_id = $1 AND ts >= $2 AND ts < $3 AND ($4::text IS NULL OR metric = $4)
-            ORDER BY ts DESC, metric LIMIT $5
+            SELECT t.seq, t.ts, m.metric, m.value
+            FROM telemetry t CROSS JOIN LATERAL unnest(t.metric_names, t.metric_values) AS m(metric, value)
+            WHERE t.device_id = $1 AND t.ts >= $2 AND t.ts < $3 AND ($4::text IS NULL OR m.metric = $4)
+            ORDER BY t.ts DESC, m.metric LIMIT $5
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = start });
@@ -79,9 +80,10 @@ public static class TelemetryQueries
 
         // Only partitions that can hold accepted readings are searched.
         await using var command = dataSource.CreateCommand("""
-            SELECT DISTINCT ON (metric) metric, ts, value FROM telemetry
-            WHERE device_id = $1 AND ts >= $2
-            ORDER BY metric, ts DESC
+            SELECT DISTINCT ON (m.metric) m.metric, t.ts, m.value
+            FROM telemetry t CROSS JOIN LATERAL unnest(t.metric_names, t.metric_values) AS m(metric, value)
+            WHERE t.device_id = $1 AND t.ts >= $2
+            ORDER BY m.metric, t.ts DESC
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });
         command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() - options.Value.MaxPast });
@@ -127,8 +129,10 @@ public static class TelemetryQueries
 
         await using var command = dataSource.CreateCommand("""
             SELECT date_bin($4, ts, TIMESTAMPTZ '2000-01-01 00:00:00+00') AS bucket, avg(value), min(value), max(value), count(*)
-            FROM telemetry
-            WHERE device_id = $1 AND metric = $2 AND ts >= $3 AND ts < $5
+            FROM (
+                SELECT ts, metric_values[array_position(metric_names, $2)] AS value FROM telemetry
+                WHERE device_id = $1 AND ts >= $3 AND ts < $5 AND metric_names @> ARRAY[$2]
+            ) readings
             GROUP BY bucket ORDER BY bucket
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = id });

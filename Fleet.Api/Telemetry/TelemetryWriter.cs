@@ -6,22 +6,23 @@ using NpgsqlTypes;
 
 namespace Fleet.Api.Telemetry;
 
-/// <summary>One metric value of one reading, as stored.</summary>
-public readonly record struct TelemetryPoint(Guid DeviceId, long Seq, DateTime Ts, string Metric, double Value);
+/// <summary>One reading as stored: its metric names and values as two parallel arrays.</summary>
+public sealed record TelemetryRow(Guid DeviceId, long Seq, DateTime Ts, string[] MetricNames, double[] MetricValues);
 
 /// <summary>The telemetry store could not take a batch; the request gets a 503 and the device sends it again.</summary>
 public sealed class TelemetryStoreUnavailableException(Exception inner) : Exception("The telemetry store is unavailable.", inner);
 
 /// <summary>
 /// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
-/// Requests hand their points to this single writer, which groups everything queued into one transaction
+/// Requests hand their readings to this single writer, which groups everything queued into one transaction
 /// (group commit): binary COPY into a session staging table, then one statement that admits each
-/// (device, seq) once, stores the admitted readings' points in the partitioned table and updates the
-/// per-device sequence counters. One long-lived connection keeps the staging table alive.
+/// (device, seq) once, stores the admitted readings in the partitioned table (one row per reading) and
+/// updates the per-device sequence counters. One long-lived connection keeps the staging table alive.
 /// </summary>
 public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
     TelemetryPartitions partitions,
+    TelemetryMetrics metrics,
     IOptions<TelemetryOptions> options,
     ILogger<TelemetryWriter> logger) : BackgroundService
 {
@@ -30,11 +31,12 @@ public sealed partial class TelemetryWriter(
 
     private const string CreateStaging = """
         CREATE TEMP TABLE IF NOT EXISTS telemetry_staging (
-            device_id uuid, seq bigint, ts timestamptz, metric text, value double precision
+            device_id uuid, seq bigint, ts timestamptz, metric_names text[], metric_values double precision[]
         ) ON COMMIT DELETE ROWS
         """;
 
-    // A reading is (device, seq): telemetry_seen admits each once; only admitted readings' points are stored.
+    // A reading is (device, seq): telemetry_seen admits each once; only admitted readings are stored. Data-modifying
+    // CTEs run whether or not the final SELECT reads them; it returns what was admitted and stored, for the meters.
     private const string Merge = """
         WITH admitted AS (
             INSERT INTO telemetry_seen (device_id, seq, ts)
@@ -42,20 +44,23 @@ public sealed partial class TelemetryWriter(
             ON CONFLICT DO NOTHING
             RETURNING device_id, seq, ts
         ), stored AS (
-            INSERT INTO telemetry (device_id, seq, ts, metric, value)
-            SELECT DISTINCT ON (s.device_id, s.seq, s.metric) s.device_id, s.seq, s.ts, s.metric, s.value
+            INSERT INTO telemetry (device_id, seq, ts, metric_names, metric_values)
+            SELECT DISTINCT ON (s.device_id, s.seq) s.device_id, s.seq, s.ts, s.metric_names, s.metric_values
             FROM telemetry_staging s JOIN admitted a ON a.device_id = s.device_id AND a.seq = s.seq AND a.ts = s.ts
             ON CONFLICT DO NOTHING
+            RETURNING cardinality(metric_names) AS points
         ), per_device AS (
             SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received
             FROM admitted GROUP BY device_id
+        ), sequences AS (
+            INSERT INTO telemetry_sequences AS s (device_id, first_seq, last_seq, received)
+            SELECT device_id, first_seq, last_seq, received FROM per_device ORDER BY device_id
+            ON CONFLICT (device_id) DO UPDATE SET
+                first_seq = LEAST(s.first_seq, EXCLUDED.first_seq),
+                last_seq = GREATEST(s.last_seq, EXCLUDED.last_seq),
+                received = s.received + EXCLUDED.received
         )
-        INSERT INTO telemetry_sequences AS s (device_id, first_seq, last_seq, received)
-        SELECT device_id, first_seq, last_seq, received FROM per_device ORDER BY device_id
-        ON CONFLICT (device_id) DO UPDATE SET
-            first_seq = LEAST(s.first_seq, EXCLUDED.first_seq),
-            last_seq = GREATEST(s.last_seq, EXCLUDED.last_seq),
-            received = s.received + EXCLUDED.received
+        SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
         """;
 
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
@@ -63,10 +68,13 @@ public sealed partial class TelemetryWriter(
 
     private NpgsqlConnection? _connection;
 
-    /// <summary>Completes once the points are committed; throws <see cref="TelemetryStoreUnavailableException"/> if they could not be.</summary>
-    public async Task WriteAsync(TelemetryPoint[] points, CancellationToken cancellationToken)
+    /// <summary>Requests waiting for the writer, for the queue-depth gauge.</summary>
+    public int QueueDepth => _queue.Reader.Count;
+
+    /// <summary>Completes once the readings are committed; throws <see cref="TelemetryStoreUnavailableException"/> if they could not be.</summary>
+    public async Task WriteAsync(TelemetryRow[] rows, CancellationToken cancellationToken)
     {
-        var pending = new PendingWrite(points);
+        var pending = new PendingWrite(rows);
         await _queue.Writer.WriteAsync(pending, cancellationToken);
         // Once queued the write goes ahead even if the caller gives up; a device resending it is deduplicated.
         await pending.Committed.Task.WaitAsync(cancellationToken);
@@ -74,6 +82,7 @@ public sealed partial class TelemetryWriter(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        metrics.ObserveQueueDepth(() => QueueDepth);
         var batch = new List<PendingWrite>();
         try
         {
@@ -84,7 +93,7 @@ public sealed partial class TelemetryWriter(
                 while (rows < options.Value.MaxRowsPerWrite && _queue.Reader.TryRead(out var pending))
                 {
                     batch.Add(pending);
-                    rows += pending.Points.Length;
+                    rows += pending.Rows.Length;
                 }
 
                 await WriteBatchAsync(batch, rows, stoppingToken);
@@ -112,37 +121,28 @@ public sealed partial class TelemetryWriter(
     {
         using var activity = Activities.StartActivity("telemetry.write");
         activity?.SetTag("fleet.telemetry.requests", batch.Count);
-        activity?.SetTag("fleet.telemetry.points", rows);
+        activity?.SetTag("fleet.telemetry.readings", rows);
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var connection = await ConnectionAsync(cancellationToken);
-            await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Points).Select(p => DateOnly.FromDateTime(p.Ts)).Distinct(), cancellationToken);
+            await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Rows).Select(r => DateOnly.FromDateTime(r.Ts)).Distinct(), cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            await using (var importer = await connection.BeginBinaryImportAsync(
-                "COPY telemetry_staging (device_id, seq, ts, metric, value) FROM STDIN (FORMAT BINARY)", cancellationToken))
+            using (Activities.StartActivity("telemetry.copy"))
             {
-                foreach (var pending in batch)
-                {
-                    foreach (var point in pending.Points)
-                    {
-                        await importer.StartRowAsync(cancellationToken);
-                        await importer.WriteAsync(point.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
-                        await importer.WriteAsync(point.Seq, NpgsqlDbType.Bigint, cancellationToken);
-                        await importer.WriteAsync(point.Ts, NpgsqlDbType.TimestampTz, cancellationToken);
-                        await importer.WriteAsync(point.Metric, NpgsqlDbType.Text, cancellationToken);
-                        await importer.WriteAsync(point.Value, NpgsqlDbType.Double, cancellationToken);
-                    }
-                }
-
-                await importer.CompleteAsync(cancellationToken);
+                await CopyToStagingAsync(connection, batch, cancellationToken);
             }
 
+            long admitted, storedPoints;
             await using (var merge = new NpgsqlCommand(Merge, connection, transaction))
+            await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
             {
-                await merge.ExecuteNonQueryAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                (admitted, storedPoints) = (reader.GetInt64(0), reader.GetInt64(1));
             }
 
             await transaction.CommitAsync(cancellationToken);
+            metrics.Written(rows, admitted, storedPoints, Stopwatch.GetElapsedTime(started));
             foreach (var pending in batch)
             {
                 pending.Committed.TrySetResult();
@@ -158,6 +158,26 @@ public sealed partial class TelemetryWriter(
                 pending.Committed.TrySetException(new TelemetryStoreUnavailableException(exception));
             }
         }
+    }
+
+    private static async Task CopyToStagingAsync(NpgsqlConnection connection, List<PendingWrite> batch, CancellationToken cancellationToken)
+    {
+        await using var importer = await connection.BeginBinaryImportAsync(
+            "COPY telemetry_staging (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        foreach (var pending in batch)
+        {
+            foreach (var row in pending.Rows)
+            {
+                await importer.StartRowAsync(cancellationToken);
+                await importer.WriteAsync(row.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
+                await importer.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
+                await importer.WriteAsync(row.Ts, NpgsqlDbType.TimestampTz, cancellationToken);
+                await importer.WriteAsync(row.MetricNames, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
+                await importer.WriteAsync(row.MetricValues, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken);
+            }
+        }
+
+        await importer.CompleteAsync(cancellationToken);
     }
 
     private async Task<NpgsqlConnection> ConnectionAsync(CancellationToken cancellationToken)
@@ -187,10 +207,10 @@ public sealed partial class TelemetryWriter(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Requests} telemetry requests ({Rows} points) failed; they are answered 503")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Requests} telemetry requests ({Rows} readings) failed; they are answered 503")]
     private static partial void LogWriteFailed(ILogger logger, int requests, int rows, Exception exception);
 
-    private sealed record PendingWrite(TelemetryPoint[] Points)
+    private sealed record PendingWrite(TelemetryRow[] Rows)
     {
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

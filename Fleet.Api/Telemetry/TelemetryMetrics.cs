@@ -1,0 +1,50 @@
+using System.Diagnostics.Metrics;
+
+namespace Fleet.Api.Telemetry;
+
+/// <summary>
+/// The <c>Fleet.Telemetry</c> meter: what ingest accepted, what the writer stored and found duplicate, how deep
+/// its queue is and how long a group commit takes. Exported over OTLP and on /metrics.
+/// </summary>
+public sealed class TelemetryMetrics
+{
+    public const string MeterName = "Fleet.Telemetry";
+
+    private readonly Meter _meter;
+    private readonly Counter<long> _acceptedPoints;
+    private readonly Counter<long> _storedReadings;
+    private readonly Counter<long> _storedPoints;
+    private readonly Counter<long> _duplicateReadings;
+    private readonly Counter<long> _rejectedRequests;
+    private readonly Histogram<double> _batchDuration;
+    private readonly Histogram<long> _batchReadings;
+
+    public TelemetryMetrics(IMeterFactory meterFactory)
+    {
+        _meter = meterFactory.Create(MeterName);
+        _acceptedPoints = _meter.CreateCounter<long>("fleet.telemetry.points.accepted", "{point}", "Metric values in batches answered 202.");
+        _storedReadings = _meter.CreateCounter<long>("fleet.telemetry.readings.stored", "{reading}", "Readings newly stored.");
+        _storedPoints = _meter.CreateCounter<long>("fleet.telemetry.points.stored", "{point}", "Metric values newly stored.");
+        _duplicateReadings = _meter.CreateCounter<long>("fleet.telemetry.readings.duplicate", "{reading}", "Readings acknowledged but already stored (same device and seq).");
+        _rejectedRequests = _meter.CreateCounter<long>("fleet.telemetry.requests.rejected", "{request}", "Telemetry requests refused, by HTTP status.");
+        _batchDuration = _meter.CreateHistogram<double>("fleet.telemetry.batch.duration", "s", "Time of one group commit: COPY, admit and store.");
+        _batchReadings = _meter.CreateHistogram<long>("fleet.telemetry.batch.readings", "{reading}", "Readings in one group commit.");
+    }
+
+    /// <summary>Called once by the writer, which owns the queue.</summary>
+    public void ObserveQueueDepth(Func<int> depth) =>
+        _meter.CreateObservableGauge("fleet.telemetry.queue.depth", depth, "{request}", "Telemetry requests waiting for the writer.");
+
+    public void Accepted(int points) => _acceptedPoints.Add(points);
+
+    public void Rejected(int statusCode) => _rejectedRequests.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
+
+    public void Written(int readings, long admitted, long storedPoints, TimeSpan duration)
+    {
+        _storedReadings.Add(admitted);
+        _storedPoints.Add(storedPoints);
+        _duplicateReadings.Add(readings - admitted);
+        _batchDuration.Record(duration.TotalSeconds);
+        _batchReadings.Record(readings);
+    }
+}

@@ -54,9 +54,12 @@ public static class DevicesApi
         };
     }
 
-    /// <summary>Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity.</summary>
+    /// <summary>
+    /// Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity;
+    /// the registry mirror catches up within its interval.
+    /// </summary>
     public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
-        HeartbeatRequest request, CurrentDevice device, IConnectionMultiplexer redis, DeviceStatusTracker status, DeviceStatusRecorder recorder, TimeProvider clock, CancellationToken cancellationToken)
+        HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
         var errors = DeviceValidation.Validate(request);
         if (errors.Count > 0)
@@ -64,7 +67,7 @@ public static class DevicesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var now = clock.GetUtcNow();
+        var now = services.Clock.GetUtcNow();
         var fields = new List<HashEntry>
         {
             new("battery", Number(request.Battery)),
@@ -80,14 +83,19 @@ public static class DevicesApi
             fields.Add(new("lon", Number(location.Lon)));
         }
 
-        await redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
-        if (await status.SeenAsync(device.Id, request.Battery) is { } change)
+        await services.Redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
+        services.Mirror.Record(device.Id, request, now);
+        if (await services.Status.SeenAsync(device.Id, request.Battery) is { } change)
         {
-            await recorder.RecordAsync([change], cancellationToken);
+            await services.Recorder.RecordAsync([change], cancellationToken);
         }
 
         return TypedResults.Accepted((string?)null);
     }
+
+    /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
+    public sealed record HeartbeatServices(
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, TimeProvider Clock);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

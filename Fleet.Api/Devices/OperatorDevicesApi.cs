@@ -54,23 +54,23 @@ public static class OperatorDevicesApi
     }
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, clock, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> SuspendAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, clock, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> RetireAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, clock, cancellationToken);
 
     /// <summary>
     /// The update only applies if the lifecycle is still the one the transition was decided from; if another
     /// request changed it in between, the decision is taken again on the new state.
     /// </summary>
     private static async Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ChangeLifecycleAsync(
-        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken)
+        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -96,9 +96,15 @@ public static class OperatorDevicesApi
                 return TypedResults.Ok(ToSummary(device));
             }
 
-            var updated = await db.Devices
-                .Where(d => d.Id == id && d.Lifecycle == current)
-                .ExecuteUpdateAsync(setters => setters.SetProperty(d => d.Lifecycle, next), cancellationToken);
+            // One statement: the change and its event land together or not at all.
+            var (at, from, to, detail) = (clock.GetUtcNow(), current.ToName(), next.ToName(), $"operator: {action.ToString().ToLowerInvariant()}");
+            var updated = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                WITH changed AS (
+                    UPDATE devices SET lifecycle = {next.ToString()} WHERE id = {id} AND lifecycle = {current.ToString()} RETURNING id
+                )
+                INSERT INTO device_events (device_id, at, kind, from_state, to_state, detail)
+                SELECT id, {at}, 'lifecycle', {from}, {to}, {detail} FROM changed
+                """, cancellationToken);
             if (updated == 1)
             {
                 await ForgetKeysAsync(id, db, keyCache, cancellationToken);

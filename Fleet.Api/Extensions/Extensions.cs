@@ -33,6 +33,8 @@ public static class Extensions
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();
+        builder.Services.AddSingleton<DeviceHeartbeatMirror>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeviceHeartbeatMirror>());
         builder.AddTelemetry();
         builder.AddDeviceStatus();
         return builder;

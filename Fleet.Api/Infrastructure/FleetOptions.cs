@@ -23,6 +23,10 @@ public sealed class FleetOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
     public TimeSpan DeviceKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the newest heartbeat of each device is written to the registry (firmware, slot, last seen, location).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
+    public TimeSpan HeartbeatMirrorInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     /// <summary>How long start-up waits for the database to answer before the API gives up and exits.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(2);

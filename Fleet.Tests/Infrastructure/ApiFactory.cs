@@ -36,6 +36,7 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("ConnectionStrings:cache", RedisConnectionString);
         builder.UseSetting("Fleet:OperatorToken", OperatorToken);
         builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
+        builder.UseSetting("Fleet:HeartbeatMirrorInterval", "00:00:00.200");
     }
 }
 

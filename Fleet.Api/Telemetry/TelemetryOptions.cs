@@ -33,6 +33,10 @@ public sealed class TelemetryOptions
     [Range(1, 100_000)]
     public int RequestsPerDevicePerMinute { get; set; } = 120;
 
+    /// <summary>Writer lanes (connections) committing batches side by side; two let one copy while the other waits for the disk.</summary>
+    [Range(1, 16)]
+    public int WriterLanes { get; set; } = 2;
+
     /// <summary>The most rows the writer puts into one COPY; requests queued meanwhile join the next one.</summary>
     [Range(100, 1_000_000)]
     public int MaxRowsPerWrite { get; set; } = 50_000;

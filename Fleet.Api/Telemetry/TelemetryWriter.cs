@@ -14,10 +14,10 @@ public sealed class TelemetryStoreUnavailableException(Exception inner) : Except
 
 /// <summary>
 /// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
-/// Requests hand their readings to this single writer, which groups everything queued into one transaction
+/// Requests hand their readings to this writer, which groups everything queued into one transaction
 /// (group commit): binary COPY into a session staging table, then one statement that admits each
 /// (device, seq) once, stores the admitted readings in the partitioned table (one row per reading) and
-/// updates the per-device sequence counters. One long-lived connection keeps the staging table alive.
+/// updates the per-device sequence counters. Each lane's long-lived connection keeps its staging table alive.
 /// </summary>
 public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
@@ -64,9 +64,7 @@ public sealed partial class TelemetryWriter(
         """;
 
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
-        new BoundedChannelOptions(10_000) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-
-    private NpgsqlConnection? _connection;
+        new BoundedChannelOptions(10_000) { SingleReader = false, FullMode = BoundedChannelFullMode.Wait });
 
     /// <summary>Requests waiting for the writer, for the queue-depth gauge.</summary>
     public int QueueDepth => _queue.Reader.Count;
@@ -80,9 +78,31 @@ public sealed partial class TelemetryWriter(
         await pending.Committed.Task.WaitAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// Several lanes, each with its own connection, take batches from the one queue, so one lane copies while another
+    /// waits for its commit to reach the disk. Concurrent lanes are as safe as concurrent replicas: telemetry_seen's key
+    /// admits a (device, seq) once whichever commits first.
+    /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         metrics.ObserveQueueDepth(() => QueueDepth);
+        try
+        {
+            await Task.WhenAll(Enumerable.Range(0, options.Value.WriterLanes).Select(_ => RunLaneAsync(stoppingToken)));
+        }
+        finally
+        {
+            _queue.Writer.TryComplete();
+            while (_queue.Reader.TryRead(out var left))
+            {
+                left.Committed.TrySetException(new TelemetryStoreUnavailableException(new OperationCanceledException("The API is stopping.")));
+            }
+        }
+    }
+
+    private async Task RunLaneAsync(CancellationToken stoppingToken)
+    {
+        var lane = new Lane();
         var batch = new List<PendingWrite>();
         try
         {
@@ -96,7 +116,10 @@ public sealed partial class TelemetryWriter(
                     rows += pending.Rows.Length;
                 }
 
-                await WriteBatchAsync(batch, rows, stoppingToken);
+                if (batch.Count > 0)
+                {
+                    await WriteBatchAsync(lane, batch, rows, stoppingToken);
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -104,20 +127,11 @@ public sealed partial class TelemetryWriter(
         }
         finally
         {
-            _queue.Writer.TryComplete();
-            while (_queue.Reader.TryRead(out var left))
-            {
-                left.Committed.TrySetException(new TelemetryStoreUnavailableException(new OperationCanceledException("The API is stopping.")));
-            }
-
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-            }
+            await lane.ResetAsync();
         }
     }
 
-    private async Task WriteBatchAsync(List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
+    private async Task WriteBatchAsync(Lane lane, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
     {
         using var activity = Activities.StartActivity("telemetry.write");
         activity?.SetTag("fleet.telemetry.requests", batch.Count);
@@ -125,7 +139,7 @@ public sealed partial class TelemetryWriter(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var connection = await ConnectionAsync(cancellationToken);
+            var connection = await lane.ConnectionAsync(dataSource, cancellationToken);
             await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Rows).Select(r => DateOnly.FromDateTime(r.Ts)).Distinct(), cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             using (Activities.StartActivity("telemetry.copy"))
@@ -152,7 +166,7 @@ public sealed partial class TelemetryWriter(
         {
             LogWriteFailed(logger, batch.Count, rows, exception);
             activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
-            await ResetConnectionAsync();
+            await lane.ResetAsync();
             foreach (var pending in batch)
             {
                 pending.Committed.TrySetException(new TelemetryStoreUnavailableException(exception));
@@ -180,38 +194,44 @@ public sealed partial class TelemetryWriter(
         await importer.CompleteAsync(cancellationToken);
     }
 
-    private async Task<NpgsqlConnection> ConnectionAsync(CancellationToken cancellationToken)
-    {
-        if (_connection is { State: System.Data.ConnectionState.Open })
-        {
-            return _connection;
-        }
-
-        await ResetConnectionAsync();
-        var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var create = new NpgsqlCommand(CreateStaging, connection))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        _connection = connection;
-        return connection;
-    }
-
-    private async Task ResetConnectionAsync()
-    {
-        if (_connection is not null)
-        {
-            await _connection.DisposeAsync();
-            _connection = null;
-        }
-    }
-
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Requests} telemetry requests ({Rows} readings) failed; they are answered 503")]
     private static partial void LogWriteFailed(ILogger logger, int requests, int rows, Exception exception);
 
     private sealed record PendingWrite(TelemetryRow[] Rows)
     {
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>One lane's long-lived connection; its session holds the staging table.</summary>
+    private sealed class Lane
+    {
+        private NpgsqlConnection? _connection;
+
+        public async Task<NpgsqlConnection> ConnectionAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        {
+            if (_connection is { State: System.Data.ConnectionState.Open })
+            {
+                return _connection;
+            }
+
+            await ResetAsync();
+            var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            await using (var create = new NpgsqlCommand(CreateStaging, connection))
+            {
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            _connection = connection;
+            return connection;
+        }
+
+        public async Task ResetAsync()
+        {
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
+        }
     }
 }

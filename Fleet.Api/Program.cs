@@ -1,3 +1,4 @@
+using Fleet.Api.Alerts;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Status;
@@ -24,6 +25,7 @@ app.MapDevicesApi();
 app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
+app.MapAlertsApi();
 app.MapDefaultEndpoints();
 
 app.Run();

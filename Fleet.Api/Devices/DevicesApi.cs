@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
 using Fleet.Contracts;
@@ -90,12 +91,14 @@ public static class DevicesApi
             await services.Recorder.RecordAsync([change], cancellationToken);
         }
 
+        await services.Alerts.MarkChangedAsync([device.Id]);
+
         return TypedResults.Accepted((string?)null);
     }
 
     /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
     public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, TimeProvider Clock);
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, TimeProvider Clock);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -1,3 +1,4 @@
+using Fleet.Api.Alerts;
 using Fleet.Api.Devices;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
@@ -37,7 +38,22 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceHeartbeatMirror>());
         builder.AddTelemetry();
         builder.AddDeviceStatus();
+        builder.AddAlerts();
         return builder;
+    }
+
+    private static void AddAlerts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AlertOptions>()
+            .Bind(builder.Configuration.GetSection(AlertOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<AlertSignals>();
+        builder.Services.AddHttpClient(AlertNotifier.WebhookClient);
+        builder.Services.AddSingleton<AlertNotifier>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AlertNotifier>());
+        builder.Services.AddSingleton<AlertEvaluator>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AlertEvaluator>());
     }
 
     private static void AddDeviceStatus(this IHostApplicationBuilder builder)

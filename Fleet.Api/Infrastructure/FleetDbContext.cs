@@ -1,3 +1,4 @@
+using Fleet.Api.Alerts;
 using Fleet.Api.Devices;
 using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
@@ -12,6 +13,12 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<DeviceCredential> DeviceCredentials => Set<DeviceCredential>();
 
     public DbSet<DeviceEvent> DeviceEvents => Set<DeviceEvent>();
+
+    public DbSet<AlertRule> AlertRules => Set<AlertRule>();
+
+    public DbSet<Alert> Alerts => Set<Alert>();
+
+    public DbSet<AlertTransition> AlertTransitions => Set<AlertTransition>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);

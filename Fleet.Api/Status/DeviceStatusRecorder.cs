@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
 using Npgsql;
 using StackExchange.Redis;
@@ -12,7 +13,7 @@ public sealed record DeviceStatusChanged(Guid DeviceId, string From, string To, 
 /// Makes connectivity changes visible: one statement stores them as device events and mirrors them into
 /// devices.connectivity, then each is published on Redis pub/sub. Redis stays the source of the current state.
 /// </summary>
-public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, TimeProvider clock)
+public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, AlertSignals alerts, TimeProvider clock)
 {
     private const string Store = """
         WITH changes AS (
@@ -44,6 +45,7 @@ public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectio
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        await alerts.MarkChangedAsync(changes.Select(c => c.DeviceId));
         var channel = RedisChannel.Literal(RedisKeys.DeviceStatusChannel);
         var subscriber = redis.GetSubscriber();
         await Task.WhenAll(changes.Select(change => subscriber.PublishAsync(channel,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.Features;
@@ -36,6 +37,7 @@ public static class TelemetryApi
         TelemetryRateLimiter rateLimiter,
         TelemetryWriter writer,
         TelemetryMetrics metrics,
+        AlertSignals alerts,
         IOptions<TelemetryOptions> options,
         TimeProvider clock,
         CancellationToken cancellationToken)
@@ -102,6 +104,7 @@ public static class TelemetryApi
         }
 
         metrics.Accepted(points);
+        alerts.RecordMetrics(device.Id, request.Readings.MaxBy(r => r!.Ts)!.Metrics!);
         return TypedResults.Accepted((string?)null, new TelemetryAccepted(rows.Length, points));
     }
 

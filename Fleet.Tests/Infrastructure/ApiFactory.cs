@@ -37,6 +37,7 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("Fleet:OperatorToken", OperatorToken);
         builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
         builder.UseSetting("Fleet:HeartbeatMirrorInterval", "00:00:00.200");
+        builder.UseSetting("Fleet:Alerts:EvaluationInterval", "00:00:00.200");
     }
 }
 

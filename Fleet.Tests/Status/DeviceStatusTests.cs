@@ -99,7 +99,7 @@ public sealed class DeviceStatusTests : IClassFixture<ApiFixture>, IAsyncLifetim
         using var http = _fixture.Api.CreateClient();
         var device = await http.RegisterDeviceAsync($"STATUS-{Guid.NewGuid():N}", Cancellation);
         await using var dataSource = NpgsqlDataSource.Create(_fixture.Api.DatabaseConnectionString);
-        var recorder = new DeviceStatusRecorder(dataSource, _redis, _clock);
+        var recorder = new DeviceStatusRecorder(dataSource, _redis, new Fleet.Api.Alerts.AlertSignals(_redis), _clock);
         var published = Channel.CreateUnbounded<string>();
         var subscription = await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.DeviceStatusChannel));
         subscription.OnMessage(message => published.Writer.TryWrite(message.Message!));
@@ -127,7 +127,7 @@ public sealed class DeviceStatusTests : IClassFixture<ApiFixture>, IAsyncLifetim
         response.EnsureSuccessStatusCode();
 
         var events = await http.GetAsOperatorAsync<DeviceEventsResponse>($"/api/v1/devices/{device.DeviceId}/events", Cancellation);
-        events!.Items.ShouldHaveSingleItem().ShouldSatisfyAllConditions(
+        events!.Items.Where(e => e.Kind == "status").ShouldHaveSingleItem().ShouldSatisfyAllConditions(
             e => e.From.ShouldBe("unknown"),
             e => e.To.ShouldBe("online"));
     }

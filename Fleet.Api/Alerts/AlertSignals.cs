@@ -1,0 +1,131 @@
+using System.Globalization;
+using Fleet.Api.Infrastructure;
+using StackExchange.Redis;
+
+namespace Fleet.Api.Alerts;
+
+/// <summary>
+/// What tells the alert evaluator where to look, kept in Redis so every replica feeds the one leader: a set of devices
+/// whose data changed since the last evaluation, each device's latest metric values, the holds of conditions waiting
+/// for their duration, and when to look at a device again if nothing else changes. The evaluator's work per tick
+/// follows these, not the fleet size.
+/// </summary>
+public sealed class AlertSignals(IConnectionMultiplexer redis)
+{
+    public const string DirtyKey = "fleet:alerts:dirty";
+    public const string DueKey = "fleet:alerts:due";
+    public const string HoldsKey = "fleet:alerts:holds";
+    public const string EventsChannel = "fleet:events:alerts";
+
+    public static string MetricsKey(Guid deviceId) => $"fleet:device:{deviceId:N}:metrics";
+
+    /// <summary>Latest value of each metric of a reading, and a mark for the evaluator. Not awaited by ingest: losing one is harmless, the next reading rewrites it.</summary>
+    public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics)
+    {
+        var database = redis.GetDatabase();
+        var fields = metrics.Select(m => new HashEntry(m.Key, m.Value.ToString("R", CultureInfo.InvariantCulture))).ToArray();
+        database.HashSet(MetricsKey(deviceId), fields, CommandFlags.FireAndForget);
+        database.SetAdd(DirtyKey, deviceId.ToString("N"), CommandFlags.FireAndForget);
+    }
+
+    public Task MarkChangedAsync(IEnumerable<Guid> deviceIds)
+    {
+        var members = deviceIds.Select(id => (RedisValue)id.ToString("N")).ToArray();
+        return members.Length == 0 ? Task.CompletedTask : redis.GetDatabase().SetAddAsync(DirtyKey, members);
+    }
+
+    /// <summary>Up to <paramref name="max"/> changed devices, and the devices whose recheck time has come.</summary>
+    public async Task<IReadOnlyList<Guid>> TakeAsync(int max, DateTimeOffset now)
+    {
+        var database = redis.GetDatabase();
+        var changed = await database.SetPopAsync(DirtyKey, max);
+        var dueAt = now.ToUnixTimeMilliseconds();
+        var due = await database.SortedSetRangeByScoreAsync(DueKey, double.NegativeInfinity, dueAt, take: max);
+        if (due.Length > 0)
+        {
+            await database.SortedSetRemoveAsync(DueKey, due);
+        }
+
+        return changed.Concat(due).Select(value => Guid.ParseExact(value.ToString(), "N")).Distinct().ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<Guid, IReadOnlyDictionary<string, double>>> MetricsAsync(IReadOnlyList<Guid> deviceIds)
+    {
+        var database = redis.GetDatabase();
+        var reads = deviceIds.Select(id => database.HashGetAllAsync(MetricsKey(id))).ToArray();
+        await Task.WhenAll(reads);
+        var result = new Dictionary<Guid, IReadOnlyDictionary<string, double>>();
+        for (var i = 0; i < deviceIds.Count; i++)
+        {
+            result[deviceIds[i]] = reads[i].Result.ToDictionary(
+                entry => entry.Name.ToString(),
+                entry => double.Parse(entry.Value.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture));
+        }
+
+        return result;
+    }
+
+    /// <summary>Battery level from each device's latest heartbeat (see <see cref="RedisKeys.Latest"/>).</summary>
+    public async Task<IReadOnlyDictionary<Guid, double?>> BatteriesAsync(IReadOnlyList<Guid> deviceIds)
+    {
+        var database = redis.GetDatabase();
+        var reads = deviceIds.Select(id => database.HashGetAsync(RedisKeys.Latest(id), "battery")).ToArray();
+        await Task.WhenAll(reads);
+        var result = new Dictionary<Guid, double?>();
+        for (var i = 0; i < deviceIds.Count; i++)
+        {
+            result[deviceIds[i]] = double.TryParse(reads[i].Result.ToString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var battery) ? battery : null;
+        }
+
+        return result;
+    }
+
+    public async Task<IReadOnlyDictionary<string, DateTimeOffset>> HoldsAsync(IReadOnlyList<string> fields)
+    {
+        if (fields.Count == 0)
+        {
+            return new Dictionary<string, DateTimeOffset>();
+        }
+
+        var values = await redis.GetDatabase().HashGetAsync(HoldsKey, fields.Select(f => (RedisValue)f).ToArray());
+        var holds = new Dictionary<string, DateTimeOffset>();
+        for (var i = 0; i < fields.Count; i++)
+        {
+            // A missing field is RedisValue.Null, which TryParse reads as 0.
+            if (!values[i].IsNull && values[i].TryParse(out long since))
+            {
+                holds[fields[i]] = DateTimeOffset.FromUnixTimeMilliseconds(since);
+            }
+        }
+
+        return holds;
+    }
+
+    /// <summary>Stores started holds, forgets ended ones, and asks for a recheck of devices whose holds are running.</summary>
+    public async Task SaveHoldsAsync(IReadOnlyDictionary<string, DateTimeOffset?> holds, IReadOnlyDictionary<Guid, DateTimeOffset> rechecks)
+    {
+        var database = redis.GetDatabase();
+        var started = holds.Where(h => h.Value is not null).Select(h => new HashEntry(h.Key, h.Value!.Value.ToUnixTimeMilliseconds())).ToArray();
+        var ended = holds.Where(h => h.Value is null).Select(h => (RedisValue)h.Key).ToArray();
+        var writes = new List<Task>();
+        if (started.Length > 0)
+        {
+            writes.Add(database.HashSetAsync(HoldsKey, started));
+        }
+
+        if (ended.Length > 0)
+        {
+            writes.Add(database.HashDeleteAsync(HoldsKey, ended));
+        }
+
+        if (rechecks.Count > 0)
+        {
+            var entries = rechecks.Select(r => new SortedSetEntry(r.Key.ToString("N"), r.Value.ToUnixTimeMilliseconds())).ToArray();
+            writes.Add(database.SortedSetAddAsync(DueKey, entries, SortedSetWhen.LessThan));
+        }
+
+        await Task.WhenAll(writes);
+    }
+
+    public static string HoldField(Guid ruleId, Guid deviceId) => $"{ruleId:N}:{deviceId:N}";
+}

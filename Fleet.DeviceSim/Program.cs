@@ -1,5 +1,6 @@
 using Fleet.DeviceSim;
 using Fleet.DeviceSim.Faults;
+using Microsoft.Extensions.Options;
 
 IReadOnlyList<string>? arguments;
 try
@@ -29,5 +30,14 @@ app.MapGet("/status", (SimulatorStatus status) => TypedResults.Ok(status.Current
 app.MapFaultsApi();
 app.MapDefaultEndpoints();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (OptionsValidationException exception)
+{
+    Console.Error.WriteLine($"Fleet.DeviceSim: {exception.Message}");
+    return 2;
+}
+
 return 0;

@@ -84,7 +84,7 @@ public sealed partial class DeviceReporter(
                 status.HeartbeatFailed();
                 NoteFailure("heartbeat", outcome);
                 LogCallFailed(logger, "heartbeat", device.Serial, outcome.Reason);
-                if (!HandleFailure(device, outcome, now))
+                if (!HandleFailure(device, outcome, now, telemetry: false))
                 {
                     return;
                 }
@@ -127,12 +127,13 @@ public sealed partial class DeviceReporter(
         LogCallFailed(logger, "telemetry", device.Serial, outcome.Reason);
         if (outcome.Kind is not ApiOutcomeKind.Rejected)
         {
-            HandleFailure(device, outcome, now);
+            HandleFailure(device, outcome, now, telemetry: true);
         }
     }
 
+    /// <summary>A 429 on telemetry holds back only telemetry; anything else that is not final backs the whole device off.</summary>
     /// <returns>Whether the device may go on with its turn.</returns>
-    private bool HandleFailure(VirtualDevice device, ApiOutcome outcome, DateTimeOffset now)
+    private bool HandleFailure(VirtualDevice device, ApiOutcome outcome, DateTimeOffset now, bool telemetry)
     {
         switch (outcome.Kind)
         {
@@ -142,7 +143,7 @@ public sealed partial class DeviceReporter(
                 MarkIdentitiesChanged();
                 LogKeyRejected(logger, device.Serial);
                 return false;
-            case ApiOutcomeKind.RateLimited when outcome.RetryAfter is { } retryAfter:
+            case ApiOutcomeKind.RateLimited when telemetry && outcome.RetryAfter is { } retryAfter:
                 device.TelemetryRateLimited(now, retryAfter);
                 return true;
             case ApiOutcomeKind.Rejected:

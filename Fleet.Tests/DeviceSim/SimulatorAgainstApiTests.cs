@@ -122,6 +122,30 @@ public sealed class SimulatorAgainstApiTests(RateLimitedApiFixture fixture) : IC
         devices.ShouldBe(Devices);
     }
 
+    [Fact]
+    public async Task A_device_whose_key_the_api_does_not_know_registers_again_and_reports()
+    {
+        var status = new SimulatorStatus();
+        var reporter = new DeviceReporter(new FleetApiClient(fixture.Api.CreateClient()), status, new FaultInjector(new FaultSettings(), 1), TimeProvider.System,
+            NullLogger<DeviceReporter>.Instance);
+        var device = new VirtualDevice(1, new SimulatorTuning { SerialPrefix = "SIMREKEY" }, DateTimeOffset.UtcNow);
+        device.Registered(new DeviceIdentity(Guid.NewGuid(), "a-key-this-api-never-issued"), DateTimeOffset.UtcNow);
+        status.DeviceRegistered();
+
+        await reporter.ServeAsync(device, ApiFactory.EnrollmentToken, Cancellation);
+        device.Identity.ShouldBeNull();
+        status.Current().Registered.ShouldBe(0);
+
+        await reporter.ServeAsync(device, ApiFactory.EnrollmentToken, Cancellation);
+        await reporter.ServeAsync(device, ApiFactory.EnrollmentToken, Cancellation);
+
+        device.Identity.ShouldNotBeNull();
+        status.Current().ShouldSatisfyAllConditions(
+            s => s.Registered.ShouldBe(1),
+            s => s.HeartbeatsSent.ShouldBe(1));
+        reporter.TakeIdentitiesChanged().ShouldBeTrue();
+    }
+
     private async Task<long> DevicesWithTelemetryAsync(string serialPrefix) =>
         await Sql.ScalarAsync<long>(fixture.Api.DatabaseConnectionString,
             "SELECT count(DISTINCT t.device_id) FROM telemetry t JOIN devices d ON d.id = t.device_id WHERE d.serial LIKE $1", Cancellation, serialPrefix + "-%");

@@ -1,20 +1,43 @@
 using Fleet.DeviceSim;
+using Fleet.DeviceSim.Faults;
+using Microsoft.Extensions.Options;
 
-var builder = WebApplication.CreateBuilder(args);
+IReadOnlyList<string>? arguments;
+try
+{
+    arguments = SimulatorCommandLine.Translate(args);
+}
+catch (ArgumentException exception)
+{
+    Console.Error.WriteLine($"Fleet.DeviceSim: {exception.Message}");
+    return 2;
+}
+
+if (arguments is null)
+{
+    Console.WriteLine(SimulatorCommandLine.Usage);
+    return 0;
+}
+
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. arguments] });
 
 builder.AddServiceDefaults();
-builder.Services.AddOptions<SimulatorOptions>()
-    .Bind(builder.Configuration.GetSection(SimulatorOptions.Section))
-    .ValidateDataAnnotations()
-    .ValidateOnStart();
-builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<SimulatorStatus>();
-builder.Services.AddHttpClient<FleetApiClient>(http => http.BaseAddress = new Uri("http://api"));
-builder.Services.AddHostedService<FleetSimulator>();
+builder.AddDeviceSimulator();
 
 var app = builder.Build();
 
 app.MapGet("/status", (SimulatorStatus status) => TypedResults.Ok(status.Current()));
+app.MapFaultsApi();
 app.MapDefaultEndpoints();
 
-app.Run();
+try
+{
+    app.Run();
+}
+catch (OptionsValidationException exception)
+{
+    Console.Error.WriteLine($"Fleet.DeviceSim: {exception.Message}");
+    return 2;
+}
+
+return 0;

@@ -43,7 +43,7 @@ public sealed class FleetStatusEndToEndTests : IDisposable
             var offline = await api.GetFromJsonAsync<DeviceListResponse>("/api/v1/devices?status=offline&pageSize=1", Cancellation);
             offline!.Total.ShouldBe(Devices);
             var history = await api.GetFromJsonAsync<DeviceEventsResponse>($"/api/v1/devices/{offline.Items[0].Id}/events", Cancellation);
-            history!.Items.Select(e => e.To).Take(3).ShouldBe(["offline", "at-risk", "online"]);
+            history!.Items.Where(e => e.Kind == "status").Select(e => e.To).Take(3).ShouldBe(["offline", "at-risk", "online"]);
         }
         finally
         {

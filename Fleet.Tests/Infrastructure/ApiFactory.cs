@@ -8,7 +8,8 @@ namespace Fleet.Tests.Infrastructure;
 /// (a Redis database index of its own, so counts do not mix between test classes). The type argument only
 /// names Fleet.Api's assembly: the AppHost's Program would be ambiguous with the API's.
 /// </summary>
-public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString) : WebApplicationFactory<Fleet.Api.Infrastructure.FleetDbContext>
+public sealed class ApiFactory(string databaseConnectionString, string redisConnectionString, IReadOnlyDictionary<string, string?>? settings = null)
+    : WebApplicationFactory<Fleet.Api.Infrastructure.FleetDbContext>
 {
     public const string OperatorToken = "operator-token-for-tests-0123456789";
     public const string EnrollmentToken = "enrollment-token-for-tests-0123456789";
@@ -20,9 +21,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 
     public string DatabaseConnectionString => databaseConnectionString;
 
-    public static async Task<ApiFactory> StartAsync(BackingServers servers, CancellationToken cancellationToken)
+    /// <param name="settings">Extra configuration for this API (e.g. a low rate limit), on top of the test defaults.</param>
+    public static async Task<ApiFactory> StartAsync(BackingServers servers, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
     {
-        var factory = new ApiFactory(await servers.CreateDatabaseAsync("api", cancellationToken), servers.RedisConnectionString);
+        var factory = new ApiFactory(await servers.CreateDatabaseAsync("api", cancellationToken), servers.RedisConnectionString, settings);
         using var client = factory.CreateClient();
         await Eventually.TrueAsync(
             async () => (await client.GetAsync("/health", cancellationToken)).IsSuccessStatusCode,
@@ -38,6 +40,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
         builder.UseSetting("Fleet:HeartbeatMirrorInterval", "00:00:00.200");
         builder.UseSetting("Fleet:Alerts:EvaluationInterval", "00:00:00.200");
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            builder.UseSetting(key, value);
+        }
     }
 }
 

@@ -1,0 +1,66 @@
+using System.ComponentModel.DataAnnotations;
+using Fleet.DeviceSim.Faults;
+using Fleet.DeviceSim.Models;
+using Microsoft.Extensions.Options;
+
+namespace Fleet.DeviceSim;
+
+/// <summary>The <c>Fleet</c> section: how many devices, how they enroll, how often they report.</summary>
+public sealed class SimulatorOptions
+{
+    public const string Section = "Fleet";
+
+    [Range(1, 100_000)]
+    public int Devices { get; set; } = 25;
+
+    [Required(ErrorMessage = "Fleet:EnrollmentToken is not set; run through Fleet.AppHost or set Fleet__EnrollmentToken.")]
+    public string EnrollmentToken { get; set; } = "";
+
+    [ValidateObjectMembers]
+    public SimulatorTuning Simulator { get; set; } = new();
+}
+
+/// <summary>The <c>Fleet:Simulator</c> section.</summary>
+public sealed class SimulatorTuning
+{
+    [Range(1, 3600)]
+    public int HeartbeatSeconds { get; set; } = 10;
+
+    /// <summary>How often a device takes a reading and sends what it has not delivered yet.</summary>
+    [Range(1, 3600)]
+    public int TelemetrySeconds { get; set; } = 10;
+
+    /// <summary>Each interval is stretched or shortened at random by up to this share, so devices drift apart.</summary>
+    [Range(0, 50)]
+    public int JitterPercent { get; set; } = 10;
+
+    /// <summary>Which mix of device models: home, office or factory (see <see cref="FleetPreset"/>).</summary>
+    [Required]
+    [AllowedValues("home", "office", "factory")]
+    public string Preset { get; set; } = "office";
+
+    /// <summary>Serials are <c>{prefix}-{n:D6}</c>; the same prefix, seed, preset and count give the same fleet every run.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9][A-Za-z0-9-]{0,40}$")]
+    public string SerialPrefix { get; set; } = "SIM";
+
+    /// <summary>Seed for device attributes and readings, so a fleet looks the same from run to run.</summary>
+    public int Seed { get; set; } = 42;
+
+    /// <summary>
+    /// Where device identities (serial → id and key) are kept between runs. Empty: <c>.state/devices-{hash of the
+    /// enrollment token}.json</c> under the content root, so each fleet (each AppHost state folder) keeps its own.
+    /// </summary>
+    public string? StateFile { get; set; }
+
+    /// <summary>Requests in flight at once, registrations, heartbeats and telemetry together.</summary>
+    [Range(1, 256)]
+    public int MaxConcurrentRequests { get; set; } = 16;
+
+    [Range(1, 3600)]
+    public int SummarySeconds { get; set; } = 30;
+
+    /// <summary>The faults in force at start; <c>PUT /faults</c> changes them while running.</summary>
+    [ValidateObjectMembers]
+    public FaultSettings Faults { get; set; } = new();
+}

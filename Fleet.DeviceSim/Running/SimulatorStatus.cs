@@ -1,0 +1,103 @@
+namespace Fleet.DeviceSim;
+
+/// <summary>Counters the simulator exposes on <c>/status</c>, for tests, benchmarks and people.</summary>
+public sealed class SimulatorStatus
+{
+    private int _devices;
+    private int _registered;
+    private int _offline;
+    private long _heartbeatsSent;
+    private long _heartbeatFailures;
+    private long _registrationFailures;
+    private long _telemetryPointsSent;
+    private long _telemetryBatchesSent;
+    private long _telemetryFailures;
+    private long _telemetryRejected;
+    private long _rateLimited;
+    private long _readingsTaken;
+    private long _readingsDropped;
+    private long _readingsOverflowed;
+    private string _preset = "";
+
+    public void SetFleet(int count, string preset)
+    {
+        Interlocked.Exchange(ref _devices, count);
+        Volatile.Write(ref _preset, preset);
+    }
+
+    public void DeviceRegistered() => Interlocked.Increment(ref _registered);
+
+    /// <summary>The API no longer knows the device's key; it will register again.</summary>
+    public void DeviceLostKey() => Interlocked.Decrement(ref _registered);
+
+    public void RegistrationFailed() => Interlocked.Increment(ref _registrationFailures);
+
+    public void HeartbeatSent() => Interlocked.Increment(ref _heartbeatsSent);
+
+    public void HeartbeatFailed() => Interlocked.Increment(ref _heartbeatFailures);
+
+    public void TelemetrySent(int points)
+    {
+        Interlocked.Add(ref _telemetryPointsSent, points);
+        Interlocked.Increment(ref _telemetryBatchesSent);
+    }
+
+    public void TelemetryFailed() => Interlocked.Increment(ref _telemetryFailures);
+
+    /// <summary>The API refused a batch for good (a 4xx other than 401/429, e.g. a skewed clock beyond its window).</summary>
+    public void TelemetryRejected() => Interlocked.Increment(ref _telemetryRejected);
+
+    public void RateLimited() => Interlocked.Increment(ref _rateLimited);
+
+    public void ReadingsTaken(int taken, int dropped, int overflowed)
+    {
+        Interlocked.Add(ref _readingsTaken, taken);
+        Interlocked.Add(ref _readingsDropped, dropped);
+        Interlocked.Add(ref _readingsOverflowed, overflowed);
+    }
+
+    /// <summary>How many devices the offline fault holds back, counted on each scheduler pass.</summary>
+    public void SetOffline(int count) => Interlocked.Exchange(ref _offline, count);
+
+    public Snapshot Current() => new(
+        Volatile.Read(ref _devices),
+        Volatile.Read(ref _registered),
+        Interlocked.Read(ref _heartbeatsSent),
+        Interlocked.Read(ref _heartbeatFailures),
+        Interlocked.Read(ref _registrationFailures),
+        Interlocked.Read(ref _telemetryPointsSent),
+        Interlocked.Read(ref _telemetryFailures))
+    {
+        Preset = Volatile.Read(ref _preset),
+        Offline = Volatile.Read(ref _offline),
+        TelemetryBatchesSent = Interlocked.Read(ref _telemetryBatchesSent),
+        TelemetryRejected = Interlocked.Read(ref _telemetryRejected),
+        RateLimited = Interlocked.Read(ref _rateLimited),
+        ReadingsTaken = Interlocked.Read(ref _readingsTaken),
+        ReadingsDropped = Interlocked.Read(ref _readingsDropped),
+        ReadingsOverflowed = Interlocked.Read(ref _readingsOverflowed),
+    };
+
+    public sealed record Snapshot(
+        int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures, long RegistrationFailures, long TelemetryPointsSent, long TelemetryFailures)
+    {
+        public string Preset { get; init; } = "";
+
+        public int Offline { get; init; }
+
+        public long TelemetryBatchesSent { get; init; }
+
+        public long TelemetryRejected { get; init; }
+
+        /// <summary>429 answers; the device waited for Retry-After each time.</summary>
+        public long RateLimited { get; init; }
+
+        public long ReadingsTaken { get; init; }
+
+        /// <summary>Readings the drop fault threw away (the API sees them as sequence gaps).</summary>
+        public long ReadingsDropped { get; init; }
+
+        /// <summary>Readings lost because a device's buffer was full while the API did not take them.</summary>
+        public long ReadingsOverflowed { get; init; }
+    }
+}

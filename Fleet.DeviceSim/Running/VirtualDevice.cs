@@ -1,0 +1,232 @@
+using Fleet.Contracts;
+using Fleet.DeviceSim.Faults;
+using Fleet.DeviceSim.Identity;
+using Fleet.DeviceSim.Models;
+
+namespace Fleet.DeviceSim;
+
+/// <summary>
+/// One simulated device: fixed attributes from the seed, a sensor model, a battery, a position, a key once
+/// registered, the readings the API has not taken yet, and when it next wants the API. The scheduler claims a due
+/// device and hands it to one worker, so at most one thread touches a device's state at a time.
+/// </summary>
+public sealed class VirtualDevice
+{
+    /// <summary>Readings kept while the API does not take them; older ones are dropped beyond this.</summary>
+    public const int MaxUnsentReadings = 50;
+
+    private static readonly string[] HardwareRevisions = ["rev-a", "rev-a", "rev-a", "rev-b", "rev-b", "rev-c"];
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
+
+    private readonly Random _random;
+    private readonly ReportingSchedule _schedule;
+    private readonly long _bootedAtMs;
+    private readonly List<TelemetryReading> _unsent = [];
+    private DeviceIdentity? _identity;
+    private long _dueAtMs;
+    private int _claimed;
+    private long _nextHeartbeatMs;
+    private long _nextSampleMs;
+    private long _holdUntilMs;
+    private long _telemetryHoldUntilMs;
+    private long _lastAdvancedMs;
+    private long _lastSampleMs;
+    private long _lastSeq;
+    private int _failures;
+
+    public VirtualDevice(int index, SimulatorTuning tuning, DateTimeOffset now)
+    {
+        Index = index;
+        _random = new Random(DeviceSeeds.ForDevice(tuning.Seed, index));
+        _schedule = ReportingSchedule.From(tuning);
+        var preset = FleetPreset.Named(tuning.Preset);
+        Serial = $"{tuning.SerialPrefix}-{index:D6}";
+        var type = preset.PickType(_random);
+        HardwareRevision = HardwareRevisions[_random.Next(HardwareRevisions.Length)];
+        City = City.All[_random.Next(City.All.Count)];
+        var spread = type == Tracker.TypeName ? 0.08 : 0.04;
+        Position = new Position(City.Lat + _random.Gaussian(0, spread), City.Lon + _random.Gaussian(0, spread));
+        Model = preset.CreateModel(type, _random, City);
+        Battery = new Battery(Model.Power, _random.Between(40, 100));
+        Signal = new SignalStrength(_random.Between(-100, -55));
+        _bootedAtMs = _lastAdvancedMs = _lastSampleMs = _dueAtMs = now.ToUnixTimeMilliseconds();
+        _nextHeartbeatMs = _nextSampleMs = _dueAtMs;
+    }
+
+    public int Index { get; }
+
+    public string Serial { get; }
+
+    public string Type => Model.Type;
+
+    public string HardwareRevision { get; }
+
+    public City City { get; }
+
+    public string Region => City.Region;
+
+    public DeviceModel Model { get; }
+
+    public Position Position { get; }
+
+    public Battery Battery { get; }
+
+    public SignalStrength Signal { get; }
+
+    public string Firmware { get; } = "1.0.0";
+
+    public string Slot { get; } = "A";
+
+    /// <summary>Id and key once registered (or restored from the state file); null while it must register.</summary>
+    public DeviceIdentity? Identity => Volatile.Read(ref _identity);
+
+    public int UnsentReadings => _unsent.Count;
+
+    /// <summary>Scheduler side: takes the device if it is due and no worker holds it.</summary>
+    public bool TryClaim(DateTimeOffset now) =>
+        Volatile.Read(ref _claimed) == 0
+        && Volatile.Read(ref _dueAtMs) <= now.ToUnixTimeMilliseconds()
+        && Interlocked.Exchange(ref _claimed, 1) == 0;
+
+    /// <summary>Worker side: works out when the device is next due and hands it back to the scheduler.</summary>
+    public void Release()
+    {
+        var next = Math.Min(_nextHeartbeatMs, _nextSampleMs);
+        if (_unsent.Count > 0 && _telemetryHoldUntilMs > _holdUntilMs)
+        {
+            next = Math.Min(next, _telemetryHoldUntilMs);
+        }
+
+        Volatile.Write(ref _dueAtMs, Math.Max(next, _holdUntilMs));
+        Volatile.Write(ref _claimed, 0);
+    }
+
+    public RegisterDeviceRequest RegistrationRequest(string enrollmentToken) =>
+        new(enrollmentToken, Serial, Type, HardwareRevision, Region, Name: $"{Type} {Serial}",
+            Tags: [Type, City.Name.ToLowerInvariant().Replace(' ', '-')], Location: new GeoLocation(Position.HomeLat, Position.HomeLon));
+
+    /// <summary>Registered (or restored): reports at once, then spreads out over the intervals.</summary>
+    public void Registered(DeviceIdentity identity, DateTimeOffset now)
+    {
+        Volatile.Write(ref _identity, identity);
+        _failures = 0;
+        var nowMs = now.ToUnixTimeMilliseconds();
+        _holdUntilMs = 0;
+        _nextHeartbeatMs = nowMs;
+        _nextSampleMs = nowMs + (long)(_schedule.Telemetry.TotalMilliseconds * _random.NextDouble());
+    }
+
+    /// <summary>The API does not know the key any more (its database was reset, say): register again at once.</summary>
+    public void ForgetKey() => Volatile.Write(ref _identity, null);
+
+    public bool HeartbeatDue(DateTimeOffset now) => now.ToUnixTimeMilliseconds() >= _nextHeartbeatMs;
+
+    public bool MaySendTelemetry(DateTimeOffset now) => _unsent.Count > 0 && now.ToUnixTimeMilliseconds() >= _telemetryHoldUntilMs;
+
+    /// <summary>Battery, signal and position move on with time, whether or not the device reports.</summary>
+    public void Advance(DateTimeOffset now, DeviceFaults faults)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var hours = Math.Clamp((nowMs - _lastAdvancedMs) / 3_600_000.0, 0, 24);
+        _lastAdvancedMs = Math.Max(_lastAdvancedMs, nowMs);
+        Model.Move(Position, hours, _random);
+        Battery.Advance(hours, Model.TakeExtraDrain(), faults.BatteryFaulty);
+        Signal.Wander(_random);
+    }
+
+    public HeartbeatRequest Heartbeat(DateTimeOffset now) => new(
+        Noise.Round(Battery.Level, 1),
+        Signal.Dbm,
+        Firmware,
+        Slot,
+        (now.ToUnixTimeMilliseconds() - _bootedAtMs) / 1000,
+        new GeoLocation(Noise.Round(Position.Lat, 6), Noise.Round(Position.Lon, 6)));
+
+    /// <summary>
+    /// Takes every reading due by <paramref name="now"/> (catching up after a backoff, up to the buffer), each at its
+    /// own time. Sequence numbers follow the reporting slot (unix time / interval), so a restarted simulator never
+    /// reuses one and time the device was off shows as gaps; a dropped reading uses up its number too.
+    /// </summary>
+    /// <returns>How many readings were taken, dropped, and pushed out of the full buffer.</returns>
+    public (int Taken, int Dropped, int Overflowed) TakeDueReadings(DateTimeOffset now, DeviceFaults faults)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        var intervalMs = (long)_schedule.Telemetry.TotalMilliseconds;
+        if (nowMs - _nextSampleMs > intervalMs * MaxUnsentReadings)
+        {
+            _nextSampleMs = nowMs - intervalMs * (MaxUnsentReadings - 1);
+        }
+
+        var (taken, dropped, overflowed) = (0, 0, 0);
+        while (_nextSampleMs <= nowMs)
+        {
+            var at = DateTimeOffset.FromUnixTimeMilliseconds(_nextSampleMs);
+            var metrics = new Dictionary<string, double>(6);
+            var clock = SensorClock.At(at, Math.Clamp((_nextSampleMs - _lastSampleMs) / 3_600_000.0, 0, 1), Position.Lon);
+            Model.Read(clock, _random, metrics);
+            _lastSampleMs = _nextSampleMs;
+            _lastSeq = Math.Max(_lastSeq + 1, _nextSampleMs / intervalMs);
+            _nextSampleMs += Math.Max(1, _schedule.JitteredMs(_schedule.Telemetry, _random));
+            taken++;
+            if (faults.DropPercent > 0 && _random.NextDouble() * 100 < faults.DropPercent)
+            {
+                dropped++;
+                continue;
+            }
+
+            _unsent.Add(new TelemetryReading(_lastSeq, at + faults.ClockSkew, metrics));
+            if (_unsent.Count > MaxUnsentReadings)
+            {
+                _unsent.RemoveAt(0);
+                overflowed++;
+            }
+        }
+
+        return (taken, dropped, overflowed);
+    }
+
+    /// <summary>An offline device takes no readings and makes no calls; its sequence numbers skip the time it was away.</summary>
+    public void StayOffline(DateTimeOffset now)
+    {
+        var nowMs = now.ToUnixTimeMilliseconds();
+        _nextHeartbeatMs = nowMs + _schedule.JitteredMs(_schedule.Heartbeat, _random);
+        _nextSampleMs = nowMs + _schedule.JitteredMs(_schedule.Telemetry, _random);
+        _lastSampleMs = nowMs;
+    }
+
+    public TelemetryBatchRequest PendingBatch() => new([.. _unsent]);
+
+    public void HeartbeatSent(DateTimeOffset now)
+    {
+        _failures = 0;
+        _nextHeartbeatMs = now.ToUnixTimeMilliseconds() + _schedule.JitteredMs(_schedule.Heartbeat, _random);
+    }
+
+    /// <summary>The API took (or refused for good) the first <paramref name="count"/> pending readings.</summary>
+    public void TelemetryDone(int count)
+    {
+        _failures = 0;
+        _unsent.RemoveRange(0, Math.Min(count, _unsent.Count));
+    }
+
+    /// <summary>429: no telemetry before the server's Retry-After (plus up to a second, so devices do not return in step); readings stay.</summary>
+    public void TelemetryRateLimited(DateTimeOffset now, TimeSpan retryAfter) =>
+        _telemetryHoldUntilMs = (now + retryAfter).ToUnixTimeMilliseconds() + _random.Next(1000);
+
+    /// <summary>
+    /// The API is down or failing: nothing for this device until an exponential backoff with jitter has passed
+    /// (1, 2, 4 … 60 s, each shortened by up to half at random) or the server's Retry-After, whichever is longer.
+    /// </summary>
+    public TimeSpan BackOff(DateTimeOffset now, TimeSpan? retryAfter = null)
+    {
+        _failures = Math.Min(_failures + 1, 16);
+        var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, _failures - 1))) * (0.5 + _random.NextDouble() * 0.5);
+        if (retryAfter > backoff)
+        {
+            backoff = retryAfter.Value;
+        }
+
+        _holdUntilMs = (now + backoff).ToUnixTimeMilliseconds();
+        return backoff;
+    }
+}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The simulator's resident memory at N devices: starts the whole app (PostgreSQL, Redis, API, web, simulator) with
+# `dotnet run --project Fleet.AppHost` in a throwaway state folder, waits until every device is registered and has
+# sent telemetry (the simulator's /status), then reads the simulator's RSS a few times over a minute.
+#   bench/sim-memory.sh [DEVICES=10000] [SAMPLES=6] [SECONDS_BETWEEN=10]
+# The API's per-device telemetry limit is raised (RATE, default 100000/min) so that rate limiting does not pile
+# readings up in the simulator; any other Fleet__* variable in the environment reaches the services too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+devices=${1:-10000}
+samples=${2:-6}
+between=${3:-10}
+
+state=$(mktemp -d /tmp/fleet-sim-memory-XXXX)
+chmod 755 "$state"
+export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
+dotnet run --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
+apphost=$!
+stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
+trap stop EXIT
+
+resource() { # $1 = resource name, $2 = url|pid; empty until it is healthy
+  python3 - "$state/apphost.json" "$1" "$2" <<'PY' 2>/dev/null || true
+import json, sys
+s = json.load(open(sys.argv[1]))
+r = next(r for r in s["resources"] if r["name"] == sys.argv[2])
+if r["state"] == "Healthy":
+    print(r["urls"][0] if sys.argv[3] == "url" else r["processIds"][0])
+PY
+}
+
+status_field() { curl -sf "$url/status" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
+
+deadline=$((SECONDS + 600))
+until url=$(resource devices url) && [[ -n $url ]]; do
+  kill -0 "$apphost" 2>/dev/null || { echo "AppHost exited; see $state.log" >&2; exit 1; }
+  (( SECONDS < deadline )) || { echo "the app did not become healthy in 10 min; see $state.log" >&2; exit 1; }
+  sleep 1
+done
+pid=$(resource devices pid)
+echo "simulator pid $pid at $url; waiting for $devices devices to register and report" >&2
+
+until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )); do
+  (( SECONDS < deadline )) || { echo "devices did not all register and report in time: $(curl -sf "$url/status")" >&2; exit 1; }
+  sleep 2
+done
+
+rss=()
+for i in $(seq "$samples"); do
+  rss+=("$(ps -o rss= -p "$pid" | tr -d ' ')")
+  echo "sample $i: $(( ${rss[-1]} / 1024 )) MB  $(curl -sf "$url/status")" >&2
+  (( i < samples )) && sleep "$between"
+done
+
+printf '%s\n' "${rss[@]}" | awk -v devices="$devices" '
+  { kb[NR] = $1; sum += $1; if ($1 > max) max = $1 }
+  END {
+    mean = sum / NR / 1024; peak = max / 1024
+    printf "devices %d  RSS mean %.0f MB  max %.0f MB  (%d samples)  %.1f MB per 1000 devices (max)\n", devices, mean, peak, NR, peak / devices * 1000
+  }'

@@ -12,7 +12,8 @@ public sealed record RegisterDeviceRequest(
     string Region,
     string? Name = null,
     IReadOnlyList<string>? Tags = null,
-    GeoLocation? Location = null);
+    GeoLocation? Location = null,
+    string? Environment = null);
 
 /// <summary>The device key is shown once, here; the API keeps only its hash.</summary>
 public sealed record RegisterDeviceResponse(Guid DeviceId, string DeviceKey, string Status);

@@ -62,6 +62,7 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
                 Type = request.Type,
                 HardwareRevision = request.HardwareRevision,
                 Region = request.Region,
+                Environment = request.Environment ?? "blue",
                 Tags = request.Tags?.ToList() ?? [],
                 Latitude = request.Location?.Lat,
                 Longitude = request.Location?.Lon,

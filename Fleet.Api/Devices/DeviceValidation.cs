@@ -24,6 +24,11 @@ public static class DeviceValidation
             errors["tags"] = [$"at most {DeviceLimits.Tags} non-empty tags of at most {DeviceLimits.Tag} characters."];
         }
 
+        if (request.Environment is not (null or "blue" or "green"))
+        {
+            errors["environment"] = ["must be blue or green."];
+        }
+
         Location(errors, request.Location);
         return errors;
     }

@@ -65,6 +65,9 @@ public sealed class VirtualDevice
 
     public string Region => City.Region;
 
+    /// <summary>Every tenth device is green, the rest blue, so blue/green rollouts have both; from the index, not the random stream.</summary>
+    public string Environment => Index % 10 == 9 ? "green" : "blue";
+
     public DeviceModel Model { get; }
 
     public Position Position { get; }
@@ -103,7 +106,8 @@ public sealed class VirtualDevice
 
     public RegisterDeviceRequest RegistrationRequest(string enrollmentToken) =>
         new(enrollmentToken, Serial, Type, HardwareRevision, Region, Name: $"{Type} {Serial}",
-            Tags: [Type, City.Name.ToLowerInvariant().Replace(' ', '-')], Location: new GeoLocation(Position.HomeLat, Position.HomeLon));
+            Tags: [Type, City.Name.ToLowerInvariant().Replace(' ', '-')], Location: new GeoLocation(Position.HomeLat, Position.HomeLon),
+            Environment: Environment);
 
     /// <summary>Registered (or restored): reports at once, then spreads out over the intervals.</summary>
     public void Registered(DeviceIdentity identity, DateTimeOffset now)

@@ -64,6 +64,20 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Environment_is_blue_by_default_green_when_asked_and_nothing_else()
+    {
+        var green = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request("SER-GREEN") with { Environment = "green" }, Cancellation);
+        green.StatusCode.ShouldBe(HttpStatusCode.OK);
+        await RegisterAsync("SER-BLUE");
+        (await ScalarAsync<string>("SELECT environment FROM devices WHERE serial = 'SER-GREEN'")).ShouldBe("green");
+        (await ScalarAsync<string>("SELECT environment FROM devices WHERE serial = 'SER-BLUE'")).ShouldBe("blue");
+
+        using var purple = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request("SER-PURPLE") with { Environment = "purple" }, Cancellation);
+        purple.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await purple.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation))!.Errors.Keys.ShouldBe(["environment"]);
+    }
+
+    [Fact]
     public async Task Heartbeat_needs_a_valid_key_of_a_device_in_service()
     {
         (await HeartbeatAsync(null, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);

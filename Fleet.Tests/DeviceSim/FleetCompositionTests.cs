@@ -26,6 +26,15 @@ public sealed class FleetCompositionTests
     }
 
     [Fact]
+    public void One_device_in_ten_registers_as_green_the_rest_blue()
+    {
+        var fleet = Fleet(1000, new SimulatorTuning());
+
+        fleet.Count(d => d.RegistrationRequest("token").Environment == "green").ShouldBe(100);
+        fleet.Select(d => d.RegistrationRequest("token").Environment).Distinct().ShouldBe(["blue", "green"], ignoreOrder: true);
+    }
+
+    [Fact]
     public void Another_seed_gives_another_fleet()
     {
         var first = Fleet(300, new SimulatorTuning { Seed = 7 });

@@ -9,7 +9,7 @@ public sealed class AlertOptions
 
     /// <summary>How often the leader looks at devices whose data changed.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
-    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan EvaluationInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
     /// <summary>The most devices one evaluation takes; the rest wait for the next tick.</summary>
     [Range(1, 100_000)]

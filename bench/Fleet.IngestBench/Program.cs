@@ -65,7 +65,13 @@ Console.WriteLine($"load: {options.Concurrency} concurrent senders, {options.Rea
 var measureFrom = DateTime.UtcNow.AddSeconds(options.WarmupSeconds);
 var stopAt = measureFrom.AddSeconds(options.Seconds);
 var perWorker = Enumerable.Range(0, options.Concurrency).Select(_ => new List<double>()).ToArray();
-await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(measureFrom, stopAt, latencies))));
+var probe = new AlertProbe(http, app, run);
+var probing = options.AlertProbes > 0 ? Task.Run(async () =>
+{
+    await Task.Delay(measureFrom - DateTime.UtcNow);
+    await probe.RunAsync(options.AlertProbes, stopAt);
+}) : Task.CompletedTask;
+await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(measureFrom, stopAt, latencies))).Append(probing));
 var all = perWorker.SelectMany(l => l).Order().ToArray();
 var pointsPerSecond = load.Points / (double)options.Seconds;
 
@@ -79,6 +85,12 @@ Console.WriteLine($"devices {options.Devices}, {options.Seconds} s measured, {al
 Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length / (double)options.Seconds:N0} requests/s)");
 Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
 Console.WriteLine($"COPY ceiling  : {copyRowsPerSecond:N0} readings/s = {copyPointsPerSecond:N0} points/s -> ingest is {pointsPerSecond / copyPointsPerSecond:P0} of it");
+if (probe.Latencies.Count > 0)
+{
+    var sorted = probe.Latencies.Order().ToArray();
+    Console.WriteLine($"alert latency : p50 {Percentile(sorted, 0.50):0} ms, p99 {Percentile(sorted, 0.99):0} ms, max {sorted[^1]:0} ms over {sorted.Length} breaches (reading sent -> open event on pub/sub)");
+}
+
 if (simulator is { } sim)
 {
     Console.WriteLine($"simulator     : {sim.Devices} devices, {sim.RssBytes / 1048576.0:N0} MiB resident, {sim.RssBytes / (double)Math.Max(1, sim.Devices) / 1024:N1} KiB per device");
@@ -160,7 +172,7 @@ namespace Fleet.IngestBench
         }
     }
 
-    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows)
+    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows, int AlertProbes)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -174,7 +186,8 @@ namespace Fleet.IngestBench
                 int.Parse(Get("readings", "10")),
                 int.Parse(Get("metrics", "5")),
                 int.Parse(Get("concurrency", "64")),
-                int.Parse(Get("copy-rows", "500000")));
+                int.Parse(Get("copy-rows", "500000")),
+                int.Parse(Get("alert-probes", "0")));
         }
 
         private static string FindRoot()
@@ -192,7 +205,8 @@ namespace Fleet.IngestBench
     }
 
     /// <summary>The app the AppHost runs, as apphost.json describes it.</summary>
-    internal sealed record RunningApp(string ApiUrl, string EnrollmentToken, string DatabaseConnectionString, int? SimulatorPid, string? SimulatorUrl)
+    internal sealed record RunningApp(
+        string ApiUrl, string EnrollmentToken, string OperatorToken, string DatabaseConnectionString, string RedisConnectionString, int? SimulatorPid, string? SimulatorUrl)
     {
         public static RunningApp Load(string stateDirectory)
         {
@@ -204,7 +218,9 @@ namespace Fleet.IngestBench
             return new RunningApp(
                 resources["api"].GetProperty("urls")[0].GetString()!,
                 File.ReadAllText(secrets.GetProperty("enrollment-token").GetString()!).Trim(),
+                File.ReadAllText(secrets.GetProperty("operator-token").GetString()!).Trim(),
                 File.ReadAllText(resources["fleetdb"].GetProperty("connectionStringFile").GetString()!).Trim(),
+                File.ReadAllText(resources["cache"].GetProperty("connectionStringFile").GetString()!).Trim(),
                 pids.Length > 0 ? pids[0] : null,
                 devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("urls")[0].GetString() : null);
         }

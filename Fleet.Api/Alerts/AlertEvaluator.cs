@@ -17,6 +17,7 @@ public sealed partial class AlertEvaluator(
     IServiceScopeFactory scopes,
     AlertSignals signals,
     AlertNotifier notifier,
+    AlertMetrics metrics,
     LeaderLock leaderLock,
     IOptions<AlertOptions> options,
     TimeProvider clock,
@@ -63,6 +64,7 @@ public sealed partial class AlertEvaluator(
 
         // Read after taking the devices, so a hold never starts before the change that caused it.
         var now = clock.GetUtcNow();
+        var started = Stopwatch.GetTimestamp();
 
         using var activity = Activities.StartActivity("alerts.evaluate");
         activity?.SetTag("fleet.alerts.devices", deviceIds.Count);
@@ -134,6 +136,12 @@ public sealed partial class AlertEvaluator(
         await signals.SaveHoldsAsync(holdChanges, rechecks);
         await notifier.PublishAsync(changes);
         activity?.SetTag("fleet.alerts.changes", changes.Count);
+        metrics.Evaluated(deviceIds.Count, pairs.Count, Stopwatch.GetElapsedTime(started));
+        foreach (var (change, _) in changes)
+        {
+            metrics.Transitioned(change.To, change.Severity);
+        }
+
         return changes.Count;
     }
 

@@ -49,6 +49,7 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<AlertSignals>();
+        builder.Services.AddSingleton<AlertMetrics>();
         builder.Services.AddHttpClient(AlertNotifier.WebhookClient);
         builder.Services.AddSingleton<AlertNotifier>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertNotifier>());

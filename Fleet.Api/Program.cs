@@ -1,5 +1,6 @@
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
+using Fleet.Api.Firmware;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Scalar.AspNetCore;
@@ -24,6 +25,7 @@ app.MapDevicesApi();
 app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
+app.MapFirmwareApi();
 app.MapDefaultEndpoints();
 
 app.Run();

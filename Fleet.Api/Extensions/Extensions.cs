@@ -1,4 +1,5 @@
 using Fleet.Api.Devices;
+using Fleet.Api.Firmware;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
@@ -35,6 +36,7 @@ public static class Extensions
         builder.Services.AddScoped<CurrentDevice>();
         builder.AddTelemetry();
         builder.AddDeviceStatus();
+        builder.AddFirmware();
         return builder;
     }
 
@@ -62,5 +64,13 @@ public static class Extensions
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         builder.Services.AddHostedService<TelemetryRetention>();
+    }
+
+    private static void AddFirmware(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FirmwareOptions>()
+            .Bind(builder.Configuration.GetSection(FirmwareOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
     }
 }

@@ -1,4 +1,5 @@
 using Fleet.Api.Devices;
+using Fleet.Api.Firmware;
 using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -12,6 +13,10 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<DeviceCredential> DeviceCredentials => Set<DeviceCredential>();
 
     public DbSet<DeviceEvent> DeviceEvents => Set<DeviceEvent>();
+
+    public DbSet<FirmwareRelease> FirmwareReleases => Set<FirmwareRelease>();
+
+    public DbSet<FirmwareArtefact> FirmwareArtefacts => Set<FirmwareArtefact>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);

@@ -151,6 +151,101 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.ToTable("device_credentials", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareArtefact", b =>
+                {
+                    b.Property<Guid>("ReleaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("release_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.HasKey("ReleaseId")
+                        .HasName("pk_firmware_artefacts");
+
+                    b.ToTable("firmware_artefacts", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareRelease", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<List<string>>("DeviceTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("device_types");
+
+                    b.PrimitiveCollection<List<string>>("HardwareRevisions")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("hardware_revisions");
+
+                    b.Property<string>("MinimumCurrentVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("minimum_current_version");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("notes");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .HasColumnName("sha256")
+                        .IsFixedLength();
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("version");
+
+                    b.Property<int>("VersionMajor")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_major");
+
+                    b.Property<int>("VersionMinor")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_minor");
+
+                    b.Property<int>("VersionPatch")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_patch");
+
+                    b.Property<string>("VersionPrerelease")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("version_prerelease");
+
+                    b.HasKey("Id")
+                        .HasName("pk_firmware_releases");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_firmware_releases_created_at");
+
+                    b.HasIndex("Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_firmware_releases_version");
+
+                    b.ToTable("firmware_releases", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -206,6 +301,16 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_device_credentials_devices_device_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareArtefact", b =>
+                {
+                    b.HasOne("Fleet.Api.Firmware.FirmwareRelease", null)
+                        .WithOne()
+                        .HasForeignKey("Fleet.Api.Firmware.FirmwareArtefact", "ReleaseId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_firmware_artefacts_firmware_releases_release_id");
                 });
 
             modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>

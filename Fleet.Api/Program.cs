@@ -1,6 +1,8 @@
+using Fleet.Api.Audit;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Firmware;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Scalar.AspNetCore;
@@ -26,6 +28,8 @@ app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
 app.MapFirmwareApi();
+app.MapRolloutsApi();
+app.MapAuditApi();
 app.MapDefaultEndpoints();
 
 app.Run();

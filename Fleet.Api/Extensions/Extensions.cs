@@ -1,6 +1,7 @@
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -37,6 +38,7 @@ public static class Extensions
         builder.AddTelemetry();
         builder.AddDeviceStatus();
         builder.AddFirmware();
+        builder.AddRollouts();
         return builder;
     }
 
@@ -72,5 +74,11 @@ public static class Extensions
             .Bind(builder.Configuration.GetSection(FirmwareOptions.Section))
             .ValidateDataAnnotations()
             .ValidateOnStart();
+    }
+
+    private static void AddRollouts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddScoped<RolloutCommands>();
+        builder.Services.AddSingleton<RolloutDeviceProgress>();
     }
 }

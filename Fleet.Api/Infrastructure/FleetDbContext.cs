@@ -1,5 +1,7 @@
+using Fleet.Api.Audit;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -17,6 +19,14 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<FirmwareRelease> FirmwareReleases => Set<FirmwareRelease>();
 
     public DbSet<FirmwareArtefact> FirmwareArtefacts => Set<FirmwareArtefact>();
+
+    public DbSet<Rollout> Rollouts => Set<Rollout>();
+
+    public DbSet<RolloutDevice> RolloutDevices => Set<RolloutDevice>();
+
+    public DbSet<GateEvaluation> GateEvaluations => Set<GateEvaluation>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);

@@ -23,6 +23,7 @@ public readonly record struct HealthSample(int Devices, int Offline)
 /// <summary>
 /// The counts a gate decides on. <c>Cohort</c>: devices enrolled so far (every state but waiting); <c>Failed</c>
 /// includes rolled back. <c>Updated</c>: devices healthy on the new release; <c>NotUpdated</c>: target devices still waiting.
+/// <c>NotYetEnrolled</c>: devices the phase holds that have not started yet (held back by maxConcurrentUpdates).
 /// </summary>
 public sealed record GateInput(
     RolloutPhase Phase,
@@ -32,7 +33,8 @@ public sealed record GateInput(
     int Failed,
     int InFlight,
     HealthSample Updated,
-    HealthSample NotUpdated);
+    HealthSample NotUpdated,
+    int NotYetEnrolled = 0);
 
 /// <summary>A gate's verdict with every number that led to it.</summary>
 public sealed record GateResult(
@@ -87,6 +89,12 @@ public static class RolloutGate
         {
             waiting = true;
             reasons.Add($"soaking: {input.SoakElapsed:c} of {input.Phase.MinimumSoak:c}");
+        }
+
+        if (input.NotYetEnrolled > 0)
+        {
+            waiting = true;
+            reasons.Add($"{input.NotYetEnrolled} devices of the phase have not started yet");
         }
 
         if (successRatio < input.Phase.SuccessThreshold)

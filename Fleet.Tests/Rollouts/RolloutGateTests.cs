@@ -54,6 +54,15 @@ public sealed class RolloutGateTests
     }
 
     [Fact]
+    public void A_phase_whose_devices_have_not_all_started_waits()
+    {
+        var result = RolloutGate.Evaluate(Input() with { NotYetEnrolled = 3 });
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Reasons.ShouldContain(r => r.Contains("3 devices"));
+    }
+
+    [Fact]
     public void Failures_at_the_maximum_do_not_breach() =>
         RolloutGate.Evaluate(Input(healthy: 90, failed: 10)).Verdict.ShouldBe(GateVerdict.Pass);
 

@@ -78,7 +78,13 @@ public static class Extensions
 
     private static void AddRollouts(this IHostApplicationBuilder builder)
     {
+        builder.Services.AddOptions<RolloutOptions>()
+            .Bind(builder.Configuration.GetSection(RolloutOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
         builder.Services.AddScoped<RolloutCommands>();
         builder.Services.AddSingleton<RolloutDeviceProgress>();
+        builder.Services.AddSingleton<RolloutEngine>();
+        builder.Services.AddHostedService<RolloutController>();
     }
 }

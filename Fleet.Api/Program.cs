@@ -16,6 +16,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebSockets();
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
 {
@@ -30,6 +31,7 @@ app.MapStatusApi();
 app.MapFirmwareApi();
 app.MapRolloutsApi();
 app.MapAuditApi();
+app.MapDeviceChannel();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -141,3 +141,29 @@ public sealed record GateEvaluationResponse(
 
 /// <summary>One audit log entry: who did what to which target, when and why.</summary>
 public sealed record AuditEntryResponse(long Id, DateTimeOffset At, string Actor, string Action, string TargetType, Guid TargetId, string? Reason);
+
+/// <summary>
+/// The device channel: <c>GET /api/v1/device/channel</c>, a WebSocket authenticated by the device key, one JSON
+/// message per text frame. Server → device: <see cref="UpdateOffer"/>, <see cref="ProgressAck"/>; device → server:
+/// <see cref="UpdateProgress"/>.
+/// </summary>
+public static class DeviceChannel
+{
+    public const string Route = "/api/v1/device/channel";
+    public const string Offer = "offer";
+    public const string Progress = "progress";
+    public const string Ack = "ack";
+    public const string Error = "error";
+}
+
+/// <summary>An update for the device: download <c>Url</c> (Range supported), check <c>Sha256</c>, install.</summary>
+public sealed record UpdateOffer(string Type, Guid RolloutId, Guid ReleaseId, string Version, string Sha256, long Size, string Url);
+
+/// <summary>Where the device is with an update: offered, downloading, downloaded, installing, rebooting, healthy, failed, rolled-back.</summary>
+public sealed record UpdateProgress(string Type, Guid RolloutId, string State, string? Reason = null);
+
+/// <summary>
+/// The server's answer to a progress message (or to an unreadable message, with <c>Type</c> error):
+/// <c>Outcome</c> is recorded, unchanged, illegal or not-found.
+/// </summary>
+public sealed record ProgressAck(string Type, Guid? RolloutId, string? State, string Outcome, string? Detail = null);

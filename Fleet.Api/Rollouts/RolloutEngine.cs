@@ -19,6 +19,7 @@ public sealed record RolloutTickReport(int Rollouts, int Enrolled, int Retried, 
 public sealed partial class RolloutEngine(
     IServiceScopeFactory scopes,
     NpgsqlDataSource dataSource,
+    DeviceChannelHub channel,
     IOptions<RolloutOptions> options,
     TimeProvider clock,
     ILogger<RolloutEngine> logger)
@@ -57,13 +58,14 @@ public sealed partial class RolloutEngine(
         var now = clock.GetUtcNow();
         var (retried, timedOut) = await TimeOutAsync(rollout, now, cancellationToken);
         var enrolled = await EnrollAsync(rollout, now, cancellationToken);
+        await OfferAsync(rollout, [.. retried, .. enrolled], cancellationToken);
 
         var due = !_lastGate.TryGetValue(rollout.Id, out var last)
             || last.Phase != rollout.PhaseIndex || last.Promoted != rollout.Promoted
             || now - last.At >= options.Value.GateInterval;
         if (!due)
         {
-            return new RolloutTickReport(1, enrolled, retried, timedOut, 0, 0);
+            return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 0, 0);
         }
 
         var result = RolloutGate.Evaluate(await GateInputAsync(rollout, now, cancellationToken));
@@ -81,7 +83,7 @@ public sealed partial class RolloutEngine(
         };
         if (action is not { } move || RolloutTransitions.Decide(rollout.Position, move) is RolloutDecision.Refused)
         {
-            return new RolloutTickReport(1, enrolled, retried, timedOut, 1, 0);
+            return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 1, 0);
         }
 
         var reason = $"gate {result.Verdict.ToString().ToLowerInvariant()} at phase {rollout.PhaseIndex} ({rollout.Plan.Phases[rollout.PhaseIndex].Percent}%): {string.Join("; ", result.Reasons)}";
@@ -91,11 +93,11 @@ public sealed partial class RolloutEngine(
             LogMoved(logger, rollout.Id, move, applied.Rollout.State, applied.Rollout.PhaseIndex, reason);
         }
 
-        return new RolloutTickReport(1, enrolled, retried, timedOut, 1, outcome is RolloutActionOutcome.Applied ? 1 : 0);
+        return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 1, outcome is RolloutActionOutcome.Applied ? 1 : 0);
     }
 
     /// <summary>In-flight devices without progress for the plan's per-device timeout go back to pending, or fail after the retries.</summary>
-    private async Task<(int Retried, int Failed)> TimeOutAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<(List<Guid> Retried, int Failed)> TimeOutAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             UPDATE rollout_devices SET
@@ -104,7 +106,7 @@ public sealed partial class RolloutEngine(
                 reason = 'no progress while ' || state || ' within ' || $3,
                 state_changed_at = $4
             WHERE rollout_id = $1 AND state = ANY($5) AND state_changed_at < $6
-            RETURNING state
+            RETURNING state, device_id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.Retries });
@@ -112,7 +114,7 @@ public sealed partial class RolloutEngine(
         command.Parameters.Add(new NpgsqlParameter { Value = now });
         command.Parameters.Add(new NpgsqlParameter { Value = InFlight });
         command.Parameters.Add(new NpgsqlParameter { Value = now - rollout.Plan.PerDeviceTimeout });
-        var (retried, failed) = (0, 0);
+        var (retried, failed) = (new List<Guid>(), 0);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
@@ -122,7 +124,7 @@ public sealed partial class RolloutEngine(
             }
             else
             {
-                retried++;
+                retried.Add(reader.GetGuid(1));
             }
         }
 
@@ -130,7 +132,7 @@ public sealed partial class RolloutEngine(
     }
 
     /// <summary>Waiting devices whose bucket the current phase holds become pending, lowest buckets first, up to the concurrency limit.</summary>
-    private async Task<int> EnrollAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<List<Guid>> EnrollAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var phase = PhaseLimits(rollout);
         await using var command = dataSource.CreateCommand($"""
@@ -145,13 +147,37 @@ public sealed partial class RolloutEngine(
             )
             UPDATE rollout_devices rd SET state = 'pending', enrolled_at = $9, state_changed_at = $9
             FROM next WHERE rd.rollout_id = $1 AND rd.device_id = next.device_id
+            RETURNING rd.device_id
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.MaxConcurrentUpdates });
         command.Parameters.Add(new NpgsqlParameter { Value = Active });
         AddPhaseParameters(command, phase);
         command.Parameters.Add(new NpgsqlParameter { Value = now });
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        var enrolled = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            enrolled.Add(reader.GetGuid(0));
+        }
+
+        return enrolled;
+    }
+
+    /// <summary>Pushes offers for newly pending devices to their sockets; devices not connected get them on reconnect.</summary>
+    private async Task OfferAsync(Rollout rollout, List<Guid> devices, CancellationToken cancellationToken)
+    {
+        if (devices.Count == 0)
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        var release = await db.FirmwareReleases.AsNoTracking().Where(r => r.Id == rollout.ReleaseId)
+            .Select(r => new { r.Version, r.Sha256, r.Size }).SingleAsync(cancellationToken);
+        var offer = DeviceChannelHub.Offer(rollout.Id, rollout.ReleaseId, release.Version, release.Sha256, release.Size);
+        await channel.OfferAsync([.. devices.Select(device => (device, offer))], cancellationToken);
     }
 
     /// <summary>The gate's counts: devices by update state and connectivity, and the phase's devices not started yet.</summary>

@@ -144,13 +144,14 @@ public sealed record AuditEntryResponse(long Id, DateTimeOffset At, string Actor
 
 /// <summary>
 /// The device channel: <c>GET /api/v1/device/channel</c>, a WebSocket authenticated by the device key, one JSON
-/// message per text frame. Server → device: <see cref="UpdateOffer"/>, <see cref="ProgressAck"/>; device → server:
+/// message per text frame. Server → device: <see cref="UpdateOffer"/>, <see cref="RollbackRequest"/>, <see cref="ProgressAck"/>; device → server:
 /// <see cref="UpdateProgress"/>.
 /// </summary>
 public static class DeviceChannel
 {
     public const string Route = "/api/v1/device/channel";
     public const string Offer = "offer";
+    public const string Rollback = "rollback";
     public const string Progress = "progress";
     public const string Ack = "ack";
     public const string Error = "error";
@@ -158,6 +159,9 @@ public static class DeviceChannel
 
 /// <summary>An update for the device: download <c>Url</c> (Range supported), check <c>Sha256</c>, install.</summary>
 public sealed record UpdateOffer(string Type, Guid RolloutId, Guid ReleaseId, string Version, string Sha256, long Size, string Url);
+
+/// <summary>The rollout was rolled back: go back to the previous slot, then report progress <c>rolled-back</c>.</summary>
+public sealed record RollbackRequest(string Type, Guid RolloutId, Guid ReleaseId);
 
 /// <summary>Where the device is with an update: offered, downloading, downloaded, installing, rebooting, healthy, failed, rolled-back.</summary>
 public sealed record UpdateProgress(string Type, Guid RolloutId, string State, string? Reason = null);

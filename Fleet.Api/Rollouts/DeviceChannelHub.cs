@@ -74,7 +74,29 @@ public sealed partial class DeviceChannelHub(
             if (replica.HasValue)
             {
                 await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
-                    JsonSerializer.Serialize(new RoutedOffer(deviceId, offer), JsonSerializerOptions.Web));
+                    JsonSerializer.Serialize(new RoutedMessage(deviceId, offer, null), JsonSerializerOptions.Web));
+            }
+        }
+    }
+
+    /// <summary>Tells connected devices of a rolled-back rollout to go back to their previous slot; the others hear it on reconnect.</summary>
+    public async Task RequestRollbackAsync(Guid rolloutId, Guid releaseId, IReadOnlyList<Guid> devices, CancellationToken cancellationToken)
+    {
+        var request = new RollbackRequest(DeviceChannel.Rollback, rolloutId, releaseId);
+        var database = redis.GetDatabase();
+        foreach (var deviceId in devices)
+        {
+            if (_connections.TryGetValue(deviceId, out var local))
+            {
+                await SendQuietlyAsync(deviceId, local, request, cancellationToken);
+                continue;
+            }
+
+            var replica = await database.StringGetAsync(RedisRoutes.Device(deviceId));
+            if (replica.HasValue)
+            {
+                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
+                    JsonSerializer.Serialize(new RoutedMessage(deviceId, null, request), JsonSerializerOptions.Web));
             }
         }
     }
@@ -101,10 +123,10 @@ public sealed partial class DeviceChannelHub(
 
     private async Task DeliverRoutedAsync(string json)
     {
-        RoutedOffer? routed;
+        RoutedMessage? routed;
         try
         {
-            routed = JsonSerializer.Deserialize<RoutedOffer>(json, JsonSerializerOptions.Web);
+            routed = JsonSerializer.Deserialize<RoutedMessage>(json, JsonSerializerOptions.Web);
         }
         catch (JsonException exception)
         {
@@ -114,7 +136,15 @@ public sealed partial class DeviceChannelHub(
 
         if (routed is not null && _connections.TryGetValue(routed.DeviceId, out var connection))
         {
-            await DeliverAsync(routed.DeviceId, connection, routed.Offer, CancellationToken.None);
+            if (routed.Offer is { } offer)
+            {
+                await DeliverAsync(routed.DeviceId, connection, offer, CancellationToken.None);
+            }
+
+            if (routed.Rollback is { } rollback)
+            {
+                await SendQuietlyAsync(routed.DeviceId, connection, rollback, CancellationToken.None);
+            }
         }
     }
 
@@ -141,6 +171,38 @@ public sealed partial class DeviceChannelHub(
         foreach (var offer in offers)
         {
             await DeliverAsync(deviceId, connection, offer, cancellationToken);
+        }
+
+        await using var rollbacks = dataSource.CreateCommand("""
+            SELECT rd.rollout_id, r.release_id
+            FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id
+            WHERE rd.device_id = $1 AND rd.rollback_requested AND r.state = 'rolled-back'
+            """);
+        rollbacks.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        var requests = new List<RollbackRequest>();
+        await using (var reader = await rollbacks.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                requests.Add(new RollbackRequest(DeviceChannel.Rollback, reader.GetGuid(0), reader.GetGuid(1)));
+            }
+        }
+
+        foreach (var request in requests)
+        {
+            await SendQuietlyAsync(deviceId, connection, request, cancellationToken);
+        }
+    }
+
+    private async Task SendQuietlyAsync<T>(Guid deviceId, DeviceConnection connection, T message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendAsync(message, cancellationToken);
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogDeliveryFailed(logger, deviceId, exception);
         }
     }
 
@@ -229,7 +291,7 @@ public sealed partial class DeviceChannelHub(
 
     private const string ForgetRouteIfOurs = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-    private sealed record RoutedOffer(Guid DeviceId, UpdateOffer Offer);
+    private sealed record RoutedMessage(Guid DeviceId, UpdateOffer? Offer, RollbackRequest? Rollback);
 
     /// <summary>One socket; WebSocket sends must not overlap, so they take turns.</summary>
     private sealed class DeviceConnection(WebSocket socket) : IDisposable

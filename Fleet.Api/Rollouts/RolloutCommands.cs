@@ -24,7 +24,7 @@ public abstract record RolloutActionOutcome
 /// Creates rollouts and moves them through <see cref="RolloutTransitions"/>. Each change, its side effects and its
 /// audit entry commit in one transaction, with the rollout row locked (FOR UPDATE) so concurrent actions serialize.
 /// </summary>
-public sealed class RolloutCommands(FleetDbContext db, TimeProvider clock)
+public sealed class RolloutCommands(FleetDbContext db, DeviceChannelHub channel, TimeProvider clock)
 {
     // One lock for all starts: the busy-device check and the state change must not interleave between two starts.
     private const long StartLock = 0x466C_6565_7452_6F6C;
@@ -89,6 +89,21 @@ public sealed class RolloutCommands(FleetDbContext db, TimeProvider clock)
     }
 
     public async Task<RolloutActionOutcome> ApplyAsync(Guid id, RolloutAction action, string actor, string? reason, CancellationToken cancellationToken)
+    {
+        var outcome = await DecideAndStoreAsync(id, action, actor, reason, cancellationToken);
+        if (outcome is RolloutActionOutcome.Applied { Rollout.State: RolloutState.RolledBack } rolledBack)
+        {
+            var devices = await db.RolloutDevices.AsNoTracking()
+                .Where(d => d.RolloutId == id && d.RollbackRequested)
+                .Select(d => d.DeviceId)
+                .ToListAsync(cancellationToken);
+            await channel.RequestRollbackAsync(id, rolledBack.Rollout.ReleaseId, devices, cancellationToken);
+        }
+
+        return outcome;
+    }
+
+    private async Task<RolloutActionOutcome> DecideAndStoreAsync(Guid id, RolloutAction action, string actor, string? reason, CancellationToken cancellationToken)
     {
         var strategy = db.Database.CreateExecutionStrategy();
         return await strategy.ExecuteAsync(async Task<RolloutActionOutcome> (CancellationToken cancellation) =>

@@ -181,6 +181,7 @@ public sealed class RolloutControllerTests(RolloutControllerFixture fixture) : I
         (await TickAsync()).Enrolled.ShouldBe(4);
         var gate = (await GatesAsync(rollout.Id))[0];
         gate.Verdict.ShouldBe("wait");
+        (await OperatorActAsync(rollout.Id, "abort")).StatusCode.ShouldBe(HttpStatusCode.OK);
     }
 
     [Fact]

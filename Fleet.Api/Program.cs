@@ -1,6 +1,9 @@
 using Fleet.Api.Alerts;
+using Fleet.Api.Audit;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
+using Fleet.Api.Firmware;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Scalar.AspNetCore;
@@ -14,6 +17,7 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseWebSockets();
 app.MapOpenApi();
 if (app.Environment.IsDevelopment())
 {
@@ -26,6 +30,10 @@ app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
 app.MapAlertsApi();
+app.MapFirmwareApi();
+app.MapRolloutsApi();
+app.MapAuditApi();
+app.MapDeviceChannel();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,6 +1,8 @@
 using Fleet.Api.Alerts;
 using Fleet.Api.Devices;
+using Fleet.Api.Firmware;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -39,6 +41,8 @@ public static class Extensions
         builder.AddTelemetry();
         builder.AddDeviceStatus();
         builder.AddAlerts();
+        builder.AddFirmware();
+        builder.AddRollouts();
         return builder;
     }
 
@@ -82,5 +86,26 @@ public static class Extensions
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         builder.Services.AddHostedService<TelemetryRetention>();
+    }
+
+    private static void AddFirmware(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<FirmwareOptions>()
+            .Bind(builder.Configuration.GetSection(FirmwareOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+    }
+
+    private static void AddRollouts(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RolloutOptions>()
+            .Bind(builder.Configuration.GetSection(RolloutOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddScoped<RolloutCommands>();
+        builder.Services.AddSingleton<RolloutDeviceProgress>();
+        builder.Services.AddSingleton<RolloutEngine>();
+        builder.Services.AddSingleton<DeviceChannelHub>();
+        builder.Services.AddHostedService<RolloutController>();
     }
 }

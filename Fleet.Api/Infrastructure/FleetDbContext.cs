@@ -1,5 +1,8 @@
 using Fleet.Api.Alerts;
+using Fleet.Api.Audit;
 using Fleet.Api.Devices;
+using Fleet.Api.Firmware;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
@@ -19,6 +22,17 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<Alert> Alerts => Set<Alert>();
 
     public DbSet<AlertTransition> AlertTransitions => Set<AlertTransition>();
+    public DbSet<FirmwareRelease> FirmwareReleases => Set<FirmwareRelease>();
+
+    public DbSet<FirmwareArtefact> FirmwareArtefacts => Set<FirmwareArtefact>();
+
+    public DbSet<Rollout> Rollouts => Set<Rollout>();
+
+    public DbSet<RolloutDevice> RolloutDevices => Set<RolloutDevice>();
+
+    public DbSet<GateEvaluation> GateEvaluations => Set<GateEvaluation>();
+
+    public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);

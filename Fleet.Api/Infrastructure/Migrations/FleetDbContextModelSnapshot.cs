@@ -248,6 +248,58 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.ToTable("alert_transitions", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Api.Audit.AuditEntry", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Action")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("action");
+
+                    b.Property<string>("Actor")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("actor");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("reason");
+
+                    b.Property<Guid>("TargetId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_id");
+
+                    b.Property<string>("TargetType")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("target_type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_audit_entries");
+
+                    b.HasIndex("At")
+                        .HasDatabaseName("ix_audit_entries_at");
+
+                    b.HasIndex("TargetId", "At")
+                        .HasDatabaseName("ix_audit_entries_target_id_at");
+
+                    b.ToTable("audit_entries", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Api.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -376,6 +428,387 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.ToTable("device_credentials", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareArtefact", b =>
+                {
+                    b.Property<Guid>("ReleaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("release_id");
+
+                    b.Property<byte[]>("Content")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("content");
+
+                    b.HasKey("ReleaseId")
+                        .HasName("pk_firmware_artefacts");
+
+                    b.ToTable("firmware_artefacts", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareRelease", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.PrimitiveCollection<List<string>>("DeviceTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("device_types");
+
+                    b.PrimitiveCollection<List<string>>("HardwareRevisions")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("hardware_revisions");
+
+                    b.Property<string>("MinimumCurrentVersion")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("minimum_current_version");
+
+                    b.Property<string>("Notes")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("notes");
+
+                    b.Property<string>("Sha256")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character(64)")
+                        .HasColumnName("sha256")
+                        .IsFixedLength();
+
+                    b.Property<long>("Size")
+                        .HasColumnType("bigint")
+                        .HasColumnName("size");
+
+                    b.Property<string>("Version")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("version");
+
+                    b.Property<int>("VersionMajor")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_major");
+
+                    b.Property<int>("VersionMinor")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_minor");
+
+                    b.Property<int>("VersionPatch")
+                        .HasColumnType("integer")
+                        .HasColumnName("version_patch");
+
+                    b.Property<string>("VersionPrerelease")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("version_prerelease");
+
+                    b.HasKey("Id")
+                        .HasName("pk_firmware_releases");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_firmware_releases_created_at");
+
+                    b.HasIndex("Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_firmware_releases_version");
+
+                    b.ToTable("firmware_releases", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.GateEvaluation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("Alpha")
+                        .HasColumnType("double precision")
+                        .HasColumnName("alpha");
+
+                    b.Property<int>("Cohort")
+                        .HasColumnType("integer")
+                        .HasColumnName("cohort");
+
+                    b.Property<DateTimeOffset>("EvaluatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("evaluated_at");
+
+                    b.Property<int>("Failed")
+                        .HasColumnType("integer")
+                        .HasColumnName("failed");
+
+                    b.Property<double>("FailureRatio")
+                        .HasColumnType("double precision")
+                        .HasColumnName("failure_ratio");
+
+                    b.Property<int>("Healthy")
+                        .HasColumnType("integer")
+                        .HasColumnName("healthy");
+
+                    b.Property<int>("InFlight")
+                        .HasColumnType("integer")
+                        .HasColumnName("in_flight");
+
+                    b.Property<double>("MaxFailureRatio")
+                        .HasColumnType("double precision")
+                        .HasColumnName("max_failure_ratio");
+
+                    b.Property<TimeSpan>("MinimumSoak")
+                        .HasColumnType("interval")
+                        .HasColumnName("minimum_soak");
+
+                    b.Property<int>("NotUpdatedDevices")
+                        .HasColumnType("integer")
+                        .HasColumnName("not_updated_devices");
+
+                    b.Property<int>("NotUpdatedOffline")
+                        .HasColumnType("integer")
+                        .HasColumnName("not_updated_offline");
+
+                    b.Property<int>("NotYetEnrolled")
+                        .HasColumnType("integer")
+                        .HasColumnName("not_yet_enrolled");
+
+                    b.Property<double?>("PValue")
+                        .HasColumnType("double precision")
+                        .HasColumnName("p_value");
+
+                    b.Property<int>("PhaseIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("phase_index");
+
+                    b.Property<double>("PhasePercent")
+                        .HasColumnType("double precision")
+                        .HasColumnName("phase_percent");
+
+                    b.PrimitiveCollection<List<string>>("Reasons")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("reasons");
+
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rollout_id");
+
+                    b.Property<TimeSpan>("SoakElapsed")
+                        .HasColumnType("interval")
+                        .HasColumnName("soak_elapsed");
+
+                    b.Property<double?>("Statistic")
+                        .HasColumnType("double precision")
+                        .HasColumnName("statistic");
+
+                    b.Property<double>("SuccessRatio")
+                        .HasColumnType("double precision")
+                        .HasColumnName("success_ratio");
+
+                    b.Property<double>("SuccessThreshold")
+                        .HasColumnType("double precision")
+                        .HasColumnName("success_threshold");
+
+                    b.Property<string>("Test")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("test");
+
+                    b.Property<int>("UpdatedDevices")
+                        .HasColumnType("integer")
+                        .HasColumnName("updated_devices");
+
+                    b.Property<int>("UpdatedOffline")
+                        .HasColumnType("integer")
+                        .HasColumnName("updated_offline");
+
+                    b.Property<string>("Verdict")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("verdict");
+
+                    b.HasKey("Id")
+                        .HasName("pk_gate_evaluations");
+
+                    b.HasIndex("RolloutId", "Id")
+                        .HasDatabaseName("ix_gate_evaluations_rollout_id_id");
+
+                    b.ToTable("gate_evaluations", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.Rollout", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<int>("Compatible")
+                        .HasColumnType("integer")
+                        .HasColumnName("compatible");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset?>("FinishedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("finished_at");
+
+                    b.Property<bool>("GreenFirst")
+                        .HasColumnType("boolean")
+                        .HasColumnName("green_first");
+
+                    b.Property<int>("Matching")
+                        .HasColumnType("integer")
+                        .HasColumnName("matching");
+
+                    b.Property<string>("Name")
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("name");
+
+                    b.Property<int>("PhaseIndex")
+                        .HasColumnType("integer")
+                        .HasColumnName("phase_index");
+
+                    b.Property<DateTimeOffset?>("PhaseStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("phase_started_at");
+
+                    b.Property<string>("Plan")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("plan");
+
+                    b.Property<bool>("Promoted")
+                        .HasColumnType("boolean")
+                        .HasColumnName("promoted");
+
+                    b.Property<Guid>("ReleaseId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("release_id");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<string>("Target")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("target");
+
+                    b.Property<uint>("Version")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.HasKey("Id")
+                        .HasName("pk_rollouts");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_rollouts_created_at");
+
+                    b.HasIndex("ReleaseId")
+                        .HasDatabaseName("ix_rollouts_release_id");
+
+                    b.HasIndex("State")
+                        .HasDatabaseName("ix_rollouts_state");
+
+                    b.ToTable("rollouts", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.RolloutDevice", b =>
+                {
+                    b.Property<Guid>("RolloutId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rollout_id");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("device_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<int>("Bucket")
+                        .HasColumnType("integer")
+                        .HasColumnName("bucket");
+
+                    b.Property<DateTimeOffset?>("EnrolledAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("enrolled_at");
+
+                    b.Property<string>("Environment")
+                        .IsRequired()
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("environment");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("Region")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("region");
+
+                    b.Property<bool>("RollbackRequested")
+                        .HasColumnType("boolean")
+                        .HasColumnName("rollback_requested");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("StateChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("state_changed_at");
+
+                    b.HasKey("RolloutId", "DeviceId")
+                        .HasName("pk_rollout_devices");
+
+                    b.HasIndex("DeviceId")
+                        .HasDatabaseName("ix_rollout_devices_device_id");
+
+                    b.HasIndex("RolloutId", "State", "Bucket")
+                        .HasDatabaseName("ix_rollout_devices_rollout_id_state_bucket");
+
+                    b.HasIndex("RolloutId", "State", "StateChangedAt")
+                        .HasDatabaseName("ix_rollout_devices_rollout_id_state_state_changed_at");
+
+                    b.ToTable("rollout_devices", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>
                 {
                     b.Property<long>("Id")
@@ -458,6 +891,53 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_device_credentials_devices_device_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Firmware.FirmwareArtefact", b =>
+                {
+                    b.HasOne("Fleet.Api.Firmware.FirmwareRelease", null)
+                        .WithOne()
+                        .HasForeignKey("Fleet.Api.Firmware.FirmwareArtefact", "ReleaseId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_firmware_artefacts_firmware_releases_release_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.GateEvaluation", b =>
+                {
+                    b.HasOne("Fleet.Api.Rollouts.Rollout", null)
+                        .WithMany()
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_gate_evaluations_rollouts_rollout_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.Rollout", b =>
+                {
+                    b.HasOne("Fleet.Api.Firmware.FirmwareRelease", null)
+                        .WithMany()
+                        .HasForeignKey("ReleaseId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_rollouts_firmware_releases_release_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Rollouts.RolloutDevice", b =>
+                {
+                    b.HasOne("Fleet.Api.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_rollout_devices_devices_device_id");
+
+                    b.HasOne("Fleet.Api.Rollouts.Rollout", null)
+                        .WithMany()
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_rollout_devices_rollouts_rollout_id");
                 });
 
             modelBuilder.Entity("Fleet.Api.Status.DeviceEvent", b =>

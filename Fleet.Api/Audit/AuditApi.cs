@@ -1,0 +1,50 @@
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Api.Audit;
+
+/// <summary><c>GET /api/v1/audit</c>: the audit log, newest first, optionally for one target or action.</summary>
+public static class AuditApi
+{
+    public const int MaxPageSize = 500;
+
+    public static IEndpointRouteBuilder MapAuditApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet(RolloutHttp.AuditRoute, ListAsync)
+            .WithTags("Audit")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .WithSummary("Audit entries, newest first: page, pageSize, targetId, action");
+        return app;
+    }
+
+    public static async Task<Results<Ok<PagedList<AuditEntryResponse>>, ValidationProblem>> ListAsync(
+        int? page, int? pageSize, Guid? targetId, string? action, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var entries = db.AuditEntries.AsNoTracking();
+        if (targetId is { } target)
+        {
+            entries = entries.Where(e => e.TargetId == target);
+        }
+
+        if (!string.IsNullOrEmpty(action))
+        {
+            entries = entries.Where(e => e.Action == action);
+        }
+
+        var take = pageSize ?? 50;
+        var total = await entries.CountAsync(cancellationToken);
+        var items = await entries.OrderByDescending(e => e.Id).Skip(((page ?? 1) - 1) * take).Take(take)
+            .Select(e => new AuditEntryResponse(e.Id, e.At, e.Actor, e.Action, e.TargetType, e.TargetId, e.Reason))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<AuditEntryResponse>(items, total));
+    }
+}

@@ -1,0 +1,182 @@
+using System.Security.Cryptography;
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Fleet.Api.Firmware;
+
+/// <summary>Operators publish and read firmware releases; devices download artefacts (<see cref="FirmwareDownload"/>).</summary>
+public static class FirmwareApi
+{
+    public static IEndpointRouteBuilder MapFirmwareApi(this IEndpointRouteBuilder app)
+    {
+        var firmware = app.MapGroup(FirmwareHttp.ReleasesRoute)
+            .WithTags("Firmware")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        firmware.MapPost("/", PublishAsync)
+            .WithSummary("Publish a release: multipart with file, version, deviceTypes, hardwareRevisions, minimumCurrentVersion, notes")
+            .Accepts<IFormFile>("multipart/form-data")
+            .DisableAntiforgery()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        firmware.MapGet("/", ListAsync).WithSummary("Releases, paged: page, pageSize, sort (createdAt, version; '-' for descending)");
+        firmware.MapGet("/{id:guid}", DetailAsync).WithSummary("One release");
+
+        app.MapGroup(FirmwareHttp.DownloadRoute)
+            .WithTags("Device")
+            .AddEndpointFilter<DeviceAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .MapGet("/{releaseId:guid}", FirmwareDownload.DownloadAsync)
+            .WithSummary("Artefact bytes with Range (206/416), ETag (the sha256; If-None-Match → 304) and X-Firmware-Sha256")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces(StatusCodes.Status206PartialContent)
+            .Produces(StatusCodes.Status304NotModified)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status416RangeNotSatisfiable);
+        return app;
+    }
+
+    public static async Task<Results<Created<FirmwareReleaseResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
+        HttpContext http, FleetDbContext db, IOptions<FirmwareOptions> options, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        var maxArtefact = options.Value.MaxArtefactBytes;
+        var maxBody = maxArtefact + FirmwareOptions.FormOverheadBytes;
+        if (http.Request.ContentLength > maxBody)
+        {
+            return TooLarge(maxArtefact);
+        }
+
+        if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = maxBody;
+        }
+
+        // Other content types never get here: the Accepts metadata makes routing answer 415.
+        http.Features.Set<IFormFeature>(new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = maxBody }));
+        var form = await http.Request.ReadFormAsync(cancellationToken);
+        var errors = new Dictionary<string, string[]>();
+        var file = form.Files.GetFile(FirmwareHttp.Fields.File);
+        if (file is null)
+        {
+            errors[FirmwareHttp.Fields.File] = ["is required: the artefact as a file part named 'file'."];
+        }
+        else if (file.Length == 0)
+        {
+            errors[FirmwareHttp.Fields.File] = ["is empty."];
+        }
+        else if (file.Length > maxArtefact)
+        {
+            return TooLarge(maxArtefact);
+        }
+
+        var upload = FirmwareUpload.Parse(form, errors);
+        if (upload is null || file is null || errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var version = upload.Version.ToString();
+        if (await db.FirmwareReleases.AnyAsync(r => r.Version == version, cancellationToken))
+        {
+            return Duplicate(version);
+        }
+
+        var content = new byte[file.Length];
+        await using (var stream = file.OpenReadStream())
+        {
+            await stream.ReadExactlyAsync(content, cancellationToken);
+        }
+
+        var release = new FirmwareRelease
+        {
+            Id = Guid.CreateVersion7(),
+            Version = version,
+            VersionMajor = upload.Version.Major,
+            VersionMinor = upload.Version.Minor,
+            VersionPatch = upload.Version.Patch,
+            VersionPrerelease = upload.Version.Prerelease,
+            DeviceTypes = [.. upload.DeviceTypes],
+            HardwareRevisions = [.. upload.HardwareRevisions],
+            MinimumCurrentVersion = upload.MinimumCurrentVersion?.ToString(),
+            Notes = upload.Notes,
+            Sha256 = Convert.ToHexStringLower(SHA256.HashData(content)),
+            Size = content.LongLength,
+            CreatedAt = clock.GetUtcNow(),
+        };
+        db.FirmwareReleases.Add(release);
+        db.FirmwareArtefacts.Add(new FirmwareArtefact { ReleaseId = release.Id, Content = content });
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+        }
+        catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            return Duplicate(version);
+        }
+
+        return TypedResults.Created($"{FirmwareHttp.ReleasesRoute}/{release.Id}", ToResponse(release));
+    }
+
+    public static async Task<Results<Ok<FirmwareListResponse>, ValidationProblem>> ListAsync(
+        int? page, int? pageSize, string? sort, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        const int maxPageSize = 500;
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, maxPageSize);
+        var order = string.IsNullOrEmpty(sort) ? "-createdAt" : sort;
+        var descending = order.StartsWith('-');
+        var field = descending ? order[1..] : order;
+        if (field is not ("createdAt" or "version"))
+        {
+            errors["sort"] = ["must be createdAt or version, optionally prefixed with '-' for descending."];
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var releases = db.FirmwareReleases.AsNoTracking();
+        // Pre-releases sort before their release; pre-release identifiers compare as text here (close to, not exactly, semver).
+        var ordered = (field, descending) switch
+        {
+            ("version", false) => releases.OrderBy(r => r.VersionMajor).ThenBy(r => r.VersionMinor).ThenBy(r => r.VersionPatch)
+                .ThenBy(r => r.VersionPrerelease == null).ThenBy(r => r.VersionPrerelease),
+            ("version", true) => releases.OrderByDescending(r => r.VersionMajor).ThenByDescending(r => r.VersionMinor).ThenByDescending(r => r.VersionPatch)
+                .ThenByDescending(r => r.VersionPrerelease == null).ThenByDescending(r => r.VersionPrerelease),
+            (_, false) => releases.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id),
+            _ => releases.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
+        };
+        var take = pageSize ?? 50;
+        var total = await releases.CountAsync(cancellationToken);
+        var items = await ordered.Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new FirmwareListResponse([.. items.Select(ToResponse)], total));
+    }
+
+    public static async Task<Results<Ok<FirmwareReleaseResponse>, NotFound>> DetailAsync(Guid id, FleetDbContext db, CancellationToken cancellationToken) =>
+        await db.FirmwareReleases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken) is { } release
+            ? TypedResults.Ok(ToResponse(release))
+            : TypedResults.NotFound();
+
+    internal static FirmwareReleaseResponse ToResponse(FirmwareRelease release) => new(
+        release.Id, release.Version, release.DeviceTypes, release.HardwareRevisions, release.MinimumCurrentVersion,
+        release.Notes, release.Sha256, release.Size, release.CreatedAt);
+
+    private static ProblemHttpResult TooLarge(long maxArtefact) => TypedResults.Problem(
+        statusCode: StatusCodes.Status413PayloadTooLarge,
+        title: "Artefact too large",
+        detail: $"Firmware artefacts are limited to {maxArtefact} bytes (Fleet:Firmware:MaxArtefactBytes).",
+        extensions: new Dictionary<string, object?> { ["field"] = FirmwareHttp.Fields.File });
+
+    private static ProblemHttpResult Duplicate(string version) => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "Version already published",
+        detail: $"A release with version {version} exists; publish a new version instead.",
+        extensions: new Dictionary<string, object?> { ["field"] = FirmwareHttp.Fields.Version });
+}

@@ -1,0 +1,337 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Fleet.Contracts;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Fleet.Api.Rollouts;
+
+/// <summary>
+/// The device WebSockets this replica holds, and the routing of offers to whichever replica holds a device's
+/// socket: a Redis key per connected device names its replica, and each replica listens on a pub/sub channel
+/// of its own. A device that is not connected keeps its update pending and gets the offer when it reconnects
+/// (to any replica); so a lost routed message costs a retry after the per-device timeout, never the update.
+/// </summary>
+public sealed partial class DeviceChannelHub(
+    IConnectionMultiplexer redis,
+    NpgsqlDataSource dataSource,
+    RolloutDeviceProgress progress,
+    ILogger<DeviceChannelHub> logger)
+{
+    private const int MaxMessageBytes = 16 * 1024;
+    private static readonly TimeSpan RouteTtl = TimeSpan.FromHours(1);
+
+    private readonly ConcurrentDictionary<Guid, DeviceConnection> _connections = new();
+    private Task? _subscription;
+    private object? _subscriptionLock;
+
+    public string ReplicaId { get; } = $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid():N}";
+
+    public int Connected => _connections.Count;
+
+    /// <summary>Serves one device's socket until it closes: outstanding offers first, then its progress messages.</summary>
+    public async Task RunAsync(Guid deviceId, WebSocket socket, CancellationToken cancellationToken)
+    {
+        await EnsureSubscribedAsync();
+        using var connection = new DeviceConnection(socket);
+        if (_connections.TryGetValue(deviceId, out var previous))
+        {
+            previous.Abort();
+        }
+
+        _connections[deviceId] = connection;
+        await redis.GetDatabase().StringSetAsync(RedisRoutes.Device(deviceId), ReplicaId, RouteTtl);
+        try
+        {
+            await SendOutstandingOffersAsync(deviceId, connection, cancellationToken);
+            await ReceiveAsync(deviceId, connection, cancellationToken);
+        }
+        finally
+        {
+            // A newer socket of the same device on this replica keeps the route.
+            if (_connections.TryRemove(KeyValuePair.Create(deviceId, connection)) && !_connections.ContainsKey(deviceId))
+            {
+                await redis.GetDatabase().ScriptEvaluateAsync(ForgetRouteIfOurs, [RedisRoutes.Device(deviceId)], [ReplicaId]);
+            }
+        }
+    }
+
+    /// <summary>Delivers offers: over a local socket, through the holding replica's channel, or not at all while the device is offline.</summary>
+    public async Task OfferAsync(IReadOnlyList<(Guid DeviceId, UpdateOffer Offer)> offers, CancellationToken cancellationToken)
+    {
+        var database = redis.GetDatabase();
+        foreach (var (deviceId, offer) in offers)
+        {
+            if (_connections.TryGetValue(deviceId, out var local))
+            {
+                await DeliverAsync(deviceId, local, offer, cancellationToken);
+                continue;
+            }
+
+            var replica = await database.StringGetAsync(RedisRoutes.Device(deviceId));
+            if (replica.HasValue)
+            {
+                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
+                    JsonSerializer.Serialize(new RoutedMessage(deviceId, offer, null), JsonSerializerOptions.Web));
+            }
+        }
+    }
+
+    /// <summary>Tells connected devices of a rolled-back rollout to go back to their previous slot; the others hear it on reconnect.</summary>
+    public async Task RequestRollbackAsync(Guid rolloutId, Guid releaseId, IReadOnlyList<Guid> devices, CancellationToken cancellationToken)
+    {
+        var request = new RollbackRequest(DeviceChannel.Rollback, rolloutId, releaseId);
+        var database = redis.GetDatabase();
+        foreach (var deviceId in devices)
+        {
+            if (_connections.TryGetValue(deviceId, out var local))
+            {
+                await SendQuietlyAsync(deviceId, local, request, cancellationToken);
+                continue;
+            }
+
+            var replica = await database.StringGetAsync(RedisRoutes.Device(deviceId));
+            if (replica.HasValue)
+            {
+                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
+                    JsonSerializer.Serialize(new RoutedMessage(deviceId, null, request), JsonSerializerOptions.Web));
+            }
+        }
+    }
+
+    /// <summary>Subscribes this replica's channel once; a failed attempt is forgotten so the next connection tries again.</summary>
+    private async Task EnsureSubscribedAsync()
+    {
+        var subscription = LazyInitializer.EnsureInitialized(ref _subscription, ref _subscriptionLock, SubscribeAsync);
+        try
+        {
+            await subscription;
+        }
+        catch (RedisException)
+        {
+            _ = Interlocked.CompareExchange(ref _subscription, null, subscription);
+            throw;
+        }
+    }
+
+    private Task SubscribeAsync() =>
+        redis.GetSubscriber().SubscribeAsync(
+            RedisChannel.Literal(RedisRoutes.Replica(ReplicaId)),
+            (channel, message) => _ = DeliverRoutedAsync(message.ToString()));
+
+    private async Task DeliverRoutedAsync(string json)
+    {
+        RoutedMessage? routed;
+        try
+        {
+            routed = JsonSerializer.Deserialize<RoutedMessage>(json, JsonSerializerOptions.Web);
+        }
+        catch (JsonException exception)
+        {
+            LogUnreadableRoute(logger, exception);
+            return;
+        }
+
+        if (routed is not null && _connections.TryGetValue(routed.DeviceId, out var connection))
+        {
+            if (routed.Offer is { } offer)
+            {
+                await DeliverAsync(routed.DeviceId, connection, offer, CancellationToken.None);
+            }
+
+            if (routed.Rollback is { } rollback)
+            {
+                await SendQuietlyAsync(routed.DeviceId, connection, rollback, CancellationToken.None);
+            }
+        }
+    }
+
+    private async Task SendOutstandingOffersAsync(Guid deviceId, DeviceConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT rd.rollout_id, r.release_id, f.version, f.sha256, f.size
+            FROM rollout_devices rd
+            JOIN rollouts r ON r.id = rd.rollout_id
+            JOIN firmware_releases f ON f.id = r.release_id
+            WHERE rd.device_id = $1 AND r.state = 'running' AND rd.state = ANY($2)
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        command.Parameters.Add(new NpgsqlParameter { Value = OutstandingStates });
+        var offers = new List<UpdateOffer>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                offers.Add(Offer(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetString(3), reader.GetInt64(4)));
+            }
+        }
+
+        foreach (var offer in offers)
+        {
+            await DeliverAsync(deviceId, connection, offer, cancellationToken);
+        }
+
+        await using var rollbacks = dataSource.CreateCommand("""
+            SELECT rd.rollout_id, r.release_id
+            FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id
+            WHERE rd.device_id = $1 AND rd.rollback_requested AND r.state = 'rolled-back'
+            """);
+        rollbacks.Parameters.Add(new NpgsqlParameter { Value = deviceId });
+        var requests = new List<RollbackRequest>();
+        await using (var reader = await rollbacks.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                requests.Add(new RollbackRequest(DeviceChannel.Rollback, reader.GetGuid(0), reader.GetGuid(1)));
+            }
+        }
+
+        foreach (var request in requests)
+        {
+            await SendQuietlyAsync(deviceId, connection, request, cancellationToken);
+        }
+    }
+
+    private async Task SendQuietlyAsync<T>(Guid deviceId, DeviceConnection connection, T message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendAsync(message, cancellationToken);
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogDeliveryFailed(logger, deviceId, exception);
+        }
+    }
+
+    private static readonly string[] OutstandingStates = [DeviceUpdateState.Pending.ToName(), .. DeviceUpdateTransitions.InFlight.Select(s => s.ToName())];
+
+    public static UpdateOffer Offer(Guid rolloutId, Guid releaseId, string version, string sha256, long size) =>
+        new(DeviceChannel.Offer, rolloutId, releaseId, version, sha256.Trim(), size, FirmwareHttp.Download(releaseId));
+
+    /// <summary>Sends the offer, then records it: a pending update becomes offered (its timeout starts now).</summary>
+    private async Task DeliverAsync(Guid deviceId, DeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendAsync(offer, cancellationToken);
+            await progress.RecordDeviceProgressAsync(offer.RolloutId, deviceId, DeviceUpdateState.Offered, null, cancellationToken);
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogDeliveryFailed(logger, deviceId, exception);
+        }
+    }
+
+    private async Task ReceiveAsync(Guid deviceId, DeviceConnection connection, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[MaxMessageBytes];
+        while (connection.Socket.State == WebSocketState.Open)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                if (length == buffer.Length)
+                {
+                    await connection.Socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {MaxMessageBytes} bytes.", cancellationToken);
+                    return;
+                }
+
+                result = await connection.Socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                return;
+            }
+
+            await redis.GetDatabase().KeyExpireAsync(RedisRoutes.Device(deviceId), RouteTtl);
+            await connection.SendAsync(await HandleAsync(deviceId, Encoding.UTF8.GetString(buffer, 0, length), cancellationToken), cancellationToken);
+        }
+    }
+
+    private async Task<ProgressAck> HandleAsync(Guid deviceId, string text, CancellationToken cancellationToken)
+    {
+        UpdateProgress? message;
+        try
+        {
+            message = JsonSerializer.Deserialize<UpdateProgress>(text, JsonSerializerOptions.Web);
+        }
+        catch (JsonException exception)
+        {
+            return new ProgressAck(DeviceChannel.Error, null, null, "unreadable", exception.Message);
+        }
+
+        if (message is null || message.Type != DeviceChannel.Progress)
+        {
+            return new ProgressAck(DeviceChannel.Error, message?.RolloutId, message?.State, "unreadable", "Send {\"type\":\"progress\",\"rolloutId\",\"state\",\"reason\"?}.");
+        }
+
+        if (!DeviceUpdateTransitions.TryParse(message.State, out var state) || !DeviceUpdateTransitions.Reportable.Contains(state))
+        {
+            return new ProgressAck(DeviceChannel.Error, message.RolloutId, message.State, "unreadable",
+                $"state must be one of {string.Join(", ", DeviceUpdateTransitions.Reportable.Select(s => s.ToName()))}.");
+        }
+
+        var outcome = await progress.RecordDeviceProgressAsync(message.RolloutId, deviceId, state, message.Reason, cancellationToken);
+        return new ProgressAck(DeviceChannel.Ack, message.RolloutId, state.ToName(), outcome switch
+        {
+            ProgressOutcome.Recorded => "recorded",
+            ProgressOutcome.Unchanged => "unchanged",
+            ProgressOutcome.Illegal => "illegal",
+            _ => "not-found",
+        });
+    }
+
+    private const string ForgetRouteIfOurs = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+    private sealed record RoutedMessage(Guid DeviceId, UpdateOffer? Offer, RollbackRequest? Rollback);
+
+    /// <summary>One socket; WebSocket sends must not overlap, so they take turns.</summary>
+    private sealed class DeviceConnection(WebSocket socket) : IDisposable
+    {
+        private readonly SemaphoreSlim _send = new(1, 1);
+
+        public WebSocket Socket => socket;
+
+        public async Task SendAsync<T>(T message, CancellationToken cancellationToken)
+        {
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(message, JsonSerializerOptions.Web);
+            await _send.WaitAsync(cancellationToken);
+            try
+            {
+                await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+            }
+            finally
+            {
+                _send.Release();
+            }
+        }
+
+        public void Abort() => socket.Abort();
+
+        public void Dispose() => _send.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Unreadable routed offer on this replica's channel")]
+    private static partial void LogUnreadableRoute(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Offer to device {DeviceId} not delivered; it is re-sent on reconnect or retried after the timeout")]
+    private static partial void LogDeliveryFailed(ILogger logger, Guid deviceId, Exception exception);
+}
+
+/// <summary>Redis keys and channels of the device channel.</summary>
+public static class RedisRoutes
+{
+    /// <summary>String: the replica holding the device's WebSocket.</summary>
+    public static string Device(Guid deviceId) => $"fleet:channel:device:{deviceId:N}";
+
+    /// <summary>Pub/sub channel of one replica: offers for devices whose socket it holds.</summary>
+    public static string Replica(string replicaId) => $"fleet:channel:replica:{replicaId}";
+}

@@ -1,0 +1,103 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace Fleet.Api.Rollouts;
+
+/// <summary>One stored gate evaluation: the verdict and every number behind it, one column each.</summary>
+public sealed class GateEvaluation
+{
+    public long Id { get; set; }
+
+    public Guid RolloutId { get; set; }
+
+    public int PhaseIndex { get; set; }
+
+    public double PhasePercent { get; set; }
+
+    public DateTimeOffset EvaluatedAt { get; set; }
+
+    public GateVerdict Verdict { get; set; }
+
+    public List<string> Reasons { get; set; } = [];
+
+    public TimeSpan SoakElapsed { get; set; }
+
+    public TimeSpan MinimumSoak { get; set; }
+
+    public int Cohort { get; set; }
+
+    public int Healthy { get; set; }
+
+    public int Failed { get; set; }
+
+    public int InFlight { get; set; }
+
+    public int NotYetEnrolled { get; set; }
+
+    public double SuccessRatio { get; set; }
+
+    public double SuccessThreshold { get; set; }
+
+    public double FailureRatio { get; set; }
+
+    public double MaxFailureRatio { get; set; }
+
+    public int UpdatedDevices { get; set; }
+
+    public int UpdatedOffline { get; set; }
+
+    public int NotUpdatedDevices { get; set; }
+
+    public int NotUpdatedOffline { get; set; }
+
+    public required string Test { get; set; }
+
+    public double? Statistic { get; set; }
+
+    public double? PValue { get; set; }
+
+    public double Alpha { get; set; }
+
+    public static GateEvaluation From(Guid rolloutId, int phaseIndex, double percent, DateTimeOffset at, GateResult result) => new()
+    {
+        RolloutId = rolloutId,
+        PhaseIndex = phaseIndex,
+        PhasePercent = percent,
+        EvaluatedAt = at,
+        Verdict = result.Verdict,
+        Reasons = [.. result.Reasons],
+        SoakElapsed = result.Input.SoakElapsed,
+        MinimumSoak = result.Input.Phase.MinimumSoak,
+        Cohort = result.Input.Cohort,
+        Healthy = result.Input.Healthy,
+        Failed = result.Input.Failed,
+        InFlight = result.Input.InFlight,
+        NotYetEnrolled = result.Input.NotYetEnrolled,
+        SuccessRatio = result.SuccessRatio,
+        SuccessThreshold = result.Input.Phase.SuccessThreshold,
+        FailureRatio = result.FailureRatio,
+        MaxFailureRatio = result.Input.Phase.MaxFailureRatio,
+        UpdatedDevices = result.Input.Updated.Devices,
+        UpdatedOffline = result.Input.Updated.Offline,
+        NotUpdatedDevices = result.Input.NotUpdated.Devices,
+        NotUpdatedOffline = result.Input.NotUpdated.Offline,
+        Test = result.Test,
+        Statistic = result.Statistic,
+        PValue = result.PValue,
+        Alpha = result.Alpha,
+    };
+}
+
+internal sealed class GateEvaluationConfiguration : IEntityTypeConfiguration<GateEvaluation>
+{
+    public void Configure(EntityTypeBuilder<GateEvaluation> gate)
+    {
+        gate.ToTable("gate_evaluations");
+        gate.HasKey(g => g.Id);
+        gate.Property(g => g.Id).UseIdentityAlwaysColumn();
+        gate.HasOne<Rollout>().WithMany().HasForeignKey(g => g.RolloutId).OnDelete(DeleteBehavior.Cascade);
+        gate.Property(g => g.Verdict).HasConversion(v => v.ToString().ToLowerInvariant(), name => Enum.Parse<GateVerdict>(name, true)).HasMaxLength(8);
+        gate.Property(g => g.Test).HasMaxLength(64);
+        gate.HasIndex(g => new { g.RolloutId, g.Id });
+    }
+}

@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using Fleet.Api.Audit;
+using Fleet.Api.Infrastructure;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Fleet.Api.Rollouts;
+
+/// <summary>What one tick did, summed over the running rollouts.</summary>
+public sealed record RolloutTickReport(int Rollouts, int Enrolled, int Retried, int TimedOut, int Evaluations, int Moves);
+
+/// <summary>
+/// One controller tick over the running rollouts: time out stuck devices (retry, then fail), enroll the current
+/// phase's next devices up to maxConcurrentUpdates, evaluate the gate when due, and act on it (advance, pause,
+/// roll back). Every query is by rollout and update state on an index, so a tick costs what changed plus one
+/// grouped count per gate evaluation, not a scan of the fleet.
+/// </summary>
+public sealed partial class RolloutEngine(
+    IServiceScopeFactory scopes,
+    NpgsqlDataSource dataSource,
+    DeviceChannelHub channel,
+    IOptions<RolloutOptions> options,
+    TimeProvider clock,
+    ILogger<RolloutEngine> logger)
+{
+    private static readonly string[] InFlight = [.. DeviceUpdateTransitions.InFlight.Select(s => s.ToName())];
+    private static readonly string[] Active = [DeviceUpdateState.Pending.ToName(), .. InFlight];
+
+    // When each rollout's gate was last stored, per phase; a new phase (or promotion) is evaluated at once.
+    private readonly ConcurrentDictionary<Guid, (int Phase, bool Promoted, DateTimeOffset At)> _lastGate = new();
+
+    public async Task<RolloutTickReport> TickAsync(CancellationToken cancellationToken)
+    {
+        List<Rollout> running;
+        await using (var scope = scopes.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+            running = await db.Rollouts.AsNoTracking().Where(r => r.State == RolloutState.Running).ToListAsync(cancellationToken);
+        }
+
+        var report = new RolloutTickReport(running.Count, 0, 0, 0, 0, 0);
+        foreach (var rollout in running)
+        {
+            report = Add(report, await TickAsync(rollout, cancellationToken));
+        }
+
+        foreach (var gone in _lastGate.Keys.Except(running.Select(r => r.Id)).ToList())
+        {
+            _lastGate.TryRemove(gone, out _);
+        }
+
+        return report;
+    }
+
+    private async Task<RolloutTickReport> TickAsync(Rollout rollout, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var (retried, timedOut) = await TimeOutAsync(rollout, now, cancellationToken);
+        var enrolled = await EnrollAsync(rollout, now, cancellationToken);
+        await OfferAsync(rollout, [.. retried, .. enrolled], cancellationToken);
+
+        var due = !_lastGate.TryGetValue(rollout.Id, out var last)
+            || last.Phase != rollout.PhaseIndex || last.Promoted != rollout.Promoted
+            || now - last.At >= options.Value.GateInterval;
+        if (!due)
+        {
+            return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 0, 0);
+        }
+
+        var result = RolloutGate.Evaluate(await GateInputAsync(rollout, now, cancellationToken));
+        _lastGate[rollout.Id] = (rollout.PhaseIndex, rollout.Promoted, now);
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        db.GateEvaluations.Add(GateEvaluation.From(rollout.Id, rollout.PhaseIndex, rollout.Plan.Phases[rollout.PhaseIndex].Percent, now, result));
+        await db.SaveChangesAsync(cancellationToken);
+
+        RolloutAction? action = result.Verdict switch
+        {
+            GateVerdict.Breach => rollout.Plan.AutoRollback ? RolloutAction.Rollback : RolloutAction.Pause,
+            GateVerdict.Pass when rollout.Plan.AutoAdvance => RolloutAction.Advance,
+            _ => null,
+        };
+        if (action is not { } move || RolloutTransitions.Decide(rollout.Position, move) is RolloutDecision.Refused)
+        {
+            return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 1, 0);
+        }
+
+        var reason = $"gate {result.Verdict.ToString().ToLowerInvariant()} at phase {rollout.PhaseIndex} ({rollout.Plan.Phases[rollout.PhaseIndex].Percent}%): {string.Join("; ", result.Reasons)}";
+        var outcome = await scope.ServiceProvider.GetRequiredService<RolloutCommands>().ApplyAsync(rollout.Id, move, OperatorIdentity.Controller, reason, cancellationToken);
+        if (outcome is RolloutActionOutcome.Applied applied)
+        {
+            LogMoved(logger, rollout.Id, move, applied.Rollout.State, applied.Rollout.PhaseIndex, reason);
+        }
+
+        return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 1, outcome is RolloutActionOutcome.Applied ? 1 : 0);
+    }
+
+    /// <summary>In-flight devices without progress for the plan's per-device timeout go back to pending, or fail after the retries.</summary>
+    private async Task<(List<Guid> Retried, int Failed)> TimeOutAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE rollout_devices SET
+                attempts = attempts + 1,
+                state = CASE WHEN attempts + 1 > $2 THEN 'failed' ELSE 'pending' END,
+                reason = 'no progress while ' || state || ' within ' || $3,
+                state_changed_at = $4
+            WHERE rollout_id = $1 AND state = ANY($5) AND state_changed_at < $6
+            RETURNING state, device_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.Retries });
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.PerDeviceTimeout.ToString("c", System.Globalization.CultureInfo.InvariantCulture) });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { Value = InFlight });
+        command.Parameters.Add(new NpgsqlParameter { Value = now - rollout.Plan.PerDeviceTimeout });
+        var (retried, failed) = (new List<Guid>(), 0);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            if (reader.GetString(0) == "failed")
+            {
+                failed++;
+            }
+            else
+            {
+                retried.Add(reader.GetGuid(1));
+            }
+        }
+
+        return (retried, failed);
+    }
+
+    /// <summary>Waiting devices whose bucket the current phase holds become pending, lowest buckets first, up to the concurrency limit.</summary>
+    private async Task<List<Guid>> EnrollAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var phase = PhaseLimits(rollout);
+        await using var command = dataSource.CreateCommand($"""
+            WITH capacity AS (
+                SELECT greatest($2 - count(*), 0) AS free FROM rollout_devices WHERE rollout_id = $1 AND state = ANY($3)
+            ), next AS (
+                SELECT rd.device_id FROM rollout_devices rd
+                WHERE rd.rollout_id = $1 AND rd.state = 'waiting' AND {InPhase}
+                ORDER BY rd.bucket
+                LIMIT (SELECT free FROM capacity)
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE rollout_devices rd SET state = 'pending', enrolled_at = $9, state_changed_at = $9
+            FROM next WHERE rd.rollout_id = $1 AND rd.device_id = next.device_id
+            RETURNING rd.device_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.MaxConcurrentUpdates });
+        command.Parameters.Add(new NpgsqlParameter { Value = Active });
+        AddPhaseParameters(command, phase);
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        var enrolled = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            enrolled.Add(reader.GetGuid(0));
+        }
+
+        return enrolled;
+    }
+
+    /// <summary>Pushes offers for newly pending devices to their sockets; devices not connected get them on reconnect.</summary>
+    private async Task OfferAsync(Rollout rollout, List<Guid> devices, CancellationToken cancellationToken)
+    {
+        if (devices.Count == 0)
+        {
+            return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
+        var release = await db.FirmwareReleases.AsNoTracking().Where(r => r.Id == rollout.ReleaseId)
+            .Select(r => new { r.Version, r.Sha256, r.Size }).SingleAsync(cancellationToken);
+        var offer = DeviceChannelHub.Offer(rollout.Id, rollout.ReleaseId, release.Version, release.Sha256, release.Size);
+        await channel.OfferAsync([.. devices.Select(device => (device, offer))], cancellationToken);
+    }
+
+    /// <summary>The gate's counts: devices by update state and connectivity, and the phase's devices not started yet.</summary>
+    private async Task<GateInput> GateInputAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var phase = PhaseLimits(rollout);
+        await using var command = dataSource.CreateCommand($"""
+            SELECT rd.state, d.connectivity = 'offline', rd.state = 'waiting' AND {InPhase}, count(*)::int
+            FROM rollout_devices rd JOIN devices d ON d.id = rd.device_id
+            WHERE rd.rollout_id = $1
+            GROUP BY 1, 2, 3
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = 0 });
+        command.Parameters.Add(new NpgsqlParameter { Value = Active });
+        AddPhaseParameters(command, phase);
+        var (cohort, healthy, failed, inFlight, notYet) = (0, 0, 0, 0, 0);
+        var (updated, updatedOffline, waiting, waitingOffline) = (0, 0, 0, 0);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var state = DeviceUpdateStateNames.Parse(reader.GetString(0));
+                var offline = reader.GetBoolean(1);
+                var inPhase = reader.GetBoolean(2);
+                var count = reader.GetInt32(3);
+                switch (state)
+                {
+                    case DeviceUpdateState.Waiting:
+                        waiting += count;
+                        waitingOffline += offline ? count : 0;
+                        notYet += inPhase ? count : 0;
+                        continue;
+                    case DeviceUpdateState.Healthy:
+                        healthy += count;
+                        updated += count;
+                        updatedOffline += offline ? count : 0;
+                        break;
+                    case DeviceUpdateState.Failed or DeviceUpdateState.RolledBack:
+                        failed += count;
+                        break;
+                    default:
+                        inFlight += count;
+                        break;
+                }
+
+                cohort += count;
+            }
+        }
+
+        return new GateInput(
+            rollout.Plan.Phases[rollout.PhaseIndex],
+            now - (rollout.PhaseStartedAt ?? now),
+            cohort, healthy, failed, inFlight,
+            new HealthSample(updated, updatedOffline),
+            new HealthSample(waiting, waitingOffline),
+            notYet);
+    }
+
+    // A waiting device is in the current phase when its bucket is below its region's limit (override or default),
+    // and, for a green-first rollout not promoted yet, it is green. Parameters $4..$8.
+    private const string InPhase = """
+        ($4 = false OR rd.environment = 'green')
+        AND rd.bucket < $8
+        AND rd.bucket < coalesce((SELECT o.lim FROM unnest($5::text[], $6::int[]) AS o(region, lim) WHERE o.region = rd.region), $7)
+        """;
+
+    private sealed record PhaseBounds(bool GreenOnly, string[] Regions, int[] Limits, int DefaultLimit)
+    {
+        public int MaxLimit => Limits.Append(DefaultLimit).Max();
+    }
+
+    private static PhaseBounds PhaseLimits(Rollout rollout) => new(
+        rollout.GreenFirst && !rollout.Promoted,
+        [.. rollout.Plan.SegmentOverrides.Select(o => o.Region)],
+        [.. rollout.Plan.SegmentOverrides.Select(o => CohortBucket.Limit(o.Percents[rollout.PhaseIndex]))],
+        CohortBucket.Limit(rollout.Plan.Phases[rollout.PhaseIndex].Percent));
+
+    private static void AddPhaseParameters(NpgsqlCommand command, PhaseBounds phase)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = phase.GreenOnly });
+        command.Parameters.Add(new NpgsqlParameter { Value = phase.Regions });
+        command.Parameters.Add(new NpgsqlParameter { Value = phase.Limits });
+        command.Parameters.Add(new NpgsqlParameter { Value = phase.DefaultLimit });
+        command.Parameters.Add(new NpgsqlParameter { Value = phase.MaxLimit });
+    }
+
+    private static RolloutTickReport Add(RolloutTickReport sum, RolloutTickReport one) => new(
+        sum.Rollouts, sum.Enrolled + one.Enrolled, sum.Retried + one.Retried, sum.TimedOut + one.TimedOut, sum.Evaluations + one.Evaluations, sum.Moves + one.Moves);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout {RolloutId}: {Action} → {State} at phase {Phase}: {Reason}")]
+    private static partial void LogMoved(ILogger logger, Guid rolloutId, RolloutAction action, RolloutState state, int phase, string reason);
+}

@@ -1,0 +1,194 @@
+using Fleet.Contracts;
+
+namespace Fleet.Api.Rollouts;
+
+public enum GateVerdict
+{
+    /// <summary>The phase may advance.</summary>
+    Pass,
+
+    /// <summary>Nothing wrong yet, but soak or success are not there yet.</summary>
+    Wait,
+
+    /// <summary>Too many failures, or the updated devices are significantly less healthy: pause (and maybe roll back).</summary>
+    Breach,
+}
+
+/// <summary>Devices in one group and how many of them are offline.</summary>
+public readonly record struct HealthSample(int Devices, int Offline)
+{
+    public double OfflineRatio => Devices == 0 ? 0 : (double)Offline / Devices;
+}
+
+/// <summary>
+/// The counts a gate decides on. <c>Cohort</c>: devices enrolled so far (every state but waiting); <c>Failed</c>
+/// includes rolled back. <c>Updated</c>: devices healthy on the new release; <c>NotUpdated</c>: target devices still waiting.
+/// <c>NotYetEnrolled</c>: devices the phase holds that have not started yet (held back by maxConcurrentUpdates).
+/// </summary>
+public sealed record GateInput(
+    RolloutPhase Phase,
+    TimeSpan SoakElapsed,
+    int Cohort,
+    int Healthy,
+    int Failed,
+    int InFlight,
+    HealthSample Updated,
+    HealthSample NotUpdated,
+    int NotYetEnrolled = 0);
+
+/// <summary>A gate's verdict with every number that led to it.</summary>
+public sealed record GateResult(
+    GateVerdict Verdict,
+    IReadOnlyList<string> Reasons,
+    GateInput Input,
+    double SuccessRatio,
+    double FailureRatio,
+    string Test,
+    double? Statistic,
+    double? PValue,
+    double Alpha,
+    bool UpdatedSignificantlyLessHealthy);
+
+/// <summary>
+/// Phase gates as a pure function. A phase passes after its minimum soak when the success ratio reaches the
+/// threshold, the failure ratio stays within the maximum, and the updated devices are not significantly more
+/// often offline than the not-yet-updated devices of the same target. "Significantly" is a one-sided test at
+/// α = 0.05: the two-proportion z-test (pooled variance), or Fisher's exact test when an expected cell count is
+/// below 5, where the normal approximation is poor. Failures breach at once, without waiting for the soak.
+/// </summary>
+public static class RolloutGate
+{
+    public const double Alpha = 0.05;
+    public const string ZTest = "two-proportion z-test (one-sided)";
+    public const string FisherTest = "Fisher's exact test (one-sided)";
+    public const string NoTest = "none (a group is empty)";
+
+    public static GateResult Evaluate(GateInput input)
+    {
+        var reasons = new List<string>();
+        var successRatio = input.Cohort == 0 ? 1 : (double)input.Healthy / input.Cohort;
+        var failureRatio = input.Cohort == 0 ? 0 : (double)input.Failed / input.Cohort;
+        var (test, statistic, pValue) = CompareHealth(input.Updated, input.NotUpdated);
+        var lessHealthy = pValue < Alpha;
+
+        var breach = false;
+        if (failureRatio > input.Phase.MaxFailureRatio)
+        {
+            breach = true;
+            reasons.Add($"failure ratio {failureRatio:0.####} is above the maximum {input.Phase.MaxFailureRatio:0.####}");
+        }
+
+        if (lessHealthy)
+        {
+            breach = true;
+            reasons.Add($"updated devices are offline more often ({input.Updated.OfflineRatio:0.####} vs {input.NotUpdated.OfflineRatio:0.####}; {test}, p = {pValue:0.####} < α = {Alpha})");
+        }
+
+        var waiting = false;
+        if (input.SoakElapsed < input.Phase.MinimumSoak)
+        {
+            waiting = true;
+            reasons.Add($"soaking: {input.SoakElapsed:c} of {input.Phase.MinimumSoak:c}");
+        }
+
+        if (input.NotYetEnrolled > 0)
+        {
+            waiting = true;
+            reasons.Add($"{input.NotYetEnrolled} devices of the phase have not started yet");
+        }
+
+        if (successRatio < input.Phase.SuccessThreshold)
+        {
+            waiting = true;
+            reasons.Add($"success ratio {successRatio:0.####} is below the threshold {input.Phase.SuccessThreshold:0.####}");
+        }
+
+        var verdict = breach ? GateVerdict.Breach : waiting ? GateVerdict.Wait : GateVerdict.Pass;
+        if (verdict == GateVerdict.Pass)
+        {
+            reasons.Add("soak elapsed, success and failure ratios within the plan, updated devices not significantly less healthy");
+        }
+
+        return new GateResult(verdict, reasons, input, successRatio, failureRatio, test, statistic, pValue, Alpha, lessHealthy);
+    }
+
+    /// <summary>H1: the updated group's offline proportion is greater than the not-updated group's.</summary>
+    public static (string Test, double? Statistic, double? PValue) CompareHealth(HealthSample updated, HealthSample notUpdated)
+    {
+        if (updated.Devices == 0 || notUpdated.Devices == 0)
+        {
+            return (NoTest, null, null);
+        }
+
+        var total = updated.Devices + notUpdated.Devices;
+        var offline = updated.Offline + notUpdated.Offline;
+        var smallestExpected = Math.Min(Math.Min(updated.Devices, notUpdated.Devices) * (double)offline / total,
+            Math.Min(updated.Devices, notUpdated.Devices) * (double)(total - offline) / total);
+        if (smallestExpected < 5)
+        {
+            return (FisherTest, null, Statistics.FisherExactGreater(updated.Offline, updated.Devices, notUpdated.Offline, notUpdated.Devices));
+        }
+
+        var z = Statistics.TwoProportionZ(updated.Offline, updated.Devices, notUpdated.Offline, notUpdated.Devices);
+        return (ZTest, z, 1 - Statistics.NormalCdf(z));
+    }
+}
+
+/// <summary>The few statistics the gates need.</summary>
+public static class Statistics
+{
+    /// <summary>z of (p1 − p2) with the pooled standard error; 0 when both groups are all-offline or all-online.</summary>
+    public static double TwoProportionZ(int x1, int n1, int x2, int n2)
+    {
+        var pooled = (double)(x1 + x2) / (n1 + n2);
+        var standardError = Math.Sqrt(pooled * (1 - pooled) * ((1.0 / n1) + (1.0 / n2)));
+        return standardError == 0 ? 0 : (((double)x1 / n1) - ((double)x2 / n2)) / standardError;
+    }
+
+    /// <summary>Standard normal CDF, via erfc.</summary>
+    public static double NormalCdf(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
+
+    /// <summary>
+    /// One-sided Fisher's exact test: P(X ≥ x1) where X, the offline count of the first group, is hypergeometric
+    /// given both groups' sizes and the total offline count.
+    /// </summary>
+    public static double FisherExactGreater(int x1, int n1, int x2, int n2)
+    {
+        var total = n1 + n2;
+        var offline = x1 + x2;
+        var logFactorial = new double[total + 1];
+        for (var i = 2; i <= total; i++)
+        {
+            logFactorial[i] = logFactorial[i - 1] + Math.Log(i);
+        }
+
+        double LogChoose(int n, int k) => k < 0 || k > n ? double.NegativeInfinity : logFactorial[n] - logFactorial[k] - logFactorial[n - k];
+
+        var highest = Math.Min(offline, n1);
+        var p = 0.0;
+        for (var k = x1; k <= highest; k++)
+        {
+            p += Math.Exp(LogChoose(offline, k) + LogChoose(total - offline, n1 - k) - LogChoose(total, n1));
+        }
+
+        return Math.Min(1, p);
+    }
+
+    private static readonly double[] ErfcCoefficients =
+        [-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587, -0.82215223, 0.17087277];
+
+    // Numerical Recipes' erfc (Chebyshev fit), fractional error below 1.2e-7 everywhere.
+    private static double Erfc(double x)
+    {
+        var z = Math.Abs(x);
+        var t = 1 / (1 + (0.5 * z));
+        var polynomial = 0.0;
+        for (var i = ErfcCoefficients.Length - 1; i >= 0; i--)
+        {
+            polynomial = ErfcCoefficients[i] + (t * polynomial);
+        }
+
+        var r = t * Math.Exp((-z * z) + polynomial);
+        return x >= 0 ? r : 2 - r;
+    }
+}

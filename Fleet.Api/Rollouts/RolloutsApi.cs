@@ -1,0 +1,215 @@
+using Fleet.Api.Audit;
+using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Fleet.Api.Rollouts;
+
+/// <summary>The operators' rollout API: create, preview, read, act (each action audited), gates and per-device states.</summary>
+public static class RolloutsApi
+{
+    public const int MaxPageSize = 500;
+
+    public static IEndpointRouteBuilder MapRolloutsApi(this IEndpointRouteBuilder app)
+    {
+        var rollouts = app.MapGroup(RolloutHttp.RolloutsRoute)
+            .WithTags("Rollouts")
+            .AddEndpointFilter<OperatorAuthFilter>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        rollouts.MapPost("/", CreateAsync).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted");
+        rollouts.MapPost("/preview", PreviewAsync).WithSummary("How many active devices a target matches and how many can take the release");
+        rollouts.MapGet("/", ListAsync).WithSummary("Rollouts, newest first: page, pageSize, state");
+        rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state");
+        rollouts.MapGet("/{id:guid}/gates", GatesAsync).WithSummary("Gate evaluations, newest first, with every number they used");
+        rollouts.MapGet("/{id:guid}/devices", DevicesAsync).WithSummary("Per-device update states, by bucket: page, pageSize, state");
+        foreach (var action in Enum.GetValues<RolloutAction>())
+        {
+            rollouts.MapPost($"/{{id:guid}}/{action.ToName()}",
+                    (Guid id, RolloutActionRequest? request, HttpRequest http, RolloutCommands commands, FleetDbContext db, CancellationToken cancellationToken) =>
+                        ActAsync(id, action, request, http, commands, db, cancellationToken))
+                .WithName($"Rollout{action}")
+                .WithSummary($"{action} the rollout; body {{reason, by}}; an illegal move is a 409")
+                .ProducesProblem(StatusCodes.Status404NotFound)
+                .ProducesProblem(StatusCodes.Status409Conflict);
+        }
+
+        return app;
+    }
+
+    public static async Task<Results<Created<RolloutResponse>, ValidationProblem>> CreateAsync(
+        CreateRolloutRequest request, HttpRequest http, RolloutCommands commands, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var target = request.Target ?? new RolloutTarget();
+        var plan = RolloutPlanSettings.From(request.Plan);
+        var errors = RolloutTargeting.Validate(target, request.GreenFirst);
+        foreach (var (field, messages) in plan.Validate())
+        {
+            errors[field] = messages;
+        }
+
+        if (request.Name is { Length: > 128 })
+        {
+            errors["name"] = ["must be at most 128 characters."];
+        }
+
+        var release = await db.FirmwareReleases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == request.ReleaseId, cancellationToken);
+        if (release is null)
+        {
+            errors["releaseId"] = [$"no firmware release {request.ReleaseId}."];
+        }
+
+        if (errors.Count > 0 || release is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var (rollout, _) = await commands.CreateAsync(request with { Target = target }, release, plan, OperatorIdentity.Of(http, request.By), cancellationToken);
+        return TypedResults.Created(RolloutHttp.Rollout(rollout.Id), await RolloutViews.ToResponseAsync(db, rollout, cancellationToken));
+    }
+
+    public static async Task<Results<Ok<RolloutPreviewResponse>, ValidationProblem>> PreviewAsync(
+        RolloutPreviewRequest request, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var target = request.Target ?? new RolloutTarget();
+        var errors = RolloutTargeting.Validate(target, greenFirst: false);
+        var release = await db.FirmwareReleases.AsNoTracking().SingleOrDefaultAsync(r => r.Id == request.ReleaseId, cancellationToken);
+        if (release is null)
+        {
+            errors["releaseId"] = [$"no firmware release {request.ReleaseId}."];
+        }
+
+        if (errors.Count > 0 || release is null)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var resolution = await RolloutTargeting.ResolveAsync(db, target, release, cancellationToken);
+        return TypedResults.Ok(new RolloutPreviewResponse(resolution.Matching, resolution.Compatible.Count, resolution.Incompatible, resolution.IncompatibleBy));
+    }
+
+    public static async Task<Results<Ok<PagedList<RolloutResponse>>, ValidationProblem>> ListAsync(
+        int? page, int? pageSize, string? state, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
+        RolloutState? wanted = null;
+        if (state is not null)
+        {
+            if (RolloutTransitions.TryParse(state, out var parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["state"] = ["must be one of draft, running, paused, completed, aborted, rolled-back."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        var rollouts = db.Rollouts.AsNoTracking();
+        if (wanted is { } filter)
+        {
+            rollouts = rollouts.Where(r => r.State == filter);
+        }
+
+        var take = pageSize ?? 50;
+        var total = await rollouts.CountAsync(cancellationToken);
+        var items = await rollouts.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<RolloutResponse>(await RolloutViews.ToResponsesAsync(db, items, cancellationToken), total));
+    }
+
+    public static async Task<Results<Ok<RolloutResponse>, NotFound>> DetailAsync(Guid id, FleetDbContext db, CancellationToken cancellationToken) =>
+        await db.Rollouts.AsNoTracking().SingleOrDefaultAsync(r => r.Id == id, cancellationToken) is { } rollout
+            ? TypedResults.Ok(await RolloutViews.ToResponseAsync(db, rollout, cancellationToken))
+            : TypedResults.NotFound();
+
+    public static async Task<Results<Ok<PagedList<GateEvaluationResponse>>, NotFound, ValidationProblem>> GatesAsync(
+        Guid id, int? page, int? pageSize, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (!await db.Rollouts.AnyAsync(r => r.Id == id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var gates = db.GateEvaluations.AsNoTracking().Where(g => g.RolloutId == id);
+        var take = pageSize ?? 50;
+        var total = await gates.CountAsync(cancellationToken);
+        var items = await gates.OrderByDescending(g => g.Id).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<GateEvaluationResponse>([.. items.Select(RolloutViews.ToResponse)], total));
+    }
+
+    public static async Task<Results<Ok<PagedList<RolloutDeviceResponse>>, NotFound, ValidationProblem>> DevicesAsync(
+        Guid id, int? page, int? pageSize, string? state, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
+        DeviceUpdateState? wanted = null;
+        if (state is not null)
+        {
+            if (DeviceUpdateTransitions.TryParse(state, out var parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["state"] = [$"must be one of {string.Join(", ", Enum.GetValues<DeviceUpdateState>().Select(s => s.ToName()))}."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+
+        if (!await db.Rollouts.AnyAsync(r => r.Id == id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        var devices = db.RolloutDevices.AsNoTracking().Where(d => d.RolloutId == id);
+        if (wanted is { } filter)
+        {
+            devices = devices.Where(d => d.State == filter);
+        }
+
+        var take = pageSize ?? 50;
+        var total = await devices.CountAsync(cancellationToken);
+        var items = await devices.OrderBy(d => d.Bucket).ThenBy(d => d.DeviceId).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<RolloutDeviceResponse>([.. items.Select(RolloutViews.ToResponse)], total));
+    }
+
+    public static async Task<Results<Ok<RolloutResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ActAsync(
+        Guid id, RolloutAction action, RolloutActionRequest? request, HttpRequest http, RolloutCommands commands, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        if (request?.Reason is { Length: > AuditEntry.ReasonLength })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"must be at most {AuditEntry.ReasonLength} characters."] });
+        }
+
+        var outcome = await commands.ApplyAsync(id, action, OperatorIdentity.Of(http, request?.By), request?.Reason, cancellationToken);
+        return outcome switch
+        {
+            RolloutActionOutcome.Applied applied => TypedResults.Ok(await RolloutViews.ToResponseAsync(db, applied.Rollout, cancellationToken)),
+            RolloutActionOutcome.Refused refused => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Rollout action not allowed",
+                detail: refused.Reason,
+                extensions: new Dictionary<string, object?> { ["state"] = refused.Current.ToName(), ["action"] = action.ToName() }),
+            RolloutActionOutcome.DevicesBusy busy => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Devices are in another rollout",
+                detail: $"{busy.Devices} devices of this rollout are in another running or paused rollout; finish or abort that one first.",
+                extensions: new Dictionary<string, object?> { ["devices"] = busy.Devices, ["action"] = action.ToName() }),
+            _ => TypedResults.NotFound(),
+        };
+    }
+}

@@ -1,0 +1,173 @@
+namespace Fleet.Contracts;
+
+/// <summary>Routes of the rollout and audit endpoints.</summary>
+public static class RolloutHttp
+{
+    public const string RolloutsRoute = "/api/v1/rollouts";
+    public const string PreviewRoute = "/api/v1/rollouts/preview";
+    public const string AuditRoute = "/api/v1/audit";
+
+    /// <summary>Who is acting, for the audit log (the operator token names no user); a <c>by</c> field in the body wins.</summary>
+    public const string OperatorHeader = "X-Operator";
+
+    public static string Rollout(Guid id) => $"{RolloutsRoute}/{id}";
+
+    public static string Action(Guid id, string action) => $"{RolloutsRoute}/{id}/{action}";
+}
+
+/// <summary>
+/// Which devices a rollout is for. Every given criterion must hold (AND); within one list any value matches (OR);
+/// <c>Tags</c> match a device carrying any of them. <c>DeviceIds</c> alone is an explicit list. Nothing given: every active device.
+/// </summary>
+public sealed record RolloutTarget(
+    IReadOnlyList<string>? DeviceTypes = null,
+    IReadOnlyList<string>? HardwareRevisions = null,
+    IReadOnlyList<string>? Regions = null,
+    string? Environment = null,
+    IReadOnlyList<string>? Tags = null,
+    IReadOnlyList<Guid>? DeviceIds = null);
+
+/// <summary>
+/// One phase: the share of the target it holds (0.01..100), how long it soaks before it may advance, the share of
+/// its devices that must be healthy, and the share that may fail.
+/// </summary>
+public sealed record RolloutPhase(double Percent, TimeSpan MinimumSoak, double SuccessThreshold, double MaxFailureRatio);
+
+/// <summary>A region that moves at its own pace: its percentage for each phase (as many as the plan's phases, ending at 100).</summary>
+public sealed record SegmentOverride(string Region, IReadOnlyList<double> Percents);
+
+/// <summary>
+/// How a rollout proceeds. Omitted fields take defaults: phases 1% → 10% → 50% → 100%, auto-advance on,
+/// auto-rollback off, see the API's RolloutPlans for the numbers.
+/// </summary>
+public sealed record RolloutPlan(
+    IReadOnlyList<RolloutPhase>? Phases = null,
+    IReadOnlyList<SegmentOverride>? SegmentOverrides = null,
+    bool? AutoAdvance = null,
+    bool? AutoRollback = null,
+    int? MaxConcurrentUpdates = null,
+    TimeSpan? PerDeviceTimeout = null,
+    int? Retries = null);
+
+/// <summary>Body of <c>POST /api/v1/rollouts</c>; <c>GreenFirst</c>: green devices first, blue ones after promote.</summary>
+public sealed record CreateRolloutRequest(
+    Guid ReleaseId,
+    RolloutTarget? Target = null,
+    RolloutPlan? Plan = null,
+    string? Name = null,
+    bool GreenFirst = false,
+    string? By = null);
+
+/// <summary>Body of <c>POST /api/v1/rollouts/preview</c>.</summary>
+public sealed record RolloutPreviewRequest(Guid ReleaseId, RolloutTarget? Target = null);
+
+/// <summary>How many active devices the target matches, and how many of them can take the release.</summary>
+public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy);
+
+/// <summary>Body of <c>POST /api/v1/rollouts/{id}/{action}</c>.</summary>
+public sealed record RolloutActionRequest(string? Reason = null, string? By = null);
+
+/// <summary>
+/// A rollout. <c>State</c>: draft, running, paused, completed, aborted, rolled-back. <c>Devices</c> counts
+/// devices by update state (waiting, pending, offered, ..., healthy, failed, rolled-back).
+/// </summary>
+public sealed record RolloutResponse(
+    Guid Id,
+    string? Name,
+    Guid ReleaseId,
+    string ReleaseVersion,
+    RolloutTarget Target,
+    RolloutPlan Plan,
+    string State,
+    int PhaseIndex,
+    double PhasePercent,
+    bool GreenFirst,
+    bool Promoted,
+    int Matching,
+    int Compatible,
+    int Incompatible,
+    IReadOnlyDictionary<string, int> Devices,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? PhaseStartedAt,
+    DateTimeOffset? FinishedAt,
+    string CreatedBy);
+
+/// <summary>One page of a list and the number of items matching.</summary>
+public sealed record PagedList<T>(IReadOnlyList<T> Items, int Total);
+
+/// <summary>One device's update in a rollout.</summary>
+public sealed record RolloutDeviceResponse(
+    Guid DeviceId,
+    string State,
+    int Bucket,
+    string Region,
+    string Environment,
+    int Attempts,
+    string? Reason,
+    bool RollbackRequested,
+    DateTimeOffset? EnrolledAt,
+    DateTimeOffset? StateChangedAt);
+
+/// <summary>
+/// One stored gate evaluation and every number it used. <c>Verdict</c>: pass, wait or breach. The health
+/// comparison is <c>Test</c> (one-sided two-proportion z-test, or Fisher's exact test for small counts) at <c>Alpha</c>.
+/// </summary>
+public sealed record GateEvaluationResponse(
+    long Id,
+    int PhaseIndex,
+    double PhasePercent,
+    DateTimeOffset EvaluatedAt,
+    string Verdict,
+    IReadOnlyList<string> Reasons,
+    TimeSpan SoakElapsed,
+    TimeSpan MinimumSoak,
+    int Cohort,
+    int Healthy,
+    int Failed,
+    int InFlight,
+    double SuccessRatio,
+    double SuccessThreshold,
+    double FailureRatio,
+    double MaxFailureRatio,
+    int UpdatedDevices,
+    int UpdatedOffline,
+    int NotUpdatedDevices,
+    int NotUpdatedOffline,
+    string Test,
+    double? Statistic,
+    double? PValue,
+    double Alpha);
+
+/// <summary>One audit log entry: who did what to which target, when and why.</summary>
+public sealed record AuditEntryResponse(long Id, DateTimeOffset At, string Actor, string Action, string TargetType, Guid TargetId, string? Reason);
+
+/// <summary>
+/// The device channel: <c>GET /api/v1/device/channel</c>, a WebSocket authenticated by the device key, one JSON
+/// message per text frame. Server → device: <see cref="UpdateOffer"/>, <see cref="RollbackRequest"/>, <see cref="ProgressAck"/>; device → server:
+/// <see cref="UpdateProgress"/>.
+/// </summary>
+public static class DeviceChannel
+{
+    public const string Route = "/api/v1/device/channel";
+    public const string Offer = "offer";
+    public const string Rollback = "rollback";
+    public const string Progress = "progress";
+    public const string Ack = "ack";
+    public const string Error = "error";
+}
+
+/// <summary>An update for the device: download <c>Url</c> (Range supported), check <c>Sha256</c>, install.</summary>
+public sealed record UpdateOffer(string Type, Guid RolloutId, Guid ReleaseId, string Version, string Sha256, long Size, string Url);
+
+/// <summary>The rollout was rolled back: go back to the previous slot, then report progress <c>rolled-back</c>.</summary>
+public sealed record RollbackRequest(string Type, Guid RolloutId, Guid ReleaseId);
+
+/// <summary>Where the device is with an update: offered, downloading, downloaded, installing, rebooting, healthy, failed, rolled-back.</summary>
+public sealed record UpdateProgress(string Type, Guid RolloutId, string State, string? Reason = null);
+
+/// <summary>
+/// The server's answer to a progress message (or to an unreadable message, with <c>Type</c> error):
+/// <c>Outcome</c> is recorded, unchanged, illegal or not-found.
+/// </summary>
+public sealed record ProgressAck(string Type, Guid? RolloutId, string? State, string Outcome, string? Detail = null);

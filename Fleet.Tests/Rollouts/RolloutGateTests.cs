@@ -1,0 +1,124 @@
+using Fleet.Api.Rollouts;
+using Fleet.Contracts;
+
+namespace Fleet.Tests.Rollouts;
+
+public sealed class RolloutGateTests
+{
+    private static readonly RolloutPhase Canary = new(1, TimeSpan.FromMinutes(10), SuccessThreshold: 0.9, MaxFailureRatio: 0.1);
+
+    private static GateInput Input(
+        TimeSpan? soak = null, int cohort = 100, int healthy = 100, int failed = 0, int inFlight = 0,
+        HealthSample? updated = null, HealthSample? notUpdated = null) =>
+        new(Canary, soak ?? TimeSpan.FromMinutes(11), cohort, healthy, failed, inFlight,
+            updated ?? new HealthSample(healthy, 2), notUpdated ?? new HealthSample(900, 18));
+
+    [Fact]
+    public void A_healthy_phase_after_its_soak_passes_with_its_numbers()
+    {
+        var result = RolloutGate.Evaluate(Input());
+
+        result.Verdict.ShouldBe(GateVerdict.Pass);
+        result.SuccessRatio.ShouldBe(1);
+        result.FailureRatio.ShouldBe(0);
+        result.Alpha.ShouldBe(0.05);
+        result.PValue!.Value.ShouldBeGreaterThan(0.05);
+    }
+
+    [Fact]
+    public void Before_the_soak_ends_a_healthy_phase_waits()
+    {
+        var result = RolloutGate.Evaluate(Input(soak: TimeSpan.FromMinutes(9)));
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Reasons.ShouldContain(r => r.Contains("soaking"));
+    }
+
+    [Fact]
+    public void Too_few_successes_wait_rather_than_breach()
+    {
+        var result = RolloutGate.Evaluate(Input(healthy: 80, inFlight: 20));
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.SuccessRatio.ShouldBe(0.8);
+    }
+
+    [Fact]
+    public void Failures_above_the_maximum_breach_even_during_the_soak()
+    {
+        var result = RolloutGate.Evaluate(Input(soak: TimeSpan.Zero, healthy: 60, failed: 11, inFlight: 29));
+
+        result.Verdict.ShouldBe(GateVerdict.Breach);
+        result.FailureRatio.ShouldBe(0.11);
+        result.Reasons.ShouldContain(r => r.Contains("failure ratio"));
+    }
+
+    [Fact]
+    public void A_phase_whose_devices_have_not_all_started_waits()
+    {
+        var result = RolloutGate.Evaluate(Input() with { NotYetEnrolled = 3 });
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Reasons.ShouldContain(r => r.Contains("3 devices"));
+    }
+
+    [Fact]
+    public void Failures_at_the_maximum_do_not_breach() =>
+        RolloutGate.Evaluate(Input(healthy: 90, failed: 10)).Verdict.ShouldBe(GateVerdict.Pass);
+
+    [Fact]
+    public void Updated_devices_offline_significantly_more_often_breach_by_the_z_test()
+    {
+        var result = RolloutGate.Evaluate(Input(cohort: 200, healthy: 200, updated: new HealthSample(200, 40), notUpdated: new HealthSample(800, 16)));
+
+        result.Verdict.ShouldBe(GateVerdict.Breach);
+        result.Test.ShouldBe(RolloutGate.ZTest);
+        result.Statistic!.Value.ShouldBeGreaterThan(1.645);
+        result.PValue!.Value.ShouldBeLessThan(0.05);
+        result.UpdatedSignificantlyLessHealthy.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_small_difference_is_not_significant() =>
+        RolloutGate.Evaluate(Input(updated: new HealthSample(100, 12), notUpdated: new HealthSample(900, 90))).Verdict.ShouldBe(GateVerdict.Pass);
+
+    [Fact]
+    public void Updated_devices_healthier_than_the_rest_never_breach() =>
+        RolloutGate.Evaluate(Input(updated: new HealthSample(100, 0), notUpdated: new HealthSample(900, 300))).Verdict.ShouldBe(GateVerdict.Pass);
+
+    [Fact]
+    public void Small_counts_use_fishers_exact_test()
+    {
+        var result = RolloutGate.Evaluate(Input(cohort: 5, healthy: 5, updated: new HealthSample(5, 3), notUpdated: new HealthSample(200, 2)));
+
+        result.Test.ShouldBe(RolloutGate.FisherTest);
+        result.Statistic.ShouldBeNull();
+        result.Verdict.ShouldBe(GateVerdict.Breach);
+    }
+
+    [Fact]
+    public void Without_devices_left_to_compare_with_there_is_no_test()
+    {
+        var result = RolloutGate.Evaluate(Input(notUpdated: new HealthSample(0, 0)));
+
+        result.Test.ShouldBe(RolloutGate.NoTest);
+        result.PValue.ShouldBeNull();
+        result.Verdict.ShouldBe(GateVerdict.Pass);
+    }
+
+    [Fact]
+    public void An_empty_phase_passes_once_soaked() =>
+        RolloutGate.Evaluate(Input(cohort: 0, healthy: 0, updated: new HealthSample(0, 0))).Verdict.ShouldBe(GateVerdict.Pass);
+
+    [Fact]
+    public void Statistics_match_textbook_values()
+    {
+        Statistics.NormalCdf(0).ShouldBe(0.5, tolerance: 1e-7);
+        Statistics.NormalCdf(1.959964).ShouldBe(0.975, tolerance: 1e-6);
+        Statistics.NormalCdf(-1.644854).ShouldBe(0.05, tolerance: 1e-6);
+        Statistics.TwoProportionZ(30, 100, 10, 100).ShouldBe(3.5355, tolerance: 1e-4);
+        // Fisher's lady tasting tea: 3 of 4 right, one-sided p = 17/70.
+        Statistics.FisherExactGreater(3, 4, 1, 4).ShouldBe(17.0 / 70, tolerance: 1e-12);
+        Statistics.FisherExactGreater(0, 4, 4, 4).ShouldBe(1, tolerance: 1e-12);
+    }
+}

@@ -40,6 +40,9 @@ public static class DashboardApp
             throw new InvalidOperationException("The dashboard frontend is bound beyond loopback: set Dashboard:Frontend:BrowserToken so pages and the query API need a login.");
         }
 
+        // Serves MudBlazor's and Blazor's files from the build output in every environment, not only Development
+        // (a no-op once published, where they sit in wwwroot).
+        builder.WebHost.UseStaticWebAssets();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = settings.Otlp.MaxRequestBytes;

@@ -25,5 +25,6 @@ app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
 app.MapDefaultEndpoints();
+app.MapPrometheusScrapingEndpoint();
 
 app.Run();

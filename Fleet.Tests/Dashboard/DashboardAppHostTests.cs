@@ -16,7 +16,7 @@ public sealed class DashboardAppHostTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task The_dashboard_starts_first_and_sees_resources_traces_across_services_logs_and_console_output()
+    public async Task The_dashboard_starts_first_and_sees_resources_traces_across_services_logs_metrics_and_console_output()
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", "10");
         var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
@@ -55,6 +55,23 @@ public sealed class DashboardAppHostTests : IDisposable
             async () => await dashboard.GetFromJsonAsync<List<LogDto>>("/api/logs?resource=api", DashboardServer.Json, Cancellation) is { Count: > 0 } logs ? logs : null,
             TelemetryTimeout, "log records from api", Cancellation);
         apiLogs.ShouldAllBe(log => log.Resource == "api");
+
+        // Fleet's own meters on the api's Prometheus endpoint: devices by status (all 10 online) and the transitions that got them there.
+        using var api = new HttpClient { BaseAddress = new Uri(state.Resources.Single(resource => resource.Name == "api").Urls[0]) };
+        var exposition = await Eventually.GetAsync(async () =>
+        {
+            var text = await api.GetStringAsync("/metrics", Cancellation);
+            return text.Split('\n').Any(line => line.StartsWith("fleet_devices_by_status{", StringComparison.Ordinal)
+                && line.Contains("status=\"online\"", StringComparison.Ordinal) && line.Split(' ')[1] == "10") ? text : null;
+        }, TelemetryTimeout, "fleet_devices_by_status{status=online} 10 on api's /metrics", Cancellation);
+        exposition.Split('\n').ShouldContain(line => line.StartsWith("fleet_devices_status_transitions_total{", StringComparison.Ordinal)
+            && line.Contains("to=\"online\"", StringComparison.Ordinal));
+
+        // The status sweeper's tick is a span of its own.
+        await Eventually.GetAsync(
+            async () => (await dashboard.GetFromJsonAsync<List<TraceSummaryDto>>("/api/traces?resource=api&q=status%20sweep", DashboardServer.Json, Cancellation))!
+                .FirstOrDefault(trace => trace.RootName == "status sweep"),
+            TelemetryTimeout, "a status sweep span from api", Cancellation);
 
         var consoleLines = await dashboard.GetFromJsonAsync<List<ConsoleLineDto>>("/api/resources/api/console", DashboardServer.Json, Cancellation);
         consoleLines!.ShouldNotBeEmpty();

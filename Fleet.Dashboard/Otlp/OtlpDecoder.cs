@@ -17,15 +17,18 @@ public static class OtlpDecoder
 {
     public const string UnknownService = "unknown_service";
 
+    /// <summary>Keys, names, scopes and resources repeat on every span; values mostly do not, so only those are shared.</summary>
+    private static readonly StringPool Shared = new();
+
     public static IReadOnlyList<StoredSpan> Spans(ExportTraceServiceRequest request)
     {
         var spans = new List<StoredSpan>();
         foreach (var resourceSpans in request.ResourceSpans)
         {
-            var resource = ServiceName(resourceSpans.Resource);
+            var resource = Shared.Share(ServiceName(resourceSpans.Resource));
             foreach (var scopeSpans in resourceSpans.ScopeSpans)
             {
-                var scope = scopeSpans.Scope?.Name ?? "";
+                var scope = Shared.Share(scopeSpans.Scope?.Name ?? "");
                 foreach (var span in scopeSpans.Spans)
                 {
                     var start = FromUnixNanos(span.StartTimeUnixNano);
@@ -34,7 +37,7 @@ public static class OtlpDecoder
                         Hex(span.TraceId) ?? "",
                         Hex(span.SpanId) ?? "",
                         Hex(span.ParentSpanId),
-                        span.Name,
+                        Shared.Share(span.Name),
                         span.Kind switch
                         {
                             Span.Types.SpanKind.Server => "Server",
@@ -47,7 +50,7 @@ public static class OtlpDecoder
                         start,
                         span.EndTimeUnixNano >= span.StartTimeUnixNano ? (span.EndTimeUnixNano - span.StartTimeUnixNano) / 1_000_000.0 : 0,
                         Attributes(span.Attributes),
-                        span.Events.Select(e => new StoredSpanEvent(e.Name, FromUnixNanos(e.TimeUnixNano), Attributes(e.Attributes))).ToList(),
+                        span.Events.Count == 0 ? [] : span.Events.Select(e => new StoredSpanEvent(e.Name, FromUnixNanos(e.TimeUnixNano), Attributes(e.Attributes))).ToArray(),
                         span.Status?.Code switch
                         {
                             OpenTelemetry.Proto.Trace.V1.Status.Types.StatusCode.Ok => "Ok",
@@ -67,10 +70,10 @@ public static class OtlpDecoder
         var records = new List<StoredLogRecord>();
         foreach (var resourceLogs in request.ResourceLogs)
         {
-            var resource = ServiceName(resourceLogs.Resource);
+            var resource = Shared.Share(ServiceName(resourceLogs.Resource));
             foreach (var scopeLogs in resourceLogs.ScopeLogs)
             {
-                var scope = scopeLogs.Scope?.Name ?? "";
+                var scope = Shared.Share(scopeLogs.Scope?.Name ?? "");
                 foreach (var record in scopeLogs.LogRecords)
                 {
                     var time = record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano;
@@ -95,7 +98,7 @@ public static class OtlpDecoder
     {
         foreach (var resourceMetrics in request.ResourceMetrics)
         {
-            var resource = ServiceName(resourceMetrics.Resource);
+            var resource = Shared.Share(ServiceName(resourceMetrics.Resource));
             var points = new List<StoredMetricPoint>();
             foreach (var scopeMetrics in resourceMetrics.ScopeMetrics)
             {
@@ -171,7 +174,7 @@ public static class OtlpDecoder
         var result = new Dictionary<string, string>(attributes.Count, StringComparer.Ordinal);
         foreach (var attribute in attributes)
         {
-            result[attribute.Key] = attribute.Value is null ? "" : Text(attribute.Value);
+            result[Shared.Share(attribute.Key)] = attribute.Value is null ? "" : Text(attribute.Value);
         }
 
         return result;

@@ -105,6 +105,26 @@ public sealed class DashboardAppHostTests : IDisposable
         appHost.Output.ShouldNotContain("dashboard:");
     }
 
+    [Fact]
+    public async Task An_otlp_endpoint_in_configuration_wins_over_the_dashboard()
+    {
+        await using var external = await DashboardServer.StartAsync(apiKey: "external-key");
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory, new Dictionary<string, string>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = external.GrpcUrl,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc",
+            ["OTEL_EXPORTER_OTLP_HEADERS"] = "x-otlp-api-key=external-key",
+        }, "--devices", "1");
+        var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
+
+        await Eventually.GetAsync(
+            async () => (await external.GetAsync<List<ResourceViewDto>>("/api/resources")).FirstOrDefault(r => r.Name == "api" && r.Telemetry!.Spans > 0),
+            TelemetryTimeout, "api's spans at the configured endpoint", Cancellation);
+        using var dashboard = new HttpClient { BaseAddress = new Uri(state.Resources.Single(resource => resource.Name == "dashboard").Urls[0]) };
+        var own = await dashboard.GetFromJsonAsync<List<ResourceViewDto>>("/api/resources", DashboardServer.Json, Cancellation);
+        own!.ShouldAllBe(resource => resource.Telemetry == null);
+    }
+
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 
     private sealed record ProcessDto(string State, IReadOnlyList<int> ProcessIds);

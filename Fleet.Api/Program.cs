@@ -35,5 +35,6 @@ app.MapRolloutsApi();
 app.MapAuditApi();
 app.MapDeviceChannel();
 app.MapDefaultEndpoints();
+app.MapPrometheusScrapingEndpoint();
 
 app.Run();

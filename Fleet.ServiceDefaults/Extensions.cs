@@ -18,6 +18,7 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
     public const string LiveTag = "live";
+    public const string PrometheusEndpointPath = "/metrics";
 
     /// <summary>Names of the ActivitySources and Meters Fleet's own code uses; every service listens to them.</summary>
     public const string FleetTelemetryPrefix = "Fleet.";
@@ -52,7 +53,10 @@ public static class Extensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter(FleetTelemetryPrefix + "*"))
+                .AddMeter(FleetTelemetryPrefix + "*")
+                // Prometheus is opt-in per service: it maps app.MapPrometheusScrapingEndpoint() (/metrics). The exporter
+                // is pull-based and collects only when scraped, so it costs nothing in a service that does not map it.
+                .AddPrometheusExporter())
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(FleetTelemetryPrefix + "*")
@@ -60,7 +64,8 @@ public static class Extensions
                     // Probes would drown the traces that matter.
                     options.Filter = context =>
                         !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                        && !context.Request.Path.StartsWithSegments(PrometheusEndpointPath))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

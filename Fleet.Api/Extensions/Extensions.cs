@@ -69,6 +69,7 @@ public static class Extensions
             .Validate(options => options.OfflineAfter > options.AtRiskAfter, "Fleet:Status:OfflineAfter must be longer than AtRiskAfter.")
             .ValidateOnStart();
         builder.Services.AddSingleton<LeaderLock>();
+        builder.Services.AddSingleton<FleetMetrics>();
         builder.Services.AddSingleton<DeviceStatusTracker>();
         builder.Services.AddSingleton<DeviceStatusRecorder>();
         builder.Services.AddHostedService<StatusSweeper>();

@@ -13,7 +13,7 @@ public sealed record DeviceStatusChanged(Guid DeviceId, string From, string To, 
 /// Makes connectivity changes visible: one statement stores them as device events and mirrors them into
 /// devices.connectivity, then each is published on Redis pub/sub. Redis stays the source of the current state.
 /// </summary>
-public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, AlertSignals alerts, TimeProvider clock)
+public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectionMultiplexer redis, AlertSignals alerts, TimeProvider clock, FleetMetrics? metrics = null)
 {
     private const string Store = """
         WITH changes AS (
@@ -32,6 +32,11 @@ public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectio
         if (changes.Count == 0)
         {
             return;
+        }
+
+        foreach (var change in changes)
+        {
+            metrics?.StatusChanged(change);
         }
 
         var at = clock.GetUtcNow();

@@ -9,15 +9,32 @@ namespace Fleet.Api.Status;
 /// replica and the sweeper never race. Devices that reported recently sit in a "fresh" sorted set scored by
 /// last-seen, those past the at-risk window in a "stale" one; offline devices are in neither. A sweep reads
 /// only the low end of each set, so its cost follows the devices that change, not the fleet's size.
+/// The same scripts keep a count per status, so "devices by status" never scans the fleet either.
 /// </summary>
 public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<StatusOptions> options, TimeProvider clock)
 {
+    /// <summary>Devices per status (hash of status name → count), same hash slot as the other status keys.</summary>
+    public const string CountsKey = "fleet:{status}:counts";
+
+    /// <summary>Builds the counts once from the current states when they are missing (state written before counts existed).</summary>
+    private static readonly LuaScript RebuildCountsScript = LuaScript.Prepare("""
+        if redis.call('EXISTS', @counts) == 1 then return 0 end
+        local states = redis.call('HVALS', @current)
+        local tally = {}
+        for _, state in ipairs(states) do tally[state] = (tally[state] or 0) + 1 end
+        for state, n in pairs(tally) do redis.call('HSET', @counts, state, n) end
+        redis.call('HSET', @counts, 'online', tally['online'] or 0)
+        return #states
+        """);
+
     private static readonly LuaScript SeenScript = LuaScript.Prepare("""
         redis.call('ZADD', @fresh, @now, @id)
         redis.call('ZREM', @stale, @id)
         local old = redis.call('HGET', @current, @id)
         if old == @desired then return false end
         redis.call('HSET', @current, @id, @desired)
+        redis.call('HINCRBY', @counts, @desired, 1)
+        if old then redis.call('HINCRBY', @counts, old, -1) end
         return old or 'unknown'
         """);
 
@@ -31,6 +48,8 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
             local old = redis.call('HGET', @current, id) or 'unknown'
             if old ~= 'at-risk' then
                 redis.call('HSET', @current, id, 'at-risk')
+                redis.call('HINCRBY', @counts, 'at-risk', 1)
+                if old ~= 'unknown' then redis.call('HINCRBY', @counts, old, -1) end
                 table.insert(changes, id); table.insert(changes, old); table.insert(changes, 'at-risk')
             end
         end
@@ -40,6 +59,8 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
             local old = redis.call('HGET', @current, id) or 'unknown'
             if old ~= 'offline' then
                 redis.call('HSET', @current, id, 'offline')
+                redis.call('HINCRBY', @counts, 'offline', 1)
+                if old ~= 'unknown' then redis.call('HINCRBY', @counts, old, -1) end
                 table.insert(changes, id); table.insert(changes, old); table.insert(changes, 'offline')
             end
         end
@@ -58,6 +79,7 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
             fresh = (RedisKey)RedisKeys.StatusFresh,
             stale = (RedisKey)RedisKeys.StatusStale,
             current = (RedisKey)RedisKeys.StatusCurrent,
+            counts = (RedisKey)CountsKey,
             id = deviceId.ToString("N"),
             now = clock.GetUtcNow().ToUnixTimeMilliseconds(),
             desired = desired.ToName(),
@@ -75,6 +97,7 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
             fresh = (RedisKey)RedisKeys.StatusFresh,
             stale = (RedisKey)RedisKeys.StatusStale,
             current = (RedisKey)RedisKeys.StatusCurrent,
+            counts = (RedisKey)CountsKey,
             atRiskBefore = (now - settings.AtRiskAfter).ToUnixTimeMilliseconds(),
             offlineBefore = (now - settings.OfflineAfter).ToUnixTimeMilliseconds(),
             limit = settings.MaxChangesPerSweep,
@@ -94,6 +117,15 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
     public async Task<long> CountSeenWithinOnlineWindowAsync() =>
         await redis.GetDatabase().SortedSetLengthAsync(
             RedisKeys.StatusFresh, (clock.GetUtcNow() - options.Value.AtRiskAfter).ToUnixTimeMilliseconds(), double.PositiveInfinity);
+
+    /// <summary>Devices per status name, from the counts the transition scripts keep (built once if missing).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountByStatusAsync()
+    {
+        var database = redis.GetDatabase();
+        await database.ScriptEvaluateAsync(RebuildCountsScript, new { counts = (RedisKey)CountsKey, current = (RedisKey)RedisKeys.StatusCurrent });
+        var entries = await database.HashGetAllAsync(CountsKey);
+        return entries.ToDictionary(entry => (string)entry.Name!, entry => (long)entry.Value, StringComparer.Ordinal);
+    }
 
     public async Task<DeviceConnectivity> CurrentAsync(Guid deviceId) =>
         ConnectivityNames.Parse(await redis.GetDatabase().HashGetAsync(RedisKeys.StatusCurrent, deviceId.ToString("N")));

@@ -10,6 +10,7 @@ public sealed partial class StatusSweeper(
     DeviceStatusTracker tracker,
     DeviceStatusRecorder recorder,
     LeaderLock leaderLock,
+    FleetMetrics metrics,
     IOptions<StatusOptions> options,
     TimeProvider clock,
     ILogger<StatusSweeper> logger) : BackgroundService
@@ -22,13 +23,17 @@ public sealed partial class StatusSweeper(
         {
             try
             {
+                // Every replica reports the fleet-wide counts (a few fields of one hash), so /metrics on any replica has them.
+                metrics.SetDevicesByStatus(await tracker.CountByStatusAsync());
                 if (!await leaderLock.TryHoldAsync("status-sweeper", interval * 3))
                 {
                     continue;
                 }
 
+                using var activity = FleetMetrics.Activities.StartActivity("status sweep");
                 var changes = await tracker.SweepAsync();
                 await recorder.RecordAsync(changes, stoppingToken);
+                activity?.SetTag("fleet.status.changes", changes.Count);
                 if (changes.Count > 0)
                 {
                     var offline = changes.Count(c => c.To == DeviceConnectivity.Offline);

@@ -11,6 +11,8 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
     public const string DevicesKey = "Fleet:Devices";
     public const string ApiReplicasKey = "Fleet:ApiReplicas";
     public const string StateDirectoryKey = "Fleet:StateDir";
+    public const string DashboardEnabledKey = "Fleet:Dashboard:Enabled";
+    public const string OtlpEndpointKey = "Fleet:OtlpEndpoint";
 
     public const string Usage = """
         Usage: dotnet run --project Fleet.AppHost -- [options]
@@ -18,6 +20,8 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
           --devices N          simulated devices (1..100000, default 25; config Fleet:Devices)
           --api-replicas N     API processes (1..16, default 1; config Fleet:ApiReplicas)
           --state-dir PATH     where servers keep data and secrets (default .fleet at the repository root)
+          --no-dashboard       do not start Fleet.Dashboard (config Fleet:Dashboard:Enabled=false); an OTLP
+                               endpoint in OTEL_EXPORTER_OTLP_ENDPOINT or Fleet:OtlpEndpoint wins over it anyway
           --Section:Key=VALUE  any configuration value, e.g. --ConnectionStrings:cache=127.0.0.1:6379
           -h, --help           this text
         """;
@@ -27,6 +31,12 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
         ["--devices"] = DevicesKey,
         ["--api-replicas"] = ApiReplicasKey,
         ["--state-dir"] = StateDirectoryKey,
+    };
+
+    /// <summary>Options without a value and the configuration they set.</summary>
+    private static readonly Dictionary<string, (string Key, string Value)> Flags = new(StringComparer.Ordinal)
+    {
+        ["--no-dashboard"] = (DashboardEnabledKey, "false"),
     };
 
     /// <summary>Numeric settings and their bounds, checked whichever source set them.</summary>
@@ -50,6 +60,12 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
             if (!argument.StartsWith("--", StringComparison.Ordinal) || argument.Length == 2)
             {
                 throw new AppHostUsageException($"unexpected argument '{argument}'. Try --help.");
+            }
+
+            if (Flags.TryGetValue(argument, out var flag))
+            {
+                configuration[flag.Key] = flag.Value;
+                continue;
             }
 
             var (name, inlineValue) = SplitInlineValue(argument);

@@ -76,6 +76,12 @@ public sealed class ProjectResource(string name, string projectPath) : IResource
 
     public int Replicas { get; internal set; } = 1;
 
+    /// <summary>A port to use when it is free (one replica only), so a URL stays the same between runs.</summary>
+    public int? PreferredPort { get; internal set; }
+
+    /// <summary>The AppHost's own dashboard: started first, not sent OTLP settings, not stopped from its own page.</summary>
+    public bool IsDashboard { get; internal set; }
+
     public string? HealthCheckPath { get; internal set; }
 
     public List<IResource> References { get; } = [];

@@ -1,3 +1,4 @@
+using Fleet.AppHost.Hosting.Dashboard;
 using Fleet.AppHost.Hosting.Orchestration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -108,6 +109,14 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
 
     public DistributedApplication Build()
     {
+        if (DashboardWiring.IsEnabled(Configuration) && !_resources.Any(resource => resource is ProjectResource { IsDashboard: true }))
+        {
+            var (_, otlp, resourceService) = DashboardWiring.AddDashboard(this);
+            _host.Services.AddSingleton(otlp);
+            _host.Services.AddSingleton(resourceService);
+            _host.Services.AddHostedService<ResourceServiceHost>();
+        }
+
         var model = new AppModel(_resources.ToList());
         _host.Services.AddSingleton(model);
         _host.Services.AddSingleton(Paths);

@@ -21,7 +21,7 @@ public sealed class AppHostProcessTests : IDisposable
         var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
 
         state.Resources.Select(resource => resource.Name).ShouldBe(
-            ["operator-token", "enrollment-token", "cache", "postgres", "fleetdb", "api", "web", "devices"], ignoreOrder: true);
+            ["operator-token", "enrollment-token", "cache", "postgres", "fleetdb", "api", "web", "devices", "otlp-api-key", "dashboard"], ignoreOrder: true);
         state.Resources.Single(resource => resource.Name == "cache").Mode.ShouldBe("local");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

@@ -7,9 +7,18 @@ public sealed class ConsoleReporter(TextWriter output)
 {
     private readonly Lock _gate = new();
 
+    /// <summary>Every child's recent lines, for the dashboard's console logs page.</summary>
+    public ConsoleLogBuffer Logs { get; } = new();
+
     public void Notice(string message) => Write($"fleet | {message}");
 
-    public void ChildLine(string resource, string line) => Write($"{resource,-8} | {line}");
+    public void ChildLine(string resource, string line) => ChildLine(resource, resource, line, isError: false);
+
+    public void ChildLine(string resource, string replica, string line, bool isError)
+    {
+        Logs.Append(resource, replica, line, isError);
+        Write($"{replica,-8} | {line}");
+    }
 
     public void Table(IEnumerable<ResourceSnapshot> resources)
     {

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Fleet.AppHost.Hosting.Dashboard;
 using Fleet.AppHost.Hosting.Provisioning;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,7 @@ public sealed class Orchestrator : BackgroundService
     private readonly AppHostStateFile _stateFile;
     private readonly IConfiguration _configuration;
     private readonly IHostApplicationLifetime _lifetime;
+    private readonly OtlpExporterSettings? _otlp;
     private readonly Dictionary<string, ResourceRuntime> _runtimes;
     private readonly Dictionary<string, ProjectRunner> _projects = [];
     private readonly List<RunningServer> _servers = [];
@@ -26,8 +28,10 @@ public sealed class Orchestrator : BackgroundService
     private ContainerEngine? _containerEngine;
     private volatile bool _running = true;
 
-    public Orchestrator(AppModel model, AppHostPaths paths, ConsoleReporter console, AppHostStateFile stateFile, IConfiguration configuration, IHostApplicationLifetime lifetime)
+    public Orchestrator(
+        AppModel model, AppHostPaths paths, ConsoleReporter console, AppHostStateFile stateFile, IConfiguration configuration, IHostApplicationLifetime lifetime, OtlpExporterSettings? otlp = null)
     {
+        _otlp = otlp;
         _model = model;
         _paths = paths;
         _console = console;
@@ -57,7 +61,17 @@ public sealed class Orchestrator : BackgroundService
             }
 
             WriteState();
-            var pending = _runtimes.Values.Select(runtime => StartAsync(runtime, stoppingToken)).ToList();
+            var dashboard = _projects.Values.FirstOrDefault(runner => runner.Project.IsDashboard);
+            if (dashboard is not null)
+            {
+                _console.Notice($"dashboard: {dashboard.Urls[0]}");
+            }
+
+            // The dashboard's process starts before any other resource's, as Aspire starts its dashboard first.
+            var pending = _runtimes.Values
+                .OrderByDescending(runtime => runtime.Resource is ProjectResource { IsDashboard: true })
+                .Select(runtime => StartAsync(runtime, stoppingToken))
+                .ToList();
             while (pending.Count > 0)
             {
                 var finished = await Task.WhenAny(pending);
@@ -245,10 +259,11 @@ public sealed class Orchestrator : BackgroundService
             ["Logging__Console__FormatterName"] = "simple",
             ["Logging__Console__FormatterOptions__SingleLine"] = "true",
         };
-        var otlpEndpoint = _configuration["OTEL_EXPORTER_OTLP_ENDPOINT"];
-        if (!string.IsNullOrWhiteSpace(otlpEndpoint))
+        if (!project.IsDashboard && (DashboardWiring.ConfiguredEndpoint(_configuration) ?? _otlp) is { } otlp)
         {
-            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlpEndpoint;
+            environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp.Endpoint;
+            environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = otlp.Protocol;
+            environment["OTEL_EXPORTER_OTLP_HEADERS"] = otlp.Headers;
         }
 
         foreach (var reference in project.References)
@@ -296,7 +311,27 @@ public sealed class Orchestrator : BackgroundService
     private ResourceRuntime Runtime(string name) =>
         _runtimes.TryGetValue(name, out var runtime) ? runtime : throw new KeyNotFoundException($"No resource named '{name}'.");
 
-    private List<ResourceSnapshot> Snapshots() => _model.Resources.Select(resource => _runtimes[resource.Name].Snapshot()).ToList();
+    public bool Has(string name) => _runtimes.ContainsKey(name);
+
+    /// <summary>Projects other than the dashboard itself can be stopped, started and restarted from the dashboard.</summary>
+    public bool CanControl(string name) => _projects.TryGetValue(name, out var runner) && !runner.Project.IsDashboard;
+
+    public async Task ControlAsync(string name, ResourceCommand command)
+    {
+        var runner = CanControl(name) ? _projects[name] : throw new InvalidOperationException($"'{name}' cannot be controlled.");
+        _console.Notice($"{command.ToString().ToLowerInvariant()} {name} (asked from the dashboard)");
+        switch (command)
+        {
+            case ResourceCommand.Stop:
+                await runner.StopReplicasAsync();
+                break;
+            default:
+                await runner.StartAgainAsync(restart: command == ResourceCommand.Restart);
+                break;
+        }
+    }
+
+    public List<ResourceSnapshot> Snapshots() => _model.Resources.Select(resource => _runtimes[resource.Name].Snapshot()).ToList();
 
     private void OnChanged(ResourceRuntime runtime, bool stateChanged)
     {

@@ -18,6 +18,10 @@ internal sealed class ProjectRunner : IDisposable
     private readonly ConsoleReporter _console;
     private readonly Replica[] _replicas;
     private readonly CancellationTokenSource _stopping = new();
+    private readonly SemaphoreSlim _control = new(1, 1);
+    private CancellationTokenSource? _run;
+    private string? _entryAssembly;
+    private Func<Replica, IReadOnlyDictionary<string, string?>>? _environment;
     private Task[] _loops = [];
 
     public ProjectRunner(ProjectResource project, ResourceRuntime runtime, ConsoleReporter console)
@@ -26,7 +30,10 @@ internal sealed class ProjectRunner : IDisposable
         _runtime = runtime;
         _console = console;
         _replicas = Enumerable.Range(0, project.Replicas)
-            .Select(index => new Replica(index, project.Replicas == 1 ? project.Name : $"{project.Name}-{index}", PortAllocator.Choose()))
+            .Select(index => new Replica(
+                index,
+                project.Replicas == 1 ? project.Name : $"{project.Name}-{index}",
+                PortAllocator.Choose(project.Replicas == 1 ? project.PreferredPort : null)))
             .ToArray();
         _runtime.SetEndpoint("process", Urls);
     }
@@ -40,11 +47,55 @@ internal sealed class ProjectRunner : IDisposable
 
     public void Start(Func<Replica, IReadOnlyDictionary<string, string?>> environment)
     {
-        var entryAssembly = ResolveEntryAssembly(_project.ProjectPath);
-        _runtime.SetState(ResourceState.Starting);
-        _loops = _replicas.Select(replica => RunReplicaAsync(replica, entryAssembly, environment(replica))).ToArray();
+        _entryAssembly = ResolveEntryAssembly(_project.ProjectPath);
+        _environment = environment;
+        StartReplicas();
     }
 
+    /// <summary>Stops the replicas on an operator's request; <see cref="StartAgainAsync"/> brings them back.</summary>
+    public async Task StopReplicasAsync()
+    {
+        await _control.WaitAsync();
+        try
+        {
+            await StopRunAsync();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    /// <summary>Starts stopped replicas again, or restarts running ones, with the environment they first had.</summary>
+    public async Task StartAgainAsync(bool restart)
+    {
+        await _control.WaitAsync();
+        try
+        {
+            if (_environment is null || _stopping.IsCancellationRequested)
+            {
+                throw new InvalidOperationException($"{_project.Name} has not been started by the AppHost yet.");
+            }
+
+            if (_run is { IsCancellationRequested: false })
+            {
+                if (!restart)
+                {
+                    return;
+                }
+
+                await StopRunAsync();
+            }
+
+            StartReplicas();
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    /// <summary>Stops for good (the AppHost is shutting down).</summary>
     public async Task StopAsync()
     {
         if (_stopping.IsCancellationRequested)
@@ -52,35 +103,69 @@ internal sealed class ProjectRunner : IDisposable
             return;
         }
 
-        _runtime.SetState(ResourceState.Stopping);
         await _stopping.CancelAsync();
+        await _control.WaitAsync();
+        try
+        {
+            await StopRunAsync();
+            _runtime.SetState(ResourceState.Stopped);
+        }
+        finally
+        {
+            _control.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping.Dispose();
+        _control.Dispose();
+        _run?.Dispose();
+    }
+
+    private void StartReplicas()
+    {
+        _run?.Dispose();
+        _run = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+        _runtime.SetState(ResourceState.Starting);
+        var run = _run.Token;
+        _loops = _replicas.Select(replica => RunReplicaAsync(replica, _entryAssembly!, _environment!(replica), run)).ToArray();
+    }
+
+    private async Task StopRunAsync()
+    {
+        if (_run is null || (_loops.All(loop => loop.IsCompleted) && _run.IsCancellationRequested))
+        {
+            return;
+        }
+
+        _runtime.SetState(ResourceState.Stopping);
+        await _run.CancelAsync();
         await Task.WhenAll(_replicas.Select(replica => replica.Process?.StopAsync(Posix.SIGTERM, TimeSpan.FromSeconds(15)) ?? Task.CompletedTask));
         await Task.WhenAll(_loops);
         _runtime.SetState(ResourceState.Stopped);
     }
 
-    public void Dispose() => _stopping.Dispose();
-
-    private async Task RunReplicaAsync(Replica replica, string entryAssembly, IReadOnlyDictionary<string, string?> environment)
+    private async Task RunReplicaAsync(Replica replica, string entryAssembly, IReadOnlyDictionary<string, string?> environment, CancellationToken run)
     {
         var consecutiveCrashes = 0;
-        while (!_stopping.IsCancellationRequested)
+        while (!run.IsCancellationRequested)
         {
             var process = ChildProcess.Start(
                 new ChildProcessSpec("dotnet", [entryAssembly], Path.GetDirectoryName(_project.ProjectPath)!, environment),
-                (line, _) => _console.ChildLine(replica.Label, line));
+                (line, isError) => _console.ChildLine(_project.Name, replica.Label, line, isError));
             replica.Process = process;
             replica.State = ResourceState.Running;
             _runtime.SetProcess(replica.Index, process.Id);
-            UpdateResourceState();
+            UpdateResourceState(run);
 
-            using var watching = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
-            var health = WatchHealthAsync(replica, process, watching.Token);
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(run);
+            var health = WatchHealthAsync(replica, process, run, watching.Token);
             var exitCode = await process.Exited;
             await watching.CancelAsync();
             await health;
             _runtime.SetProcess(replica.Index, null);
-            if (_stopping.IsCancellationRequested)
+            if (run.IsCancellationRequested)
             {
                 break;
             }
@@ -89,11 +174,11 @@ internal sealed class ProjectRunner : IDisposable
             var delay = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, consecutiveCrashes - 1)));
             replica.State = ResourceState.Restarting;
             _runtime.CountRestart();
-            UpdateResourceState();
+            UpdateResourceState(run);
             _console.Notice($"{replica.Label} exited with code {exitCode}; restarting in {delay.TotalSeconds:0} s.");
             try
             {
-                await Task.Delay(delay, _stopping.Token);
+                await Task.Delay(delay, run);
             }
             catch (OperationCanceledException)
             {
@@ -105,7 +190,7 @@ internal sealed class ProjectRunner : IDisposable
     }
 
     /// <summary>Polls the health endpoint: quickly until the first answer, then every few seconds.</summary>
-    private async Task WatchHealthAsync(Replica replica, ChildProcess process, CancellationToken cancellationToken)
+    private async Task WatchHealthAsync(Replica replica, ChildProcess process, CancellationToken run, CancellationToken cancellationToken)
     {
         var everHealthy = false;
         while (!cancellationToken.IsCancellationRequested && !process.HasExited)
@@ -116,7 +201,7 @@ internal sealed class ProjectRunner : IDisposable
             if (replica.State != state && !process.HasExited)
             {
                 replica.State = state;
-                UpdateResourceState();
+                UpdateResourceState(run);
             }
 
             if (healthy)
@@ -149,14 +234,14 @@ internal sealed class ProjectRunner : IDisposable
     }
 
     /// <summary>The worst replica state is the resource's state.</summary>
-    private void UpdateResourceState()
+    private void UpdateResourceState(CancellationToken run)
     {
         var states = _replicas.Select(replica => replica.State).ToList();
         var state = states.All(s => s == ResourceState.Healthy) ? ResourceState.Healthy
             : states.Contains(ResourceState.Restarting) ? ResourceState.Restarting
             : states.Contains(ResourceState.Unhealthy) ? ResourceState.Unhealthy
             : ResourceState.Running;
-        if (!_stopping.IsCancellationRequested)
+        if (!run.IsCancellationRequested)
         {
             _runtime.SetState(state);
         }

@@ -94,6 +94,24 @@ public sealed class DevicesPageTests : IClassFixture<ApiFixture>, IAsyncLifetime
         suspended.Device.ShouldNotBeNull().Lifecycle.ShouldBe("suspended");
     }
 
+    [Fact]
+    public void Suspending_from_the_grid_asks_first_then_reports_the_new_lifecycle()
+    {
+        var dialogs = _context.Render<MudDialogProvider>();
+        var snackbars = _context.Render<MudSnackbarProvider>();
+        var page = _context.Render<DevicesPage>();
+        page.WaitForAssertion(() => page.FindAll("[data-testid=device-link]").Count.ShouldBe(50), Wait);
+        page.Find("input[data-testid=filter-text], [data-testid=filter-text] input").Input("WG-118");
+        page.WaitForAssertion(() => page.FindAll("[data-testid=device-link]").ShouldHaveSingleItem().TextContent.ShouldBe("WG-118"), Wait);
+
+        page.Find("[data-testid=lifecycle-suspend]").Click();
+
+        dialogs.WaitForAssertion(() => dialogs.Markup.ShouldContain("Its key stops working"), Wait);
+        dialogs.FindAll("button").Single(button => button.TextContent.Trim() == "Suspend").Click();
+        snackbars.WaitForAssertion(() => snackbars.Markup.ShouldContain("WG-118 is now suspended."), Wait);
+        page.WaitForAssertion(() => page.Find("[data-testid=lifecycle-activate]"), Wait);
+    }
+
     public ValueTask DisposeAsync()
     {
         _http.Dispose();

@@ -9,7 +9,7 @@ namespace Fleet.Tests.Web;
 
 public sealed class ApiStatusBannerTests(ApiFixture fixture) : IClassFixture<ApiFixture>
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
     [Fact]
     public async Task No_banner_while_the_API_answers()

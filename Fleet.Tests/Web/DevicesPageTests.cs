@@ -10,7 +10,7 @@ namespace Fleet.Tests.Web;
 /// <summary>The devices page and its API client against the real API on its own database (120 devices WG-001..WG-120).</summary>
 public sealed class DevicesPageTests : IClassFixture<ApiFixture>, IAsyncLifetime
 {
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly ApiFixture _fixture;
     private readonly HttpClient _http;
     private readonly BunitContext _context;

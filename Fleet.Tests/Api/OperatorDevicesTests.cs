@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Fleet.Tests.Api;
@@ -243,6 +244,8 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     [Fact]
     public async Task Fleet_stats_count_devices_by_firmware_with_unknown_for_none()
     {
+        // Earlier tests' heartbeats reach the registry in batches; write them now so none lands between the two reads below.
+        await _api.Services.GetRequiredService<Fleet.Api.Devices.DeviceHeartbeatMirror>().FlushAsync(Cancellation);
         var first = await _http.RegisterDeviceAsync("OD-FW-1", Cancellation);
         var second = await _http.RegisterDeviceAsync("OD-FW-2", Cancellation);
         await _http.RegisterDeviceAsync("OD-FW-3", Cancellation);

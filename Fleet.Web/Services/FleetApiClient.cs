@@ -1,26 +1,159 @@
+using System.Globalization;
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fleet.Contracts;
+using Microsoft.AspNetCore.Http;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace Fleet.Web.Services;
 
-/// <summary>Typed client for the API's operator endpoints; <c>http://api</c> is resolved by service discovery.</summary>
-public sealed partial class FleetApiClient(HttpClient http, ILogger<FleetApiClient> logger)
+/// <summary>
+/// Typed client for the API's operator endpoints; <c>http://api</c> is resolved by service discovery. Each call
+/// tells <see cref="ApiReachability"/> whether the API answered, and throws <see cref="FleetApiException"/> when it did not.
+/// </summary>
+public sealed partial class FleetApiClient(HttpClient http, ApiReachability reachability, ILogger<FleetApiClient> logger)
 {
     /// <summary>The fleet's counts, or null when the API cannot give them (not deployed yet, refused, down).</summary>
     public async Task<FleetStatsResponse?> GetFleetStatsAsync(CancellationToken cancellationToken)
     {
         try
         {
-            return await http.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, JsonSerializerOptions.Web, cancellationToken);
+            return await GetAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (FleetApiException exception)
         {
             LogStatsUnavailable(logger, FleetHttp.FleetStatsRoute, exception);
             return null;
         }
     }
 
+    public async Task<DeviceListResponse> ListDevicesAsync(DeviceQuery query, CancellationToken cancellationToken) =>
+        await GetAsync<DeviceListResponse>(query.ToPathAndQuery(), cancellationToken)
+        ?? throw new FleetApiException("The API answered the device list with nothing.");
+
+    /// <summary>The device and its latest heartbeat, or null when the registry does not know it.</summary>
+    public Task<DeviceDetail?> GetDeviceAsync(Guid id, CancellationToken cancellationToken) =>
+        GetAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{id}", cancellationToken);
+
+    public async Task<DeviceEventsResponse> GetEventsAsync(Guid id, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<DeviceEventsResponse>(string.Create(CultureInfo.InvariantCulture, $"{FleetHttp.DevicesRoute}/{id}/events?pageSize={pageSize}"), cancellationToken)
+        ?? new DeviceEventsResponse([], 0);
+
+    public async Task<IReadOnlyList<LatestMetric>> GetLatestMetricsAsync(Guid id, CancellationToken cancellationToken) =>
+        await GetAsync<List<LatestMetric>>($"{FleetHttp.DevicesRoute}/{id}/telemetry/latest", cancellationToken) ?? [];
+
+    public async Task<TelemetryAggregatedResponse> GetAggregatedAsync(
+        Guid id, string metric, string window, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken) =>
+        await GetAsync<TelemetryAggregatedResponse>(
+            $"{FleetHttp.DevicesRoute}/{id}/telemetry/aggregated?metric={Uri.EscapeDataString(metric)}&window={Uri.EscapeDataString(window)}" +
+            $"&from={Uri.EscapeDataString(from.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))}&to={Uri.EscapeDataString(to.UtcDateTime.ToString("O", CultureInfo.InvariantCulture))}",
+            cancellationToken)
+        ?? new TelemetryAggregatedResponse(metric, window, [], 0);
+
+    /// <summary>POST /{id}/activate|suspend|retire; a 409 is an answer (the refusal), not a failure.</summary>
+    public async Task<LifecycleChangeResult> ChangeLifecycleAsync(Guid id, LifecycleAction action, CancellationToken cancellationToken)
+    {
+        var route = $"{FleetHttp.DevicesRoute}/{id}/{action.ToString().ToLowerInvariant()}";
+        using var response = await SendAsync(() => http.PostAsync(route, content: null, cancellationToken), route);
+        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        {
+            var problem = await ReadProblemAsync(response, cancellationToken);
+            return new LifecycleChangeResult(null, problem?.Detail ?? problem?.Title ?? (response.StatusCode == HttpStatusCode.NotFound
+                ? "The device is not in the registry."
+                : "The API refused the change."));
+        }
+
+        await EnsureSuccessAsync(response, route, cancellationToken);
+        return new LifecycleChangeResult(await ReadAsync<DeviceSummary>(response, route, cancellationToken), null);
+    }
+
+    private async Task<T?> GetAsync<T>(string route, CancellationToken cancellationToken)
+        where T : class
+    {
+        using var response = await SendAsync(() => http.GetAsync(route, cancellationToken), route);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        await EnsureSuccessAsync(response, route, cancellationToken);
+        return await ReadAsync<T>(response, route, cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string route)
+    {
+        try
+        {
+            var response = await send();
+            reachability.Answered();
+            return response;
+        }
+        catch (HttpRequestException exception)
+        {
+            throw Unreachable($"The API cannot be reached ({exception.Message}).", route, exception);
+        }
+        catch (Exception exception) when (exception is TimeoutRejectedException or BrokenCircuitException
+            or TaskCanceledException { InnerException: TimeoutException })
+        {
+            throw Unreachable(exception is BrokenCircuitException
+                ? "The API failed repeatedly; calls pause for a moment."
+                : $"The API did not answer within {http.Timeout.TotalSeconds:0} s.", route, exception);
+        }
+    }
+
+    private FleetApiException Unreachable(string problem, string route, Exception exception)
+    {
+        LogApiUnreachable(logger, route, exception);
+        reachability.Failed(problem);
+        return new FleetApiException(problem, exception);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, string route, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+
+        var problem = await ReadProblemAsync(response, cancellationToken);
+        var message = $"The API answered {(int)response.StatusCode} to {route.Split('?')[0]}: {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}";
+        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
+        {
+            message += " " + string.Join("; ", validation.Errors.Select(error => $"{error.Key} {string.Join(" ", error.Value)}"));
+        }
+
+        throw new FleetApiException(message);
+    }
+
+    private static async Task<T?> ReadAsync<T>(HttpResponseMessage response, string route, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<T>(JsonSerializerOptions.Web, cancellationToken);
+        }
+        catch (JsonException exception)
+        {
+            throw new FleetApiException($"The API's answer to {route.Split('?')[0]} is not what the UI expects.", exception);
+        }
+    }
+
+    private static async Task<HttpValidationProblemDetails?> ReadProblemAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<HttpValidationProblemDetails>(JsonSerializerOptions.Web, cancellationToken);
+        }
+        catch (Exception exception) when (exception is JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "GET {Route} gave no stats")]
     private static partial void LogStatsUnavailable(ILogger logger, string route, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The API did not answer {Route}")]
+    private static partial void LogApiUnreachable(ILogger logger, string route, Exception exception);
 }

@@ -38,6 +38,13 @@ public static class FleetApiExtensions
 #pragma warning restore EXTEXP0001
 
         builder.Services.AddScoped<FleetOverview>();
+        builder.Services.AddScoped<ApiReachability>();
+        builder.Services.AddScoped<DeviceActions>();
+
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Fleet:Live").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MapOptions>().BindConfiguration("Fleet:Map").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<FleetStatusFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<FleetStatusFeed>());
         return builder;
     }
 }

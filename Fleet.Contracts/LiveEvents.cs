@@ -1,0 +1,11 @@
+namespace Fleet.Contracts;
+
+/// <summary>Redis pub/sub channels the API publishes on and the UI listens to.</summary>
+public static class FleetChannels
+{
+    /// <summary>JSON <see cref="DeviceStatusMessage"/> per connectivity change (the API's <c>RedisKeys.DeviceStatusChannel</c>).</summary>
+    public const string DeviceStatus = "fleet:events:device-status";
+}
+
+/// <summary>One connectivity change as published on <see cref="FleetChannels.DeviceStatus"/> (camelCase JSON).</summary>
+public sealed record DeviceStatusMessage(Guid DeviceId, string From, string To, DateTimeOffset At, string Reason);

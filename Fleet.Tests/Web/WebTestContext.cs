@@ -1,0 +1,42 @@
+using System.Net.Http.Headers;
+using Bunit;
+using Fleet.Contracts;
+using Fleet.Web.Services;
+using Microsoft.AspNetCore.Components;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using MudBlazor;
+using MudBlazor.Services;
+
+namespace Fleet.Tests.Web;
+
+/// <summary>A bUnit context with MudBlazor and the UI's API client pointed at a given HttpClient (an in-process API, or nowhere).</summary>
+public static class WebTestContext
+{
+    public static BunitContext Create(HttpClient api)
+    {
+        var context = new BunitContext();
+        context.JSInterop.Mode = JSRuntimeMode.Loose;
+        context.Services.AddMudServices();
+        context.Services.AddSingleton(TimeProvider.System);
+        context.Services.AddSingleton<ApiReachability>();
+        context.Services.AddSingleton(services => new FleetApiClient(api, services.GetRequiredService<ApiReachability>(), NullLogger<FleetApiClient>.Instance));
+        context.Services.AddSingleton(new ApiHealthProbe(api, TimeProvider.System));
+        context.Services.AddScoped<DeviceActions>();
+        context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
+        // Selects, menus and dialogs render into the popover and dialog providers.
+        context.Render<MudPopoverProvider>();
+        return context;
+    }
+
+    /// <summary>An HttpClient to the in-process API carrying the operator token, as the web's handler adds it.</summary>
+    public static HttpClient OperatorClient(this Infrastructure.ApiFactory api)
+    {
+        var http = api.CreateClient();
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, Infrastructure.ApiFactory.OperatorToken);
+        return http;
+    }
+
+    /// <summary>Nothing listens on port 9 (discard) here: every call fails to connect, as when the API is down.</summary>
+    public static HttpClient Unreachable() => new() { BaseAddress = new Uri("http://127.0.0.1:9"), Timeout = TimeSpan.FromSeconds(5) };
+}

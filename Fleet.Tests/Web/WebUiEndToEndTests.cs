@@ -1,0 +1,71 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using Fleet.AppHost.Hosting.Orchestration;
+using Fleet.Contracts;
+using Fleet.Tests.EndToEnd;
+using Fleet.Tests.Infrastructure;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Fleet.Tests.Web;
+
+/// <summary>The whole app from the AppHost, with simulated devices, seen through a real browser.</summary>
+[Collection(WholeAppTests.Name)]
+public sealed class WebUiEndToEndTests : IDisposable
+{
+    private const int Devices = 30;
+    private static readonly LocatorAssertionsToHaveCountOptions Patiently = new() { Timeout = 60_000 };
+    private readonly string _stateDirectory = TestDirectories.Create("web-e2e");
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Operators_see_the_simulated_devices_a_device_chart_and_the_devices_on_the_map()
+    {
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
+        var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        var web = Url(state, "web");
+        using var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
+        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, FleetAppHost.ReadSecret(state, "operator-token"));
+        await Eventually.TrueAsync(
+            async () => (await api.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation))!.ByStatus.GetValueOrDefault("online") == Devices,
+            TimeSpan.FromMinutes(1), $"all {Devices} simulated devices online", Cancellation);
+        await using var browser = await BrowserSession.StartAsync();
+
+        // Overview: the counts by status come from the API's stats.
+        var page = await browser.OpenAsync(web);
+        await Expect(page.Locator($"[data-testid=counts-status-online][data-count='{Devices}']")).ToHaveCountAsync(1, Patiently);
+        await Expect(page.GetByTestId("fleet-total")).ToHaveTextAsync(Devices.ToString());
+        await BrowserSession.ScreenshotAsync(page, "overview");
+
+        // Devices: the grid lists every simulated device (one page of 50).
+        await browser.OpenAsync($"{web}/devices", page);
+        await Expect(page.GetByTestId("device-link")).ToHaveCountAsync(Devices, Patiently);
+        await Expect(page.GetByTestId("devices-total")).ToHaveAttributeAsync("data-total", Devices.ToString());
+        await BrowserSession.ScreenshotAsync(page, "devices");
+
+        // Device page, reached from the grid once its telemetry is stored: the chart draws lines.
+        var first = page.GetByTestId("device-link").First;
+        var serial = await first.InnerTextAsync();
+        var device = (await api.GetFromJsonAsync<DeviceListResponse>($"{FleetHttp.DevicesRoute}?q={serial}", Cancellation))!.Items.Single();
+        await Eventually.TrueAsync(
+            async () => (await api.GetFromJsonAsync<List<LatestMetric>>($"{FleetHttp.DevicesRoute}/{device.Id}/telemetry/latest", Cancellation))!.Count > 0,
+            TimeSpan.FromMinutes(1), $"telemetry from {serial}", Cancellation);
+        await first.ClickAsync();
+        await Expect(page.GetByTestId("device-serial")).ToHaveTextAsync(serial, new() { Timeout = 30_000 });
+        await Expect(page.Locator("[data-testid=metric-chart] svg path")).Not.ToHaveCountAsync(0, Patiently);
+        await Expect(page.GetByTestId("device-event")).Not.ToHaveCountAsync(0);
+        await BrowserSession.ScreenshotAsync(page, "device");
+
+        // Map: every device has a location, so every one is a marker (clustered).
+        await browser.OpenAsync($"{web}/map", page);
+        await Expect(page.Locator($"[data-testid=device-map][data-markers='{Devices}']")).ToHaveCountAsync(1, Patiently);
+        await Expect(page.Locator("[data-testid=device-map] .leaflet-marker-icon")).Not.ToHaveCountAsync(0);
+        await BrowserSession.ScreenshotAsync(page, "map");
+
+        (await page.Locator("#blazor-error-ui").IsVisibleAsync()).ShouldBeFalse();
+    }
+
+    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
+
+    public void Dispose() => TestDirectories.Delete(_stateDirectory);
+}

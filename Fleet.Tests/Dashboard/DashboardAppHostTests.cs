@@ -10,6 +10,8 @@ namespace Fleet.Tests.Dashboard;
 [Collection(WholeAppTests.Name)]
 public sealed class DashboardAppHostTests : IDisposable
 {
+    private static readonly string[] IngestCounters = ["fleet_telemetry_points_accepted_total", "fleet_telemetry_points_stored_total"];
+
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private static readonly TimeSpan TelemetryTimeout = TimeSpan.FromSeconds(90);
     private readonly string _stateDirectory = TestDirectories.Create("dashboard-e2e");
@@ -66,6 +68,13 @@ public sealed class DashboardAppHostTests : IDisposable
         }, TelemetryTimeout, "fleet_devices_by_status{status=online} 10 on api's /metrics", Cancellation);
         exposition.Split('\n').ShouldContain(line => line.StartsWith("fleet_devices_status_transitions_total{", StringComparison.Ordinal)
             && line.Contains("to=\"online\"", StringComparison.Ordinal));
+        // The simulated devices' telemetry went through the ingest path: its counters are there and not zero.
+        await Eventually.TrueAsync(async () =>
+        {
+            var lines = (await api.GetStringAsync("/metrics", Cancellation)).Split('\n');
+            return IngestCounters.All(name =>
+                lines.Any(line => line.StartsWith(name, StringComparison.Ordinal) && double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) > 0));
+        }, TelemetryTimeout, "non-zero telemetry ingest counters on api's /metrics", Cancellation);
 
         // The status sweeper's tick is a span of its own.
         await Eventually.GetAsync(

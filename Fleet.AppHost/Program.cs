@@ -27,6 +27,7 @@ builder.AddProject("devices", "../Fleet.DeviceSim/Fleet.DeviceSim.csproj")
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
     .WithEnvironment("Fleet__Devices", builder.Configuration.GetValue("Fleet:Devices", 25).ToString())
+    .WithEnvironment("Fleet__Simulator__StateFile", Path.Combine(builder.Paths.StateDirectory, "simulator", "devices.json"))
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

@@ -50,6 +50,8 @@ public static class DashboardApp
             kestrel.Listen(grpc.Address, grpc.Port, listen => listen.Protocols = HttpProtocols.Http2);
         });
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Error);
+        // Every OTLP export is a request: logged at Information they would flood the AppHost's console.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
 
         builder.Services.AddSingleton(TimeProvider.System);

@@ -30,6 +30,10 @@ public sealed class AppHostProcessTests : IDisposable
             async () => await http.GetFromJsonAsync<SimulatorStatus>($"{devicesUrl}/status", Cancellation) is { Registered: 5, HeartbeatsSent: >= 5 } status ? status : null,
             TimeSpan.FromMinutes(1), "5 simulated devices to register and send heartbeats", Cancellation);
         simulator.Devices.ShouldBe(5);
+        // The simulator keeps its keys in the AppHost's state folder, readable by its owner only.
+        var identities = Path.Combine(_stateDirectory, "simulator", "devices.json");
+        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(identities)), TimeSpan.FromSeconds(30), "the simulator's identity file in the state folder", Cancellation);
+        File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
         using var stats = new HttpRequestMessage(HttpMethod.Get, $"{Url(state, "api")}{FleetHttp.FleetStatsRoute}");
         stats.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));

@@ -78,5 +78,5 @@ public sealed record AlertActionRequest(string? By = null, string? Note = null);
 /// <summary>Body of <c>GET /api/v1/alerts/counts</c>: alerts by state, and open plus acknowledged ones by severity.</summary>
 public sealed record AlertCountsResponse(IReadOnlyDictionary<string, int> ByState, IReadOnlyDictionary<string, int> ActiveBySeverity);
 
-/// <summary>Published on Redis channel <c>fleet:events:alerts</c> and POSTed to a rule's webhook.</summary>
+/// <summary>Published on Redis channel <see cref="FleetChannels.Alerts"/> and POSTed to a rule's webhook.</summary>
 public sealed record AlertEvent(Guid AlertId, Guid RuleId, string RuleName, Guid DeviceId, string Severity, string From, string To, string Message, DateTimeOffset At);

@@ -3,8 +3,11 @@ namespace Fleet.Contracts;
 /// <summary>Redis pub/sub channels the API publishes on and the UI listens to.</summary>
 public static class FleetChannels
 {
-    /// <summary>JSON <see cref="DeviceStatusMessage"/> per connectivity change (the API's <c>RedisKeys.DeviceStatusChannel</c>).</summary>
+    /// <summary>JSON <see cref="DeviceStatusMessage"/> per connectivity change .</summary>
     public const string DeviceStatus = "fleet:events:device-status";
+
+    /// <summary>JSON <see cref="AlertEvent"/> per alert change.</summary>
+    public const string Alerts = "fleet:events:alerts";
 }
 
 /// <summary>One connectivity change as published on <see cref="FleetChannels.DeviceStatus"/> (camelCase JSON).</summary>

@@ -15,7 +15,7 @@ public sealed class AlertSignals(IConnectionMultiplexer redis)
     public const string DirtyKey = "fleet:alerts:dirty";
     public const string DueKey = "fleet:alerts:due";
     public const string HoldsKey = "fleet:alerts:holds";
-    public const string EventsChannel = "fleet:events:alerts";
+    public const string EventsChannel = Fleet.Contracts.FleetChannels.Alerts;
 
     public static string MetricsKey(Guid deviceId) => $"fleet:device:{deviceId:N}:metrics";
 

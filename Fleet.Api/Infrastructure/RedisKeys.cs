@@ -20,8 +20,8 @@ public static class RedisKeys
     /// <summary>Hash: device id → online / at-risk / offline.</summary>
     public const string StatusCurrent = "fleet:{status}:current";
 
-    /// <summary>Pub/sub channel of <c>DeviceStatusChanged</c> messages.</summary>
-    public const string DeviceStatusChannel = "fleet:events:device-status";
+    /// <summary>Pub/sub channel of <see cref="Fleet.Contracts.DeviceStatusMessage"/>s, shared with the UI.</summary>
+    public const string DeviceStatusChannel = Fleet.Contracts.FleetChannels.DeviceStatus;
 
     public static string Leader(string name) => $"fleet:leader:{name}";
 }

@@ -1,13 +1,12 @@
 using System.Text.Json;
 using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
+using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
 
 namespace Fleet.Api.Status;
 
-/// <summary>Message published on <see cref="RedisKeys.DeviceStatusChannel"/> for the UI.</summary>
-public sealed record DeviceStatusChanged(Guid DeviceId, string From, string To, DateTimeOffset At, string Reason);
 
 /// <summary>
 /// Makes connectivity changes visible: one statement stores them as device events and mirrors them into
@@ -54,6 +53,6 @@ public sealed class DeviceStatusRecorder(NpgsqlDataSource dataSource, IConnectio
         var channel = RedisChannel.Literal(RedisKeys.DeviceStatusChannel);
         var subscriber = redis.GetSubscriber();
         await Task.WhenAll(changes.Select(change => subscriber.PublishAsync(channel,
-            JsonSerializer.Serialize(new DeviceStatusChanged(change.DeviceId, change.From.ToName(), change.To.ToName(), at, change.Reason), JsonSerializerOptions.Web))));
+            JsonSerializer.Serialize(new DeviceStatusMessage(change.DeviceId, change.From.ToName(), change.To.ToName(), at, change.Reason), JsonSerializerOptions.Web))));
     }
 }

@@ -68,11 +68,11 @@ public sealed class FleetStatusFeedTests(BackingServers servers) : IDisposable
         await feed.StartAsync(Cancellation);
         var deviceId = Guid.NewGuid();
 
-        // Published the way the API's DeviceStatusRecorder does: its own record, camelCase JSON, on its channel constant.
+        // Published the way the API's DeviceStatusRecorder does: the shared record, camelCase JSON, on its channel constant.
         await Eventually.TrueAsync(async () =>
         {
             await _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisKeys.DeviceStatusChannel),
-                JsonSerializer.Serialize(new DeviceStatusChanged(deviceId, "online", "at-risk", DateTimeOffset.UtcNow, "battery low"), JsonSerializerOptions.Web));
+                JsonSerializer.Serialize(new DeviceStatusMessage(deviceId, "online", "at-risk", DateTimeOffset.UtcNow, "battery low"), JsonSerializerOptions.Web));
             return received.Task.IsCompleted;
         }, TimeSpan.FromSeconds(10), "the published change to reach the subscriber", Cancellation);
 

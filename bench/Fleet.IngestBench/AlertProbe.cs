@@ -44,7 +44,7 @@ internal sealed class AlertProbe(HttpClient http, RunningApp app, string run)
 
         await using var redis = await ConnectionMultiplexer.ConnectAsync(app.RedisConnectionString);
         var events = Channel.CreateUnbounded<(AlertEvent Event, long At)>();
-        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal("fleet:events:alerts"), (_, message) =>
+        await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(FleetChannels.Alerts), (_, message) =>
             events.Writer.TryWrite((JsonSerializer.Deserialize<AlertEvent>(message.ToString(), JsonSerializerOptions.Web)!, Stopwatch.GetTimestamp())));
 
         var seq = 0L;

@@ -1,3 +1,4 @@
+using Fleet.Api.Audit;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -104,7 +105,7 @@ public static class AlertsApi
     private static async Task<Results<Ok<AlertResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         Guid id, AlertAction action, AlertActionRequest? request, HttpContext http, FleetDbContext db, AlertNotifier notifier, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var by = request?.By ?? http.Request.Headers["X-Operator"].FirstOrDefault() ?? "operator";
+        var by = request?.By ?? http.Request.Headers[RolloutHttp.OperatorHeader].FirstOrDefault() ?? OperatorIdentity.Default;
         var note = request?.Note;
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(by) || by.Length > AlertLimits.By)

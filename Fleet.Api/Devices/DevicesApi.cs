@@ -84,14 +84,15 @@ public static class DevicesApi
             fields.Add(new("lon", Number(location.Lon)));
         }
 
-        await services.Redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
+        // Issued in this order on one connection, so the evaluator never sees the mark before the values.
+        var latest = services.Redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
+        var marked = services.Alerts.MarkChangedAsync([device.Id]);
+        await Task.WhenAll(latest, marked);
         services.Mirror.Record(device.Id, request, now);
         if (await services.Status.SeenAsync(device.Id, request.Battery) is { } change)
         {
             await services.Recorder.RecordAsync([change], cancellationToken);
         }
-
-        await services.Alerts.MarkChangedAsync([device.Id]);
 
         return TypedResults.Accepted((string?)null);
     }

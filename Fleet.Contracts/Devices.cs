@@ -18,14 +18,18 @@ public sealed record RegisterDeviceRequest(
 /// <summary>The device key is shown once, here; the API keeps only its hash.</summary>
 public sealed record RegisterDeviceResponse(Guid DeviceId, string DeviceKey, string Status);
 
-/// <summary>Body of <c>POST /api/v1/device/heartbeat</c>.</summary>
+/// <summary>
+/// Body of <c>POST /api/v1/device/heartbeat</c>. <c>Config</c> is the device's applied settings (what
+/// <c>set_config</c> commands set), so operators see that a change took effect.
+/// </summary>
 public sealed record HeartbeatRequest(
     double Battery,
     int Signal,
     string Firmware,
     string Slot,
     long UptimeS,
-    GeoLocation? Location = null);
+    GeoLocation? Location = null,
+    IReadOnlyDictionary<string, string>? Config = null);
 
 /// <summary>Body of <c>GET /api/v1/fleet/stats</c>.</summary>
 public sealed record FleetStatsResponse(

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Fleet.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -5,9 +6,13 @@ using StackExchange.Redis;
 
 namespace Fleet.Api.Rollouts;
 
-/// <summary>Every tick interval, on the replica holding the leader lock, runs one <see cref="RolloutEngine"/> tick.</summary>
+/// <summary>
+/// Every tick interval, on the replica holding the leader lock, runs one <see cref="RolloutEngine"/> tick in a span of
+/// its own, and every metrics interval recounts devices by update state for the gauge.
+/// </summary>
 public sealed partial class RolloutController(
     RolloutEngine engine,
+    RolloutMetrics metrics,
     LeaderLock leaderLock,
     IOptions<RolloutOptions> options,
     TimeProvider clock,
@@ -21,6 +26,7 @@ public sealed partial class RolloutController(
         }
 
         var interval = options.Value.TickInterval;
+        var lastCount = DateTimeOffset.MinValue;
         using var timer = new PeriodicTimer(interval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -28,7 +34,12 @@ public sealed partial class RolloutController(
             {
                 if (await leaderLock.TryHoldAsync("rollout-controller", interval * 5))
                 {
-                    await engine.TickAsync(stoppingToken);
+                    await TickAsync(stoppingToken);
+                    if (clock.GetUtcNow() - lastCount >= options.Value.MetricsInterval)
+                    {
+                        metrics.SetDevicesByState(await engine.CountDevicesByStateAsync(stoppingToken));
+                        lastCount = clock.GetUtcNow();
+                    }
                 }
             }
             catch (Exception exception) when (exception is RedisException or NpgsqlException or TimeoutException or Microsoft.EntityFrameworkCore.DbUpdateException)
@@ -36,6 +47,20 @@ public sealed partial class RolloutController(
                 LogTickFailed(logger, exception);
             }
         }
+    }
+
+    private async Task TickAsync(CancellationToken cancellationToken)
+    {
+        using var activity = RolloutMetrics.Activities.StartActivity("rollouts.tick");
+        var started = clock.GetTimestamp();
+        var report = await engine.TickAsync(cancellationToken);
+        metrics.Ticked(report, clock.GetElapsedTime(started));
+        activity?.SetTag("fleet.rollouts.running", report.Rollouts)
+            .SetTag("fleet.rollouts.enrolled", report.Enrolled)
+            .SetTag("fleet.rollouts.retried", report.Retried)
+            .SetTag("fleet.rollouts.timed_out", report.TimedOut)
+            .SetTag("fleet.rollouts.gate_evaluations", report.Evaluations)
+            .SetTag("fleet.rollouts.moves", report.Moves);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rollout controller tick failed; the next one retries")]

@@ -265,6 +265,23 @@ public sealed partial class RolloutEngine(
         command.Parameters.Add(new NpgsqlParameter { Value = phase.MaxLimit });
     }
 
+    /// <summary>Devices of running and paused rollouts by update state: one grouped count on the (rollout, state) index.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> CountDevicesByStateAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT rd.state, count(*) FROM rollout_devices rd JOIN rollouts r ON r.id = rd.rollout_id
+            WHERE r.state IN ('running', 'paused') GROUP BY rd.state
+            """);
+        var counts = Enum.GetValues<DeviceUpdateState>().ToDictionary(state => state.ToName(), _ => 0L);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            counts[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return counts;
+    }
+
     private static RolloutTickReport Add(RolloutTickReport sum, RolloutTickReport one) => new(
         sum.Rollouts, sum.Enrolled + one.Enrolled, sum.Retried + one.Retried, sum.TimedOut + one.TimedOut, sum.Evaluations + one.Evaluations, sum.Moves + one.Moves);
 

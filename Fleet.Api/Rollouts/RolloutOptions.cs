@@ -16,4 +16,8 @@ public sealed class RolloutOptions
     /// <summary>Least time between two stored gate evaluations of one rollout in one phase; zero: every tick.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan GateInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>How often the leader recounts devices of active rollouts by state for the <c>fleet.rollouts.devices.by_state</c> gauge.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(15);
 }

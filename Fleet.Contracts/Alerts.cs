@@ -13,7 +13,8 @@ public sealed record AlertScope(
 /// <summary>
 /// Body of <c>POST/PUT /api/v1/alert-rules</c>. <c>Kind</c>: <c>metric_threshold</c> (metric, op, value),
 /// <c>battery_low</c> (value, default 20), <c>connectivity</c> (status at-risk or offline), <c>sequence_gaps</c>
-/// (value: ratio of missing readings, 0..1). <c>ForSeconds</c> is how long the condition must hold before the alert
+/// (value: ratio of missing readings over the last window, 0..1), <c>battery_degradation</c> (value: how many times
+/// its type's median drain rate a device's drain over the last window must exceed, default 3). <c>ForSeconds</c> is how long the condition must hold before the alert
 /// opens, and how long it must be clear before the alert resolves by itself (held-back flapping).
 /// </summary>
 public sealed record AlertRuleRequest(

@@ -2,7 +2,11 @@ using System.Globalization;
 
 namespace Fleet.Api.Alerts;
 
-/// <summary>What the evaluator knows of one device when it looks at it.</summary>
+/// <summary>
+/// What the evaluator knows of one device when it looks at it. <c>SequenceExpected</c>/<c>SequenceMissing</c> are
+/// lifetime counts; <c>LossRatio</c> and <c>DrainPerHour</c> are over the last rate window (<see cref="AlertWindows"/>),
+/// <c>DrainNormPerHour</c> the median drain of the device's type.
+/// </summary>
 public sealed record DeviceAlertSnapshot(
     Guid DeviceId,
     string Type,
@@ -13,7 +17,10 @@ public sealed record DeviceAlertSnapshot(
     double? Battery,
     IReadOnlyDictionary<string, double> Metrics,
     long? SequenceExpected,
-    long? SequenceMissing);
+    long? SequenceMissing,
+    double? LossRatio = null,
+    double? DrainPerHour = null,
+    double? DrainNormPerHour = null);
 
 /// <summary>The outcome of one rule on one device: the condition holds, is clear, or cannot be judged (no data).</summary>
 public readonly record struct ConditionResult(bool? Breached, double? Value, string Message)
@@ -32,7 +39,10 @@ public static class AlertConditions
         && Matches(rule.ScopeHardwareRevisions, device.HardwareRevision)
         && (rule.ScopeTags.Count == 0 || rule.ScopeTags.Any(tag => device.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase)));
 
-    public static ConditionResult Evaluate(AlertRule rule, DeviceAlertSnapshot device) => rule.Kind switch
+    /// <summary>battery_degradation's default: drain more than this many times the type's norm.</summary>
+    public const double DefaultDrainFactor = 3;
+
+    public static ConditionResult Evaluate(AlertRule rule, DeviceAlertSnapshot device, double floor = 0.5) => rule.Kind switch
     {
         AlertRuleKind.MetricThreshold => device.Metrics.TryGetValue(rule.Metric ?? "", out var value)
             ? new(Compare(value, rule.Op, rule.Value ?? 0), value, $"{rule.Metric} is {Format(value)} ({rule.Op} {Format(rule.Value ?? 0)})")
@@ -43,12 +53,23 @@ public static class AlertConditions
         AlertRuleKind.Connectivity => device.Connectivity is "unknown"
             ? ConditionResult.Unknown
             : new(IsAtLeast(device.Connectivity, rule.Status ?? "offline"), null, $"device is {device.Connectivity}"),
-        AlertRuleKind.SequenceGaps => device is { SequenceExpected: > 0 and var expected, SequenceMissing: { } missing }
-            ? new(missing / (double)expected > (rule.Value ?? 0), missing / (double)expected,
-                $"{missing} of {expected} readings missing ({missing / (double)expected:P1}, alert above {rule.Value ?? 0:P1})")
+        AlertRuleKind.SequenceGaps => device.LossRatio is { } loss
+            ? new(loss > (rule.Value ?? 0), loss,
+                string.Create(CultureInfo.InvariantCulture, $"{loss:P1} of readings missing in the last window (alert above {rule.Value ?? 0:P1})"))
+            : ConditionResult.Unknown,
+        AlertRuleKind.BatteryDegradation => device is { DrainPerHour: { } drain, DrainNormPerHour: { } norm }
+            ? Degradation(drain, norm, rule.Value ?? DefaultDrainFactor, floor)
             : ConditionResult.Unknown,
         _ => ConditionResult.Unknown,
     };
+
+    /// <summary>Drain above factor × the norm (taken as at least <paramref name="floor"/> %/h); the value is the ratio to the norm.</summary>
+    private static ConditionResult Degradation(double drain, double norm, double factor, double floor)
+    {
+        var basis = Math.Max(norm, floor);
+        return new(drain > factor * basis, drain / basis,
+            $"battery draining at {Format(drain)}%/h, {Format(drain / basis)}× its type's norm of {Format(basis)}%/h (alert above {Format(factor)}×)");
+    }
 
     public static bool Compare(double value, string? op, double threshold) => op switch
     {

@@ -16,6 +16,7 @@ namespace Fleet.Api.Alerts;
 public sealed partial class AlertEvaluator(
     IServiceScopeFactory scopes,
     AlertSignals signals,
+    AlertWindows windows,
     AlertNotifier notifier,
     AlertMetrics metrics,
     LeaderLock leaderLock,
@@ -76,7 +77,11 @@ public sealed partial class AlertEvaluator(
             return 0;
         }
 
-        var devices = await LoadSnapshotsAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), deviceIds, cancellationToken);
+        var devices = await windows.ApplyAsync(
+            await LoadSnapshotsAsync(scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>(), deviceIds, cancellationToken),
+            loss: rules.Any(r => r.Kind == AlertRuleKind.SequenceGaps),
+            drain: rules.Any(r => r.Kind == AlertRuleKind.BatteryDegradation),
+            now);
         var active = await db.Alerts
             .Where(a => deviceIds.Contains(a.DeviceId) && a.State != AlertState.Resolved)
             .ToDictionaryAsync(a => (a.RuleId, a.DeviceId), cancellationToken);
@@ -90,7 +95,7 @@ public sealed partial class AlertEvaluator(
         {
             var field = AlertSignals.HoldField(rule.Id, device.DeviceId);
             var existing = active.GetValueOrDefault((rule.Id, device.DeviceId));
-            var result = AlertConditions.Evaluate(rule, device);
+            var result = AlertConditions.Evaluate(rule, device, options.Value.DrainNormFloorPerHour);
             var heldSince = holds.TryGetValue(field, out var since) ? since : (DateTimeOffset?)null;
             var decision = AlertHold.Decide(existing is not null, result.Breached, heldSince, TimeSpan.FromSeconds(rule.ForSeconds), now);
             if (decision.HoldSince != heldSince)

@@ -14,4 +14,16 @@ public sealed class AlertOptions
     /// <summary>The most devices one evaluation takes; the rest wait for the next tick.</summary>
     [Range(1, 100_000)]
     public int MaxDevicesPerEvaluation { get; set; } = 5_000;
+
+    /// <summary>The window over which battery drain and packet loss are measured (tumbling: each rate is one whole window).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
+    public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>A type's drain norm (median) needs at least this many devices with a measured drain; below it, battery_degradation cannot judge.</summary>
+    [Range(1, 100_000)]
+    public int MinimumDevicesForNorm { get; set; } = 10;
+
+    /// <summary>The norm is taken as at least this (percentage points per hour), so a fleet that barely drains does not make every device an outlier.</summary>
+    [Range(0.0, 100.0)]
+    public double DrainNormFloorPerHour { get; set; } = 0.5;
 }

@@ -10,6 +10,7 @@ public enum AlertRuleKind
     BatteryLow,
     Connectivity,
     SequenceGaps,
+    BatteryDegradation,
 }
 
 public enum AlertSeverity
@@ -83,7 +84,7 @@ public static class AlertRuleNames
 {
     public const int MaxName = 128;
 
-    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps"];
+    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps", "battery_degradation"];
     public static readonly IReadOnlyList<string> Severities = ["info", "warning", "critical"];
     public static readonly IReadOnlyList<string> Ops = ["gt", "gte", "lt", "lte"];
     public static readonly IReadOnlyList<string> Statuses = ["at-risk", "offline"];

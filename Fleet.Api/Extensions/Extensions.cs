@@ -53,6 +53,7 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<AlertSignals>();
+        builder.Services.AddSingleton<AlertWindows>();
         builder.Services.AddSingleton<AlertMetrics>();
         builder.Services.AddHttpClient(AlertNotifier.WebhookClient);
         builder.Services.AddSingleton<AlertNotifier>();

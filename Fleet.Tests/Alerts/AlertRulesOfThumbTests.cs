@@ -89,12 +89,34 @@ public sealed class AlertRulesOfThumbTests
         AlertConditions.Evaluate(Rule(AlertRuleKind.Connectivity, r => r.Status = status), Device(connectivity: connectivity)).Breached.ShouldBe(breached);
 
     [Fact]
-    public void Sequence_gap_ratio_compares_missing_to_expected_readings()
+    public void Sequence_gap_rules_compare_the_windowed_loss_ratio_with_their_value()
     {
         var rule = Rule(AlertRuleKind.SequenceGaps, r => r.Value = 0.05);
-        AlertConditions.Evaluate(rule, Device(expected: 100, missing: 6)).Breached.ShouldBe(true);
-        AlertConditions.Evaluate(rule, Device(expected: 100, missing: 5)).Breached.ShouldBe(false);
-        AlertConditions.Evaluate(rule, Device()).Breached.ShouldBeNull();
+        AlertConditions.Evaluate(rule, Device() with { LossRatio = 0.06 }).Breached.ShouldBe(true);
+        AlertConditions.Evaluate(rule, Device() with { LossRatio = 0.05 }).Breached.ShouldBe(false);
+        AlertConditions.Evaluate(rule, Device(expected: 100, missing: 50)).Breached.ShouldBeNull("lifetime counts alone are not judged");
+    }
+
+    [Theory]
+    [InlineData(10.0, 3.0, null, true)]
+    [InlineData(9.0, 3.0, null, false)]
+    [InlineData(2.0, 0.1, null, true)]   // the norm is taken as at least the 0.5 %/h floor: 2 > 3 × 0.5
+    [InlineData(1.4, 0.1, null, false)]
+    [InlineData(10.0, 3.0, 4.0, false)]  // a rule's own factor
+    public void Battery_degradation_fires_when_drain_exceeds_the_factor_times_the_types_norm(double drain, double norm, double? factor, bool breached)
+    {
+        var rule = Rule(AlertRuleKind.BatteryDegradation, r => r.Value = factor);
+        var result = AlertConditions.Evaluate(rule, Device() with { DrainPerHour = drain, DrainNormPerHour = norm }, floor: 0.5);
+        result.Breached.ShouldBe(breached);
+        result.Value!.Value.ShouldBe(drain / Math.Max(norm, 0.5), 1e-9);
+    }
+
+    [Fact]
+    public void Battery_degradation_cannot_judge_without_a_drain_or_a_norm()
+    {
+        var rule = Rule(AlertRuleKind.BatteryDegradation);
+        AlertConditions.Evaluate(rule, Device() with { DrainPerHour = 50 }).Breached.ShouldBeNull();
+        AlertConditions.Evaluate(rule, Device() with { DrainNormPerHour = 1 }).Breached.ShouldBeNull();
     }
 
     [Fact]

@@ -27,8 +27,11 @@ public sealed partial class RolloutEngine(
     private static readonly string[] InFlight = [.. DeviceUpdateTransitions.InFlight.Select(s => s.ToName())];
     private static readonly string[] Active = [DeviceUpdateState.Pending.ToName(), .. InFlight];
 
-    // When each rollout's gate was last stored, per phase; a new phase (or promotion) is evaluated at once.
-    private readonly ConcurrentDictionary<Guid, (int Phase, bool Promoted, DateTimeOffset At)> _lastGate = new();
+    // When each rollout's gate was last stored, per phase, and whether its phase had settled then (nothing pending or
+    // in flight). A new phase (or promotion) is evaluated at once; so is a phase that has just settled, and a settled
+    // phase again when its soak ends — so a zero-soak rollout advances a tick after its devices finish, not a gate
+    // interval later. Otherwise every gate interval.
+    private readonly ConcurrentDictionary<Guid, (int Phase, bool Promoted, DateTimeOffset At, bool Settled)> _lastGate = new();
 
     public async Task<RolloutTickReport> TickAsync(CancellationToken cancellationToken)
     {
@@ -60,16 +63,19 @@ public sealed partial class RolloutEngine(
         var enrolled = await EnrollAsync(rollout, now, cancellationToken);
         await OfferAsync(rollout, [.. retried, .. enrolled], cancellationToken);
 
+        var settled = enrolled.Count == 0 && retried.Count == 0 && !await AnyActiveAsync(rollout.Id, cancellationToken);
+        var soakEnds = (rollout.PhaseStartedAt ?? now) + rollout.Plan.Phases[rollout.PhaseIndex].MinimumSoak;
         var due = !_lastGate.TryGetValue(rollout.Id, out var last)
             || last.Phase != rollout.PhaseIndex || last.Promoted != rollout.Promoted
-            || now - last.At >= options.Value.GateInterval;
+            || now - last.At >= options.Value.GateInterval
+            || (settled && (!last.Settled || (last.At < soakEnds && now >= soakEnds)));
         if (!due)
         {
             return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 0, 0);
         }
 
         var result = RolloutGate.Evaluate(await GateInputAsync(rollout, now, cancellationToken));
-        _lastGate[rollout.Id] = (rollout.PhaseIndex, rollout.Promoted, now);
+        _lastGate[rollout.Id] = (rollout.PhaseIndex, rollout.Promoted, now, settled);
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<FleetDbContext>();
         db.GateEvaluations.Add(GateEvaluation.From(rollout.Id, rollout.PhaseIndex, rollout.Plan.Phases[rollout.PhaseIndex].Percent, now, result));
@@ -94,6 +100,15 @@ public sealed partial class RolloutEngine(
         }
 
         return new RolloutTickReport(1, enrolled.Count, retried.Count, timedOut, 1, outcome is RolloutActionOutcome.Applied ? 1 : 0);
+    }
+
+    /// <summary>Whether any device of the rollout is pending or in flight: an index probe that stops at the first one.</summary>
+    private async Task<bool> AnyActiveAsync(Guid rolloutId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM rollout_devices WHERE rollout_id = $1 AND state = ANY($2))");
+        command.Parameters.Add(new NpgsqlParameter { Value = rolloutId });
+        command.Parameters.Add(new NpgsqlParameter { Value = Active });
+        return await command.ExecuteScalarAsync(cancellationToken) is true;
     }
 
     /// <summary>In-flight devices without progress for the plan's per-device timeout go back to pending, or fail after the retries.</summary>

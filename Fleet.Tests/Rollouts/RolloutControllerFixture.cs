@@ -12,7 +12,7 @@ namespace Fleet.Tests.Rollouts;
 /// Fleet.Api on a fresh database with a <see cref="FakeTimeProvider"/> and no background controller: tests run
 /// controller ticks themselves and move time by hand, so soaks and timeouts pass in no time.
 /// </summary>
-public sealed class RolloutControllerFixture(BackingServers servers) : IAsyncLifetime
+public class RolloutControllerFixture(BackingServers servers) : IAsyncLifetime
 {
     public FakeTimeProvider Clock { get; } = new(DateTimeOffset.UtcNow);
 
@@ -26,6 +26,9 @@ public sealed class RolloutControllerFixture(BackingServers servers) : IAsyncLif
 
     public RolloutDeviceProgress Progress => Api.Services.GetRequiredService<RolloutDeviceProgress>();
 
+    /// <summary>Least time between stored gate evaluations; zero: every tick.</summary>
+    protected virtual string GateInterval => "00:00:00";
+
     public async ValueTask InitializeAsync()
     {
         DatabaseConnectionString = await servers.CreateDatabaseAsync("rollouts", TestContext.Current.CancellationToken);
@@ -33,7 +36,7 @@ public sealed class RolloutControllerFixture(BackingServers servers) : IAsyncLif
         Api = factory.WithWebHostBuilder(web =>
         {
             web.UseSetting("Fleet:Rollouts:ControllerEnabled", "false");
-            web.UseSetting("Fleet:Rollouts:GateInterval", "00:00:00");
+            web.UseSetting("Fleet:Rollouts:GateInterval", GateInterval);
             web.ConfigureServices(services => services.AddSingleton<TimeProvider>(Clock));
         });
         Operator = Api.CreateClient().AsOperator();
@@ -46,5 +49,6 @@ public sealed class RolloutControllerFixture(BackingServers servers) : IAsyncLif
     {
         Operator.Dispose();
         await Api.DisposeAsync();
+        GC.SuppressFinalize(this);
     }
 }

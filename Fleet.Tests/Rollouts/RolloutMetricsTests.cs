@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using Fleet.Api.Rollouts;
 using Fleet.Contracts;
@@ -24,7 +25,9 @@ public sealed class RolloutMetricsTests(RolloutControllerFixture fixture) : ICla
             new RolloutPlan(Phases: [new RolloutPhase(100, TimeSpan.Zero, 1, 0)], MaxConcurrentUpdates: 4)), Cancellation);
         (await fixture.Operator.ActAsync(rollout.Id, "start", Cancellation)).StatusCode.ShouldBe(HttpStatusCode.OK);
         await fixture.Engine.TickAsync(Cancellation);
-        await fixture.Progress.RecordDeviceProgressAsync(rollout.Id, devices[0], DeviceUpdateState.Failed, "test", Cancellation);
+        var enrolled = (await fixture.Operator.GetFromJsonAsync<PagedList<RolloutDeviceResponse>>($"{RolloutHttp.Rollout(rollout.Id)}/devices?state=pending", Cancellation))!.Items;
+        enrolled.Count.ShouldBe(4, "as many as maxConcurrentUpdates");
+        (await fixture.Progress.RecordDeviceProgressAsync(rollout.Id, enrolled[0].DeviceId, DeviceUpdateState.Failed, "test", Cancellation)).ShouldBe(ProgressOutcome.Recorded);
 
         var counts = await fixture.Engine.CountDevicesByStateAsync(Cancellation);
         var metrics = fixture.Api.Services.GetRequiredService<RolloutMetrics>();

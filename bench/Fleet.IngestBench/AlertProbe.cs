@@ -1,3 +1,4 @@
+using Fleet.Bench;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fleet.Contracts;
+using Fleet.Bench;
 using Fleet.IngestBench;
 using Npgsql;
 using NpgsqlTypes;
@@ -179,7 +180,7 @@ namespace Fleet.IngestBench
             string Get(string name, string fallback) =>
                 args.SkipWhile(a => a != $"--{name}").Skip(1).FirstOrDefault() ?? fallback;
             return new BenchOptions(
-                Get("state-dir", Path.Combine(FindRoot(), ".fleet")),
+                Get("state-dir", RunningApp.DefaultStateDirectory()),
                 int.Parse(Get("devices", "1000")),
                 int.Parse(Get("seconds", "60")),
                 int.Parse(Get("warmup", "5")),
@@ -188,55 +189,6 @@ namespace Fleet.IngestBench
                 int.Parse(Get("concurrency", "64")),
                 int.Parse(Get("copy-rows", "500000")),
                 int.Parse(Get("alert-probes", "0")));
-        }
-
-        private static string FindRoot()
-        {
-            for (var directory = new DirectoryInfo(Directory.GetCurrentDirectory()); directory is not null; directory = directory.Parent)
-            {
-                if (File.Exists(Path.Combine(directory.FullName, "Fleet.Aspire.sln")))
-                {
-                    return directory.FullName;
-                }
-            }
-
-            return Directory.GetCurrentDirectory();
-        }
-    }
-
-    /// <summary>The app the AppHost runs, as apphost.json describes it.</summary>
-    internal sealed record RunningApp(
-        string ApiUrl, string EnrollmentToken, string OperatorToken, string DatabaseConnectionString, string RedisConnectionString, int? SimulatorPid, string? SimulatorUrl)
-    {
-        public static RunningApp Load(string stateDirectory)
-        {
-            using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(stateDirectory, "apphost.json")));
-            var resources = state.RootElement.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
-            var secrets = state.RootElement.GetProperty("secrets");
-            var devices = resources.GetValueOrDefault("devices");
-            var pids = devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("processIds").EnumerateArray().Select(p => p.GetInt32()).ToArray() : [];
-            return new RunningApp(
-                resources["api"].GetProperty("urls")[0].GetString()!,
-                File.ReadAllText(secrets.GetProperty("enrollment-token").GetString()!).Trim(),
-                File.ReadAllText(secrets.GetProperty("operator-token").GetString()!).Trim(),
-                File.ReadAllText(resources["fleetdb"].GetProperty("connectionStringFile").GetString()!).Trim(),
-                File.ReadAllText(resources["cache"].GetProperty("connectionStringFile").GetString()!).Trim(),
-                pids.Length > 0 ? pids[0] : null,
-                devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("urls")[0].GetString() : null);
-        }
-
-        /// <summary>Resident memory of the simulator process and how many devices it runs.</summary>
-        public (int Devices, long RssBytes)? SimulatorMemory()
-        {
-            if (SimulatorPid is not { } pid || SimulatorUrl is null || !File.Exists($"/proc/{pid}/status"))
-            {
-                return null;
-            }
-
-            var rssKb = long.Parse(File.ReadLines($"/proc/{pid}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal)).Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-            using var http = new HttpClient();
-            using var status = JsonDocument.Parse(http.GetStringAsync($"{SimulatorUrl}/status").GetAwaiter().GetResult());
-            return (status.RootElement.GetProperty("devices").GetInt32(), rssKb * 1024);
         }
     }
 }

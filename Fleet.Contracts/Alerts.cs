@@ -14,7 +14,9 @@ public sealed record AlertScope(
 /// Body of <c>POST/PUT /api/v1/alert-rules</c>. <c>Kind</c>: <c>metric_threshold</c> (metric, op, value),
 /// <c>battery_low</c> (value, default 20), <c>connectivity</c> (status at-risk or offline), <c>sequence_gaps</c>
 /// (value: ratio of missing readings over the last window, 0..1), <c>battery_degradation</c> (value: how many times
-/// its type's median drain rate a device's drain over the last window must exceed, default 3). <c>ForSeconds</c> is how long the condition must hold before the alert
+/// its type's median drain rate a device's drain over the last window must exceed, default 3),
+/// <c>rollout_failure_ratio</c> (value: failed over finished updates of a running or paused rollout, among the
+/// devices in scope, 0..1, default 0.1; one alert per rollout). <c>ForSeconds</c> is how long the condition must hold before the alert
 /// opens, and how long it must be clear before the alert resolves by itself (held-back flapping).
 /// </summary>
 public sealed record AlertRuleRequest(
@@ -48,12 +50,12 @@ public sealed record AlertRuleResponse(
 
 public sealed record AlertRuleListResponse(IReadOnlyList<AlertRuleResponse> Items, int Total);
 
-/// <summary>One alert: <c>State</c> is open, acknowledged or resolved.</summary>
+/// <summary>One alert: <c>State</c> is open, acknowledged or resolved. It is about a device, or (rule kind rollout_failure_ratio) a rollout.</summary>
 public sealed record AlertResponse(
     Guid Id,
     Guid RuleId,
     string RuleName,
-    Guid DeviceId,
+    Guid? DeviceId,
     string? DeviceSerial,
     string Severity,
     string State,
@@ -65,7 +67,8 @@ public sealed record AlertResponse(
     string? AcknowledgeNote,
     DateTimeOffset? ResolvedAt,
     string? ResolvedBy,
-    string? ResolveNote);
+    string? ResolveNote,
+    Guid? RolloutId = null);
 
 public sealed record AlertListResponse(IReadOnlyList<AlertResponse> Items, int Total);
 
@@ -80,4 +83,4 @@ public sealed record AlertActionRequest(string? By = null, string? Note = null);
 public sealed record AlertCountsResponse(IReadOnlyDictionary<string, int> ByState, IReadOnlyDictionary<string, int> ActiveBySeverity);
 
 /// <summary>Published on Redis channel <see cref="FleetChannels.Alerts"/> and POSTed to a rule's webhook.</summary>
-public sealed record AlertEvent(Guid AlertId, Guid RuleId, string RuleName, Guid DeviceId, string Severity, string From, string To, string Message, DateTimeOffset At);
+public sealed record AlertEvent(Guid AlertId, Guid RuleId, string RuleName, Guid? DeviceId, string Severity, string From, string To, string Message, DateTimeOffset At, Guid? RolloutId = null);

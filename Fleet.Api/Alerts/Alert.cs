@@ -5,14 +5,19 @@ using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Fleet.Api.Alerts;
 
-/// <summary>A rule firing for a device. At most one per (rule, device) is open or acknowledged at a time.</summary>
+/// <summary>
+/// A rule firing for a device, or for a rollout (<c>rollout_failure_ratio</c>). At most one per (rule, device) and
+/// per (rule, rollout) is open or acknowledged at a time.
+/// </summary>
 public sealed class Alert
 {
     public Guid Id { get; set; }
 
     public Guid RuleId { get; set; }
 
-    public Guid DeviceId { get; set; }
+    public Guid? DeviceId { get; set; }
+
+    public Guid? RolloutId { get; set; }
 
     public AlertSeverity Severity { get; set; }
 
@@ -70,9 +75,12 @@ internal sealed class AlertConfiguration : IEntityTypeConfiguration<Alert>
         alert.Property(a => a.ResolveNote).HasMaxLength(AlertLimits.Note);
         // One active alert per (rule, device): the evaluator's insert relies on this index to stay idempotent.
         alert.HasIndex(a => new { a.RuleId, a.DeviceId }).IsUnique().HasFilter("state <> 'resolved'");
+        alert.HasIndex(a => new { a.RuleId, a.RolloutId }).IsUnique().HasFilter("state <> 'resolved' AND rollout_id IS NOT NULL");
         alert.HasIndex(a => new { a.State, a.OpenedAt });
         alert.HasOne<AlertRule>().WithMany().HasForeignKey(a => a.RuleId).OnDelete(DeleteBehavior.Cascade);
         alert.HasOne<Device>().WithMany().HasForeignKey(a => a.DeviceId).OnDelete(DeleteBehavior.Cascade);
+        alert.HasOne<Fleet.Api.Rollouts.Rollout>().WithMany().HasForeignKey(a => a.RolloutId).OnDelete(DeleteBehavior.Cascade);
+        alert.ToTable(table => table.HasCheckConstraint("ck_alerts_subject", "(device_id IS NULL) <> (rollout_id IS NULL)"));
     }
 }
 

@@ -39,6 +39,23 @@ public static class AlertConditions
         && Matches(rule.ScopeHardwareRevisions, device.HardwareRevision)
         && (rule.ScopeTags.Count == 0 || rule.ScopeTags.Any(tag => device.Tags.Contains(tag, StringComparer.OrdinalIgnoreCase)));
 
+    /// <summary>rollout_failure_ratio's default: more than one in ten finished updates failed.</summary>
+    public const double DefaultRolloutFailureRatio = 0.1;
+
+    /// <summary>A rollout's failure ratio over its finished updates in scope; too few finished to judge is unknown.</summary>
+    public static ConditionResult RolloutFailure(AlertRule rule, string rollout, int failed, int finished, int minimumFinished)
+    {
+        if (finished < Math.Max(1, minimumFinished))
+        {
+            return ConditionResult.Unknown;
+        }
+
+        var ratio = failed / (double)finished;
+        var threshold = rule.Value ?? DefaultRolloutFailureRatio;
+        return new(ratio > threshold, ratio,
+            string.Create(CultureInfo.InvariantCulture, $"rollout {rollout}: {failed} of {finished} finished updates failed ({ratio:P1}, alert above {threshold:P1})"));
+    }
+
     /// <summary>battery_degradation's default: drain more than this many times the type's norm.</summary>
     public const double DefaultDrainFactor = 3;
 

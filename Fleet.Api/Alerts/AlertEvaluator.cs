@@ -37,6 +37,7 @@ public sealed partial class AlertEvaluator(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = options.Value.EvaluationInterval;
+        var nextRolloutCheck = DateTimeOffset.MinValue;
         using var timer = new PeriodicTimer(interval, clock);
         while (await timer.WaitForNextTickAsync(stoppingToken))
         {
@@ -45,6 +46,11 @@ public sealed partial class AlertEvaluator(
                 if (await leaderLock.TryHoldAsync("alert-evaluator", interval * 5 + TimeSpan.FromSeconds(2)))
                 {
                     await EvaluateAsync(stoppingToken);
+                    if (clock.GetUtcNow() >= nextRolloutCheck)
+                    {
+                        nextRolloutCheck = clock.GetUtcNow() + options.Value.RolloutCheckInterval;
+                        await EvaluateRolloutsAsync(stoppingToken);
+                    }
                 }
             }
             catch (Exception exception) when (exception is RedisException or NpgsqlException or DbUpdateException or TimeoutException)
@@ -83,8 +89,8 @@ public sealed partial class AlertEvaluator(
             drain: rules.Any(r => r.Kind == AlertRuleKind.BatteryDegradation),
             now);
         var active = await db.Alerts
-            .Where(a => deviceIds.Contains(a.DeviceId) && a.State != AlertState.Resolved)
-            .ToDictionaryAsync(a => (a.RuleId, a.DeviceId), cancellationToken);
+            .Where(a => a.DeviceId != null && deviceIds.Contains(a.DeviceId.Value) && a.State != AlertState.Resolved)
+            .ToDictionaryAsync(a => (a.RuleId, a.DeviceId!.Value), cancellationToken);
         var pairs = devices.SelectMany(device => rules.Where(rule => AlertConditions.InScope(rule, device)).Select(rule => (Rule: rule, Device: device))).ToList();
         var holds = await signals.HoldsAsync(pairs.Select(p => AlertSignals.HoldField(p.Rule.Id, p.Device.DeviceId)).ToList());
 
@@ -110,30 +116,12 @@ public sealed partial class AlertEvaluator(
 
             if (decision.Move == AlertMove.Open)
             {
-                var alert = new Alert
-                {
-                    Id = Guid.CreateVersion7(now),
-                    RuleId = rule.Id,
-                    DeviceId = device.DeviceId,
-                    Severity = rule.Severity,
-                    State = AlertState.Open,
-                    Message = Truncate(result.Message, 512),
-                    Value = result.Value,
-                    OpenedAt = now,
-                };
-                db.Alerts.Add(alert);
-                db.AlertTransitions.Add(new AlertTransition { AlertId = alert.Id, At = now, FromState = null, ToState = AlertState.Open, By = "evaluator", Note = alert.Message });
+                var alert = Open(db, rule, device.DeviceId, null, result, now);
                 changes.Add((Event(alert, rule, "none", now), rule.WebhookUrl));
             }
             else if (decision.Move == AlertMove.Clear && existing is not null)
             {
-                var from = existing.State;
-                existing.State = AlertState.Resolved;
-                existing.ResolvedAt = now;
-                existing.ResolvedBy = "evaluator";
-                existing.ResolveNote = Truncate($"cleared: {result.Message}", AlertLimits.Note);
-                db.AlertTransitions.Add(new AlertTransition { AlertId = existing.Id, At = now, FromState = from, ToState = AlertState.Resolved, By = "evaluator", Note = existing.ResolveNote });
-                changes.Add((Event(existing, rule, from.ToName(), now), rule.WebhookUrl));
+                changes.Add((Clear(db, existing, rule, $"cleared: {result.Message}", now), rule.WebhookUrl));
             }
         }
 
@@ -151,7 +139,7 @@ public sealed partial class AlertEvaluator(
     }
 
     internal static AlertEvent Event(Alert alert, AlertRule rule, string from, DateTimeOffset at) =>
-        new(alert.Id, rule.Id, rule.Name, alert.DeviceId, AlertRuleNames.SeverityName(alert.Severity), from, alert.State.ToName(), alert.Message, at);
+        new(alert.Id, rule.Id, rule.Name, alert.DeviceId, AlertRuleNames.SeverityName(alert.Severity), from, alert.State.ToName(), alert.Message, at, alert.RolloutId);
 
     private async Task<List<DeviceAlertSnapshot>> LoadSnapshotsAsync(NpgsqlDataSource dataSource, IReadOnlyList<Guid> deviceIds, CancellationToken cancellationToken)
     {

@@ -15,6 +15,14 @@ public sealed class AlertOptions
     [Range(1, 100_000)]
     public int MaxDevicesPerEvaluation { get; set; } = 5_000;
 
+    /// <summary>How often the leader checks running and paused rollouts for rollout_failure_ratio rules.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00")]
+    public TimeSpan RolloutCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A rollout's failure ratio is judged once at least this many of its updates in scope have finished.</summary>
+    [Range(1, 100_000)]
+    public int MinimumFinishedUpdates { get; set; } = 5;
+
     /// <summary>The window over which battery drain and packet loss are measured (tumbling: each rate is one whole window).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan RateWindow { get; set; } = TimeSpan.FromMinutes(15);

@@ -11,6 +11,7 @@ public enum AlertRuleKind
     Connectivity,
     SequenceGaps,
     BatteryDegradation,
+    RolloutFailureRatio,
 }
 
 public enum AlertSeverity
@@ -84,7 +85,7 @@ public static class AlertRuleNames
 {
     public const int MaxName = 128;
 
-    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps", "battery_degradation"];
+    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps", "battery_degradation", "rollout_failure_ratio"];
     public static readonly IReadOnlyList<string> Severities = ["info", "warning", "critical"];
     public static readonly IReadOnlyList<string> Ops = ["gt", "gte", "lt", "lte"];
     public static readonly IReadOnlyList<string> Statuses = ["at-risk", "offline"];

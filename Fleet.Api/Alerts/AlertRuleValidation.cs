@@ -65,6 +65,9 @@ public static class AlertRuleValidation
             case AlertRuleKind.SequenceGaps when request.Value is not (>= 0 and < 1):
                 errors["value"] = ["is the ratio of missing readings, from 0 up to (not including) 1."];
                 break;
+            case AlertRuleKind.RolloutFailureRatio when request.Value is not (null or (> 0 and < 1)):
+                errors["value"] = ["is the ratio of failed to finished updates, above 0 and below 1 (default 0.1)."];
+                break;
             case AlertRuleKind.BatteryDegradation when request.Value is not (null or (> 1 and <= 100)):
                 errors["value"] = ["is how many times the type's normal drain rate alerts, above 1 and at most 100 (default 3)."];
                 break;
@@ -99,6 +102,7 @@ public static class AlertRuleValidation
         {
             AlertRuleKind.BatteryLow => request.Value ?? AlertConditions.DefaultBatteryLevel,
             AlertRuleKind.BatteryDegradation => request.Value ?? AlertConditions.DefaultDrainFactor,
+            AlertRuleKind.RolloutFailureRatio => request.Value ?? AlertConditions.DefaultRolloutFailureRatio,
             AlertRuleKind.Connectivity => null,
             _ => request.Value,
         };

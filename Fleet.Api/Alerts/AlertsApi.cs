@@ -17,7 +17,7 @@ public static class AlertsApi
             .WithTags("Alerts")
             .AddEndpointFilter<OperatorAuthFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        alerts.MapGet("/", ListAsync).WithSummary("Alerts, newest first: state, severity, ruleId, deviceId, page, pageSize, sort (openedAt or -openedAt)");
+        alerts.MapGet("/", ListAsync).WithSummary("Alerts, newest first: state, severity, ruleId, deviceId, rolloutId, page, pageSize, sort (openedAt or -openedAt)");
         alerts.MapGet("/counts", CountsAsync).WithSummary("Alerts by state; open and acknowledged ones by severity");
         alerts.MapGet("/{id:guid}", DetailAsync).WithSummary("An alert and every change of its state");
         alerts.MapPost("/{id:guid}/acknowledge", AcknowledgeAsync).WithSummary("An operator has seen an open alert (who, note)").ProducesProblem(StatusCodes.Status409Conflict);
@@ -27,7 +27,7 @@ public static class AlertsApi
     }
 
     public static async Task<Results<Ok<AlertListResponse>, ValidationProblem>> ListAsync(
-        string? state, string? severity, Guid? ruleId, Guid? deviceId, int? page, int? pageSize, string? sort,
+        string? state, string? severity, Guid? ruleId, Guid? deviceId, Guid? rolloutId, int? page, int? pageSize, string? sort,
         FleetDbContext db, CancellationToken cancellationToken)
     {
         var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
@@ -58,6 +58,7 @@ public static class AlertsApi
         query = wantedSeverity is { } v ? query.Where(a => a.Severity == v) : query;
         query = ruleId is { } r ? query.Where(a => a.RuleId == r) : query;
         query = deviceId is { } d ? query.Where(a => a.DeviceId == d) : query;
+        query = rolloutId is { } o ? query.Where(a => a.RolloutId == o) : query;
         var total = await query.CountAsync(cancellationToken);
         var rows = Rows(db, query);
         var ordered = sort == "openedAt" ? rows.OrderBy(a => a.Alert.OpenedAt).ThenBy(a => a.Alert.Id) : rows.OrderByDescending(a => a.Alert.OpenedAt).ThenByDescending(a => a.Alert.Id);
@@ -169,13 +170,14 @@ public static class AlertsApi
     private static IQueryable<AlertRow> Rows(FleetDbContext db, IQueryable<Alert> alerts) =>
         from a in alerts
         join r in db.AlertRules on a.RuleId equals r.Id
-        join d in db.Devices on a.DeviceId equals d.Id
-        select new AlertRow { Alert = a, Rule = r, Serial = d.Serial };
+        join d in db.Devices on a.DeviceId equals d.Id into devices
+        from d in devices.DefaultIfEmpty()
+        select new AlertRow { Alert = a, Rule = r, Serial = d == null ? null : d.Serial };
 
     private static AlertResponse ToResponse(AlertRow row) => new(
         row.Alert.Id, row.Alert.RuleId, row.Rule.Name, row.Alert.DeviceId, row.Serial, AlertRuleNames.SeverityName(row.Alert.Severity), row.Alert.State.ToName(),
         row.Alert.Message, row.Alert.Value, row.Alert.OpenedAt, row.Alert.AcknowledgedAt, row.Alert.AcknowledgedBy, row.Alert.AcknowledgeNote,
-        row.Alert.ResolvedAt, row.Alert.ResolvedBy, row.Alert.ResolveNote);
+        row.Alert.ResolvedAt, row.Alert.ResolvedBy, row.Alert.ResolveNote, row.Alert.RolloutId);
 
     private sealed class AlertRow
     {
@@ -183,6 +185,6 @@ public static class AlertsApi
 
         public required AlertRule Rule { get; init; }
 
-        public required string Serial { get; init; }
+        public required string? Serial { get; init; }
     }
 }

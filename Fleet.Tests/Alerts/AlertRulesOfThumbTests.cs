@@ -111,6 +111,16 @@ public sealed class AlertRulesOfThumbTests
         result.Value!.Value.ShouldBe(drain / Math.Max(norm, 0.5), 1e-9);
     }
 
+    [Theory]
+    [InlineData(3, 10, 5, true)]
+    [InlineData(2, 10, 5, false)]  // 20 % is not above 20 %
+    [InlineData(3, 4, 5, null)]    // too few finished to judge
+    public void Rollout_failure_ratio_compares_failed_to_finished_updates(int failed, int finished, int minimum, bool? breached)
+    {
+        var result = AlertConditions.RolloutFailure(Rule(AlertRuleKind.RolloutFailureRatio, r => r.Value = 0.2), "canary", failed, finished, minimum);
+        result.Breached.ShouldBe(breached);
+    }
+
     [Fact]
     public void Battery_degradation_cannot_judge_without_a_drain_or_a_norm()
     {

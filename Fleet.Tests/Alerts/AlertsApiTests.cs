@@ -29,6 +29,7 @@ public sealed class AlertsApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
     [InlineData("""{"name":"x","kind":"connectivity","severity":"info","status":"sleepy"}""", "status")]
     [InlineData("""{"name":"x","kind":"sequence_gaps","severity":"info","value":1.5}""", "value")]
     [InlineData("""{"name":"x","kind":"battery_degradation","severity":"info","value":1}""", "value")]
+    [InlineData("""{"name":"x","kind":"rollout_failure_ratio","severity":"info","value":1}""", "value")]
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","forSeconds":-1}""", "forSeconds")]
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"ftp://x"}""", "webhookUrl")]
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","scope":{"tags":[""]}}""", "scope.tags")]

@@ -44,7 +44,7 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("acknowledged_by");
 
-                    b.Property<Guid>("DeviceId")
+                    b.Property<Guid?>("DeviceId")
                         .HasColumnType("uuid")
                         .HasColumnName("device_id");
 
@@ -72,6 +72,10 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(64)")
                         .HasColumnName("resolved_by");
 
+                    b.Property<Guid?>("RolloutId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("rollout_id");
+
                     b.Property<Guid>("RuleId")
                         .HasColumnType("uuid")
                         .HasColumnName("rule_id");
@@ -98,15 +102,26 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.HasIndex("DeviceId")
                         .HasDatabaseName("ix_alerts_device_id");
 
+                    b.HasIndex("RolloutId")
+                        .HasDatabaseName("ix_alerts_rollout_id");
+
                     b.HasIndex("RuleId", "DeviceId")
                         .IsUnique()
                         .HasDatabaseName("ix_alerts_rule_id_device_id")
                         .HasFilter("state <> 'resolved'");
 
+                    b.HasIndex("RuleId", "RolloutId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_alerts_rule_id_rollout_id")
+                        .HasFilter("state <> 'resolved' AND rollout_id IS NOT NULL");
+
                     b.HasIndex("State", "OpenedAt")
                         .HasDatabaseName("ix_alerts_state_opened_at");
 
-                    b.ToTable("alerts", (string)null);
+                    b.ToTable("alerts", null, t =>
+                        {
+                            t.HasCheckConstraint("ck_alerts_subject", "(device_id IS NULL) <> (rollout_id IS NULL)");
+                        });
                 });
 
             modelBuilder.Entity("Fleet.Api.Alerts.AlertRule", b =>
@@ -862,8 +877,13 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .WithMany()
                         .HasForeignKey("DeviceId")
                         .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
                         .HasConstraintName("fk_alerts_devices_device_id");
+
+                    b.HasOne("Fleet.Api.Rollouts.Rollout", null)
+                        .WithMany()
+                        .HasForeignKey("RolloutId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .HasConstraintName("fk_alerts_rollouts_rollout_id");
 
                     b.HasOne("Fleet.Api.Alerts.AlertRule", null)
                         .WithMany()

@@ -1,9 +1,14 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using System.Threading.Channels;
+using Fleet.Api.Commands;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Rollouts;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using StackExchange.Redis;
 
 namespace Fleet.Tests.Commands;
 
@@ -43,6 +48,70 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
             c => c.Parameters!["seconds"].GetInt32().ShouldBe(30));
         var audit = (await fixture.Operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={command.Id}", Cancellation))!;
         audit.Items.Single().ShouldSatisfyAllConditions(e => e.Actor.ShouldBe("ana"), e => e.Action.ShouldBe("send"), e => e.TargetType.ShouldBe("command"));
+    }
+
+    [Fact]
+    public async Task A_command_reaches_the_device_through_the_replica_that_holds_its_socket_and_each_change_is_published()
+    {
+        using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.Api.RedisConnectionString);
+        var published = Channel.CreateUnbounded<CommandStatusMessage>();
+        var subscription = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(FleetChannels.Commands));
+        subscription.OnMessage(message => published.Writer.TryWrite(JsonSerializer.Deserialize<CommandStatusMessage>(message.Message.ToString(), JsonSerializerOptions.Web)!));
+        using var otherReplica = fixture.Api.WithWebHostBuilder(_ => { });
+        var registered = await CommandTestDevice.RegisterAsync(fixture.Api);
+        using var device = new CommandTestDevice(registered.Id, registered.Key, otherReplica);
+        await device.ConnectAsync();
+
+        // An answered report means the other replica serves the socket (route stored, outstanding work sent).
+        (await device.ReportAsync(Guid.NewGuid(), "accepted")).Outcome.ShouldBe("not-found");
+        otherReplica.Services.GetRequiredService<Fleet.Api.Rollouts.DeviceChannelHub>().Connected.ShouldBe(1);
+        fixture.Api.Services.GetRequiredService<Fleet.Api.Rollouts.DeviceChannelHub>().Connected.ShouldBe(0);
+
+        var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.Identify, DeviceId: device.Id));
+
+        (await device.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
+        await fixture.EventuallyStateAsync(command.Id, device.Id, "sent");
+        (await device.ReportAsync(command.Id, "completed")).Outcome.ShouldBe("recorded");
+        var changes = new List<string>();
+        while (changes.Count < 2)
+        {
+            var message = await published.Reader.ReadAsync(Cancellation).AsTask().WaitAsync(TimeSpan.FromSeconds(10), Cancellation);
+            if (message.CommandId == command.Id)
+            {
+                message.DeviceId.ShouldBe(device.Id);
+                changes.Add($"{message.From}->{message.To}");
+            }
+        }
+
+        changes.ShouldBe(["queued->sent", "sent->completed"]);
+    }
+
+    [Fact]
+    public async Task The_commands_meter_counts_sends_and_reports()
+    {
+        var meter = fixture.Api.Services.GetRequiredService<CommandMetrics>().Meter;
+        var counted = new System.Collections.Concurrent.ConcurrentBag<string>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter == meter)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+            counted.Add($"{instrument.Name} {string.Join(",", tags.ToArray().Select(t => $"{t.Key}={t.Value}"))} {value}"));
+        listener.Start();
+        using var device = await CommandTestDevice.RegisterAsync(fixture.Api);
+        await device.ConnectAsync();
+        var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.Identify, DeviceId: device.Id));
+        (await device.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
+
+        (await device.ReportAsync(command.Id, "accepted")).Outcome.ShouldBe("recorded");
+
+        counted.ShouldContain("fleet.commands.created name=identify,devices=one 1");
+        counted.ShouldContain("fleet.commands.sent  1");
+        counted.ShouldContain("fleet.commands.reports state=accepted,outcome=recorded 1");
     }
 
     [Fact]

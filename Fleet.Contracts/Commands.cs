@@ -150,3 +150,6 @@ public sealed record CommandEventResponse(DateTimeOffset At, string? From, strin
 
 /// <summary>One delivery's state change as published on <see cref="FleetChannels.Commands"/> (camelCase JSON).</summary>
 public sealed record CommandStatusMessage(Guid CommandId, Guid DeviceId, string Name, string From, string To, string? Reason, DateTimeOffset At);
+
+/// <summary>Body of <c>POST /api/v1/commands/{id}/cancel</c>: why, and who (else the <c>X-Operator</c> header).</summary>
+public sealed record CancelCommandRequest(string? Reason = null, string? By = null);

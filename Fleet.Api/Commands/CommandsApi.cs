@@ -30,6 +30,8 @@ public static class CommandsApi
         commands.MapGet("/{id:guid}", CommandQueries.DetailAsync).WithSummary("A command with its devices counted by state");
         commands.MapGet("/{id:guid}/devices", CommandQueries.DevicesAsync).WithSummary("Per-device states of a command: page, pageSize, state");
         commands.MapGet("/{id:guid}/devices/{deviceId:guid}/events", CommandQueries.EventsAsync).WithSummary("Every state change of the command on one device, oldest first");
+        commands.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Fail every delivery still queued or sent, with reason \"cancelled by ...\" (body {reason, by}); audited")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet($"{FleetHttp.DevicesRoute}/{{id:guid}}/commands", CommandQueries.OfDeviceAsync)
             .WithTags("Commands")
             .AddEndpointFilter<OperatorAuthFilter>()
@@ -62,5 +64,21 @@ public static class CommandsApi
             }),
             _ => TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["segment"] = ["matches no active device."] }),
         };
+    }
+
+    public static async Task<Results<Ok<CommandResponse>, NotFound, ValidationProblem>> CancelAsync(
+        Guid id, CancelCommandRequest? request, HttpRequest http, CommandCancellation cancellation, FleetDbContext db, CancellationToken cancellationToken)
+    {
+        if (request?.Reason is { Length: > 200 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["must be at most 200 characters."] });
+        }
+
+        if (await cancellation.CancelAsync(id, OperatorIdentity.Of(http, request?.By), request?.Reason, cancellationToken) is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        return await CommandQueries.DetailAsync(id, db, cancellationToken) is { Result: Ok<CommandResponse> ok } ? ok : TypedResults.NotFound();
     }
 }

@@ -123,6 +123,7 @@ public static class Extensions
         builder.Services.AddSingleton<CommandMetrics>();
         builder.Services.AddSingleton<CommandDeliveries>();
         builder.Services.AddScoped<CommandSender>();
+        builder.Services.AddScoped<CommandCancellation>();
         builder.Services.AddSingleton<CommandSweeper>();
         builder.Services.AddHostedService(services => services.GetRequiredService<CommandSweeper>());
     }

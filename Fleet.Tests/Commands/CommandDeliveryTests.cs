@@ -198,6 +198,34 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task Cancelling_fails_the_outstanding_deliveries_keeps_the_finished_ones_and_is_audited()
+    {
+        using var online = await CommandTestDevice.RegisterAsync(fixture.Api, ["cancel-me"]);
+        using var offline = await CommandTestDevice.RegisterAsync(fixture.Api, ["cancel-me"]);
+        using var done = await CommandTestDevice.RegisterAsync(fixture.Api, ["cancel-me"]);
+        await online.ConnectAsync();
+        await done.ConnectAsync();
+        var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.Reboot, Segment: new CommandSegment(Tags: ["cancel-me"])));
+        (await done.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
+        (await done.ReportAsync(command.Id, "completed")).Outcome.ShouldBe("recorded");
+        (await online.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
+        await fixture.EventuallyStateAsync(command.Id, online.Id, "sent");
+
+        using var response = await fixture.Operator.PostAsJsonAsync($"{CommandsHttp.Command(command.Id)}/cancel", new CancelCommandRequest("wrong segment", "ana"), Cancellation);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var cancelled = (await response.Content.ReadFromJsonAsync<CommandResponse>(Cancellation))!;
+        (cancelled.ByState["failed"], cancelled.ByState["completed"], cancelled.ByState["queued"], cancelled.ByState["sent"]).ShouldBe((2, 1, 0, 0));
+        (await fixture.DeliveryAsync(command.Id, offline.Id)).Reason.ShouldBe("cancelled by ana: wrong segment");
+        (await fixture.EventsAsync(command.Id, online.Id)).ShouldBe(["none->queued", "queued->sent", "sent->failed"]);
+        (await online.ReportAsync(command.Id, "completed")).Outcome.ShouldBe("illegal");
+        var audit = (await fixture.Operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={command.Id}&action=cancel", Cancellation))!;
+        audit.Items.Single().Actor.ShouldBe("ana");
+        using var missing = await fixture.Operator.PostAsJsonAsync($"{CommandsHttp.Command(Guid.NewGuid())}/cancel", new CancelCommandRequest(), Cancellation);
+        missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
     public async Task A_segment_of_ten_thousand_devices_is_queued_in_one_go()
     {
         var region = $"big-{Guid.NewGuid():N}"[..20];

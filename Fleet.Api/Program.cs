@@ -1,5 +1,6 @@
 using Fleet.Api.Alerts;
 using Fleet.Api.Audit;
+using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Firmware;
@@ -33,6 +34,7 @@ app.MapAlertsApi();
 app.MapFirmwareApi();
 app.MapRolloutsApi();
 app.MapAuditApi();
+app.MapCommandsApi();
 app.MapDeviceChannel();
 app.MapDefaultEndpoints();
 app.MapPrometheusScrapingEndpoint();

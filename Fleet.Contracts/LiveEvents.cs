@@ -8,6 +8,9 @@ public static class FleetChannels
 
     /// <summary>JSON <see cref="AlertEvent"/> per alert change.</summary>
     public const string Alerts = "fleet:events:alerts";
+
+    /// <summary>JSON <see cref="CommandStatusMessage"/> per change of a command's state on one device.</summary>
+    public const string Commands = "fleet:events:commands";
 }
 
 /// <summary>One connectivity change as published on <see cref="FleetChannels.DeviceStatus"/> (camelCase JSON).</summary>

@@ -33,5 +33,8 @@ public sealed record LatestHeartbeat(
     GeoLocation? Location,
     DateTimeOffset? SeenAt);
 
-/// <summary>Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat.</summary>
-public sealed record DeviceDetail(DeviceSummary Device, LatestHeartbeat? Latest);
+/// <summary>
+/// Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat, <c>Config</c> until
+/// a heartbeat carries the device's applied settings.
+/// </summary>
+public sealed record DeviceDetail(DeviceSummary Device, LatestHeartbeat? Latest, IReadOnlyDictionary<string, string>? Config = null);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Fleet.Api.Commands;
 using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
@@ -63,6 +65,7 @@ public static class DevicesApi
         HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
         var errors = DeviceValidation.Validate(request);
+        DeviceConfig.Validate(request.Config, "config", errors);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -82,6 +85,12 @@ public static class DevicesApi
         {
             fields.Add(new("lat", Number(location.Lat)));
             fields.Add(new("lon", Number(location.Lon)));
+        }
+
+        // A heartbeat without config leaves the last reported settings in place (devices may report them only on change).
+        if (request.Config is { } config)
+        {
+            fields.Add(new(DeviceConfig.LatestField, JsonSerializer.Serialize(config)));
         }
 
         // Issued in this order on one connection, so the evaluator never sees the mark before the values.

@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using Fleet.Api.Commands;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
 using Fleet.Contracts;
@@ -50,7 +52,9 @@ public static class OperatorDevicesApi
         }
 
         var latest = await redis.GetDatabase().HashGetAllAsync(RedisKeys.Latest(id));
-        return TypedResults.Ok(new DeviceDetail(ToSummary(device), ToLatest(latest)));
+        var config = latest.FirstOrDefault(e => e.Name == DeviceConfig.LatestField).Value;
+        return TypedResults.Ok(new DeviceDetail(ToSummary(device), ToLatest(latest),
+            config.HasValue ? JsonSerializer.Deserialize<Dictionary<string, string>>(config.ToString()) : null));
     }
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(

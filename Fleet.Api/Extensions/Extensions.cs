@@ -1,4 +1,5 @@
 using Fleet.Api.Alerts;
+using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
 using Fleet.Api.Infrastructure;
@@ -43,6 +44,7 @@ public static class Extensions
         builder.AddAlerts();
         builder.AddFirmware();
         builder.AddRollouts();
+        builder.AddCommands();
         return builder;
     }
 
@@ -110,5 +112,21 @@ public static class Extensions
         builder.Services.AddSingleton<RolloutMetrics>();
         builder.Services.AddSingleton<DeviceChannelHub>();
         builder.Services.AddHostedService<RolloutController>();
+    }
+
+    private static void AddCommands(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CommandOptions>()
+            .Bind(builder.Configuration.GetSection(CommandOptions.Section))
+            .ValidateDataAnnotations()
+            .Validate(options => options.DefaultTtlSeconds <= options.MaxTtlSeconds, "Fleet:Commands:DefaultTtlSeconds must not exceed MaxTtlSeconds.")
+            .Validate(options => options.MinIntervalSeconds <= options.MaxIntervalSeconds, "Fleet:Commands:MinIntervalSeconds must not exceed MaxIntervalSeconds.")
+            .ValidateOnStart();
+        builder.Services.AddSingleton<CommandMetrics>();
+        builder.Services.AddSingleton<CommandDeliveries>();
+        builder.Services.AddScoped<CommandSender>();
+        builder.Services.AddScoped<CommandCancellation>();
+        builder.Services.AddSingleton<CommandSweeper>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CommandSweeper>());
     }
 }

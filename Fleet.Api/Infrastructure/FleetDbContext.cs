@@ -1,5 +1,6 @@
 using Fleet.Api.Alerts;
 using Fleet.Api.Audit;
+using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
 using Fleet.Api.Rollouts;
@@ -33,6 +34,12 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
     public DbSet<GateEvaluation> GateEvaluations => Set<GateEvaluation>();
 
     public DbSet<AuditEntry> AuditEntries => Set<AuditEntry>();
+
+    public DbSet<Command> Commands => Set<Command>();
+
+    public DbSet<CommandDelivery> CommandDeliveries => Set<CommandDelivery>();
+
+    public DbSet<CommandTransition> CommandTransitions => Set<CommandTransition>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
+using Fleet.Api.Commands;
 using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
@@ -9,15 +10,16 @@ using StackExchange.Redis;
 namespace Fleet.Api.Rollouts;
 
 /// <summary>
-/// The device WebSockets this replica holds, and the routing of offers to whichever replica holds a device's
-/// socket: a Redis key per connected device names its replica, and each replica listens on a pub/sub channel
-/// of its own. A device that is not connected keeps its update pending and gets the offer when it reconnects
-/// (to any replica); so a lost routed message costs a retry after the per-device timeout, never the update.
+/// The device WebSockets this replica holds, and the routing of offers and commands to whichever replica holds a
+/// device's socket: a Redis key per connected device names its replica, and each replica listens on a pub/sub channel
+/// of its own. A device that is not connected keeps its update pending (its command queued) and gets it when it
+/// reconnects (to any replica); so a lost routed message costs a retry after the per-device timeout, never the update.
 /// </summary>
 public sealed partial class DeviceChannelHub(
     IConnectionMultiplexer redis,
     NpgsqlDataSource dataSource,
     RolloutDeviceProgress progress,
+    CommandDeliveries commands,
     ILogger<DeviceChannelHub> logger)
 {
     private const int MaxMessageBytes = 16 * 1024;
@@ -31,7 +33,7 @@ public sealed partial class DeviceChannelHub(
 
     public int Connected => _connections.Count;
 
-    /// <summary>Serves one device's socket until it closes: outstanding offers first, then its progress messages.</summary>
+    /// <summary>Serves one device's socket until it closes: outstanding offers and commands first, then its messages.</summary>
     public async Task RunAsync(Guid deviceId, WebSocket socket, CancellationToken cancellationToken)
     {
         await EnsureSubscribedAsync();
@@ -46,6 +48,7 @@ public sealed partial class DeviceChannelHub(
         try
         {
             await SendOutstandingOffersAsync(deviceId, connection, cancellationToken);
+            await SendOutstandingCommandsAsync(deviceId, connection, cancellationToken);
             await ReceiveAsync(deviceId, connection, cancellationToken);
         }
         finally
@@ -144,6 +147,11 @@ public sealed partial class DeviceChannelHub(
             if (routed.Rollback is { } rollback)
             {
                 await SendQuietlyAsync(routed.DeviceId, connection, rollback, CancellationToken.None);
+            }
+
+            if (routed.Command is { } command)
+            {
+                await DeliverCommandAsync(routed.DeviceId, connection, command, CancellationToken.None);
             }
         }
     }
@@ -252,7 +260,11 @@ public sealed partial class DeviceChannelHub(
             }
 
             await redis.GetDatabase().KeyExpireAsync(RedisRoutes.Device(deviceId), RouteTtl);
-            await connection.SendAsync(await HandleAsync(deviceId, Encoding.UTF8.GetString(buffer, 0, length), cancellationToken), cancellationToken);
+            var text = Encoding.UTF8.GetString(buffer, 0, length);
+            object reply = IsCommandReport(text)
+                ? await HandleCommandReportAsync(deviceId, text, cancellationToken)
+                : await HandleAsync(deviceId, text, cancellationToken);
+            await connection.SendAsync(reply, cancellationToken);
         }
     }
 
@@ -291,7 +303,7 @@ public sealed partial class DeviceChannelHub(
 
     private const string ForgetRouteIfOurs = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-    private sealed record RoutedMessage(Guid DeviceId, UpdateOffer? Offer, RollbackRequest? Rollback);
+    private sealed record RoutedMessage(Guid DeviceId, UpdateOffer? Offer, RollbackRequest? Rollback, CommandMessage? Command = null);
 
     /// <summary>One socket; WebSocket sends must not overlap, so they take turns.</summary>
     private sealed class DeviceConnection(WebSocket socket) : IDisposable

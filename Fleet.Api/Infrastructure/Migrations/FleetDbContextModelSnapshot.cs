@@ -315,6 +315,154 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.ToTable("audit_entries", (string)null);
                 });
 
+            modelBuilder.Entity("Fleet.Api.Commands.Command", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(128)
+                        .HasColumnType("character varying(128)")
+                        .HasColumnName("created_by");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("name");
+
+                    b.Property<string>("Parameters")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("parameters");
+
+                    b.Property<string>("Segment")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("segment");
+
+                    b.Property<Guid?>("TargetDeviceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("target_device_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_commands");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_commands_created_at");
+
+                    b.ToTable("commands", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Commands.CommandDelivery", b =>
+                {
+                    b.Property<Guid>("CommandId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("command_id");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("device_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset?>("LastSentAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_sent_at");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("CommandId", "DeviceId")
+                        .HasName("pk_command_deliveries");
+
+                    b.HasIndex("ExpiresAt")
+                        .HasDatabaseName("ix_command_deliveries_outstanding_expiry")
+                        .HasFilter("state IN ('queued', 'sent')");
+
+                    b.HasIndex("LastSentAt")
+                        .HasDatabaseName("ix_command_deliveries_sent_due")
+                        .HasFilter("state = 'sent'");
+
+                    b.HasIndex("DeviceId", "State")
+                        .HasDatabaseName("ix_command_deliveries_device_id_state");
+
+                    b.ToTable("command_deliveries", (string)null);
+                });
+
+            modelBuilder.Entity("Fleet.Api.Commands.CommandTransition", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<Guid>("CommandId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("command_id");
+
+                    b.Property<Guid>("DeviceId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("device_id");
+
+                    b.Property<string>("FromState")
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("from_state");
+
+                    b.Property<string>("Reason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("reason");
+
+                    b.Property<string>("ToState")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("to_state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_command_transitions");
+
+                    b.HasIndex("CommandId", "DeviceId", "Id")
+                        .HasDatabaseName("ix_command_transitions_command_id_device_id_id");
+
+                    b.ToTable("command_transitions", (string)null);
+                });
+
             modelBuilder.Entity("Fleet.Api.Devices.Device", b =>
                 {
                     b.Property<Guid>("Id")
@@ -901,6 +1049,33 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_alert_transitions_alerts_alert_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Commands.CommandDelivery", b =>
+                {
+                    b.HasOne("Fleet.Api.Commands.Command", null)
+                        .WithMany()
+                        .HasForeignKey("CommandId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_command_deliveries_commands_command_id");
+
+                    b.HasOne("Fleet.Api.Devices.Device", null)
+                        .WithMany()
+                        .HasForeignKey("DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_command_deliveries_devices_device_id");
+                });
+
+            modelBuilder.Entity("Fleet.Api.Commands.CommandTransition", b =>
+                {
+                    b.HasOne("Fleet.Api.Commands.CommandDelivery", null)
+                        .WithMany()
+                        .HasForeignKey("CommandId", "DeviceId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_command_transitions_command_deliveries_command_id_device_id");
                 });
 
             modelBuilder.Entity("Fleet.Api.Devices.DeviceCredential", b =>

@@ -15,6 +15,11 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
+if (Fleet.Api.Infrastructure.MigrationCommand.IsRequested(args))
+{
+    Environment.ExitCode = await Fleet.Api.Infrastructure.MigrationCommand.RunAsync(app.Services, args);
+    return;
+}
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

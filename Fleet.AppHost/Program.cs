@@ -15,19 +15,26 @@ var api = builder.AddProject("api", "../Fleet.Api/Fleet.Api.csproj")
     .WithEnvironment("Fleet__OperatorToken", operatorToken)
     .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
     .WithReplicas(builder.Configuration.GetValue("Fleet:ApiReplicas", 1))
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
 builder.AddProject("web", "../Fleet.Web/Fleet.Web.csproj")
     .WithReference(api).WaitFor(api)
     .WithReference(cache)
     .WithEnvironment("Fleet__OperatorToken", operatorToken)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
 
+// Deployed, the simulator keeps its identities in the pod's writable /tmp (a new pod registers new devices).
+var simulatorState = builder.ExecutionContext.IsPublishMode
+    ? "/tmp/fleet/simulator/devices.json"
+    : Path.Combine(builder.Paths.StateDirectory, "simulator", "devices.json");
 builder.AddProject("devices", "../Fleet.DeviceSim/Fleet.DeviceSim.csproj")
     .WithReference(api).WaitFor(api)
     .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
     .WithEnvironment("Fleet__Devices", builder.Configuration.GetValue("Fleet:Devices", 25).ToString())
-    .WithEnvironment("Fleet__Simulator__StateFile", Path.Combine(builder.Paths.StateDirectory, "simulator", "devices.json"))
-    .WithHttpHealthCheck("/health");
+    .WithEnvironment("Fleet__Simulator__StateFile", simulatorState)
+    .WithHttpHealthCheck("/health")
+    .PublishAsDevelopmentOnly();
 
 builder.Build().Run();

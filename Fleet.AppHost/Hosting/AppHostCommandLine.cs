@@ -13,6 +13,8 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
     public const string StateDirectoryKey = "Fleet:StateDir";
     public const string DashboardEnabledKey = "Fleet:Dashboard:Enabled";
     public const string OtlpEndpointKey = "Fleet:OtlpEndpoint";
+    public const string PublisherKey = "Publishing:Publisher";
+    public const string OutputPathKey = "Publishing:OutputPath";
 
     public const string Usage = """
         Usage: dotnet run --project Fleet.AppHost -- [options]
@@ -22,6 +24,9 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
           --state-dir PATH     where servers keep data and secrets (default .fleet at the repository root)
           --no-dashboard       do not start Fleet.Dashboard (config Fleet:Dashboard:Enabled=false); an OTLP
                                endpoint in OTEL_EXPORTER_OTLP_ENDPOINT or Fleet:OtlpEndpoint wins over it anyway
+          --publisher NAME     write deployment artefacts instead of running: manifest (Aspire's manifest JSON)
+                               or kustomize (a Kustomize tree for Kubernetes); starts nothing
+          --output-path PATH   where the publisher writes (a .json file or a folder for manifest, a folder for kustomize)
           --Section:Key=VALUE  any configuration value, e.g. --ConnectionStrings:cache=127.0.0.1:6379
           -h, --help           this text
         """;
@@ -31,6 +36,8 @@ public sealed record AppHostCommandLine(IReadOnlyDictionary<string, string?> Con
         ["--devices"] = DevicesKey,
         ["--api-replicas"] = ApiReplicasKey,
         ["--state-dir"] = StateDirectoryKey,
+        ["--publisher"] = PublisherKey,
+        ["--output-path"] = OutputPathKey,
     };
 
     /// <summary>Options without a value and the configuration they set.</summary>

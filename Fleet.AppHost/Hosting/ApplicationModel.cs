@@ -84,12 +84,27 @@ public sealed class ProjectResource(string name, string projectPath) : IResource
 
     public string? HealthCheckPath { get; internal set; }
 
+    /// <summary>Reached from outside the cluster when deployed (Aspire's <c>WithExternalHttpEndpoints</c>).</summary>
+    public bool IsExternal { get; internal set; }
+
+    /// <summary>Deployed only to development environments (the simulated fleet), never to production.</summary>
+    public bool IsDevelopmentOnly { get; internal set; }
+
     public List<IResource> References { get; } = [];
 
     public List<IResourceWithWaitSupport> WaitsFor { get; } = [];
 
     public List<EnvironmentValue> Environment { get; } = [];
+
+    /// <summary>Ports beyond the HTTP one (the dashboard's OTLP/gRPC), named as manifest bindings are.</summary>
+    public List<ProjectEndpoint> ExtraEndpoints { get; } = [];
 }
 
-/// <summary>An environment variable whose value is known only when the process starts (a parameter, a port).</summary>
-public sealed record EnvironmentValue(string Name, Func<string> Value);
+/// <summary>
+/// An environment variable whose value is known only when the process starts (a parameter, a port).
+/// <paramref name="Parameter"/> names the parameter it comes from, so publishers write a reference, never the value.
+/// </summary>
+public sealed record EnvironmentValue(string Name, Func<string> Value, ParameterResource? Parameter = null);
+
+/// <summary>A named port a project listens on besides HTTP; <paramref name="Transport"/> is <c>http</c> or <c>http2</c>.</summary>
+public sealed record ProjectEndpoint(string Name, int TargetPort, string Transport);

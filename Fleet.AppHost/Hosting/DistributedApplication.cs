@@ -1,11 +1,12 @@
 using Fleet.AppHost.Hosting.Orchestration;
+using Fleet.AppHost.Publishing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 
 namespace Fleet.AppHost.Hosting;
 
 /// <summary>The built app model: <see cref="Run"/> starts every resource and keeps them until Ctrl+C or SIGTERM.</summary>
-public sealed class DistributedApplication(IHost host) : IAsyncDisposable
+public sealed class DistributedApplication(IHost host, IAppPublisher? publisher = null) : IAsyncDisposable
 {
     private static readonly AsyncLocal<Action<DistributedApplication>?> BuiltHook = new();
 
@@ -77,7 +78,37 @@ public sealed class DistributedApplication(IHost host) : IAsyncDisposable
             return;
         }
 
+        if (publisher is not null)
+        {
+            Environment.ExitCode = Publish();
+            return;
+        }
+
         host.Run();
+    }
+
+    /// <summary>
+    /// Publish mode: writes the artefacts and starts nothing. Returns the exit code: 0, or 2 after one line on
+    /// standard error when the output path cannot be written (nothing half-written is left behind).
+    /// </summary>
+    public int Publish()
+    {
+        if (publisher is null)
+        {
+            throw new InvalidOperationException("The AppHost was not started with --publisher.");
+        }
+
+        try
+        {
+            var written = publisher.Publish();
+            Console.Out.WriteLine($"Fleet.AppHost: {publisher.Name} written to {written}");
+            return 0;
+        }
+        catch (Exception exception) when (exception is AppHostUsageException or IOException or UnauthorizedAccessException)
+        {
+            Console.Error.WriteLine($"Fleet.AppHost: {exception.Message}");
+            return AppHostUsageException.ExitCode;
+        }
     }
 
     public Task RunAsync(CancellationToken cancellationToken = default) => IsIntercepted ? Task.CompletedTask : host.RunAsync(cancellationToken);

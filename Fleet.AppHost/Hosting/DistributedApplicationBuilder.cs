@@ -1,5 +1,6 @@
 using Fleet.AppHost.Hosting.Dashboard;
 using Fleet.AppHost.Hosting.Orchestration;
+using Fleet.AppHost.Publishing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -17,6 +18,8 @@ public interface IDistributedApplicationBuilder
     string AppHostDirectory { get; }
 
     AppHostPaths Paths { get; }
+
+    DistributedApplicationExecutionContext ExecutionContext { get; }
 
     IReadOnlyList<IResource> Resources { get; }
 
@@ -43,6 +46,12 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
         _host.Configuration.AddInMemoryCollection(commandLineConfiguration);
         Paths = AppHostPaths.Resolve(_host.Configuration[AppHostCommandLine.StateDirectoryKey]);
         Arguments = args;
+        ExecutionContext = new DistributedApplicationExecutionContext(
+            _host.Configuration[AppHostCommandLine.PublisherKey], _host.Configuration[AppHostCommandLine.OutputPathKey]);
+        if (ExecutionContext.IsPublishMode)
+        {
+            AppPublishers.Validate(ExecutionContext);
+        }
 
         foreach (var (key, bounds) in AppHostCommandLine.Bounds)
         {
@@ -69,6 +78,8 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
     public string AppHostDirectory => Paths.AppHostDirectory;
 
     public AppHostPaths Paths { get; }
+
+    public DistributedApplicationExecutionContext ExecutionContext { get; }
 
     public IReadOnlyList<IResource> Resources => _resources;
 
@@ -103,12 +114,33 @@ public sealed class DistributedApplicationBuilder : IDistributedApplicationBuild
             throw new AppHostUsageException($"parameter '{name}' has no value; set Parameters:{name}.");
         }
 
+        // Publishing writes a reference to the parameter, never its value: nothing is generated or stored.
+        if (ExecutionContext.IsPublishMode)
+        {
+            return AddResource(new ParameterResource(name, "", secret, secretFile: null));
+        }
+
         var (value, file) = Paths.GetOrCreateSecret(name);
         return AddResource(new ParameterResource(name, value, secret, file));
     }
 
     public DistributedApplication Build()
     {
+        if (ExecutionContext.IsPublishMode)
+        {
+            if (DashboardWiring.IsEnabled(Configuration) && !_resources.Any(resource => resource is ProjectResource { IsDashboard: true }))
+            {
+                DashboardWiring.AddDashboardForPublishing(this);
+            }
+
+            var publishedModel = new AppModel(_resources.ToList());
+            _host.Services.AddSingleton(publishedModel);
+            _host.Services.AddSingleton(Paths);
+            var published = new DistributedApplication(_host.Build(), AppPublishers.Create(ExecutionContext, publishedModel, Paths));
+            DistributedApplication.OnBuilt(published);
+            return published;
+        }
+
         if (DashboardWiring.IsEnabled(Configuration) && !_resources.Any(resource => resource is ProjectResource { IsDashboard: true }))
         {
             var (_, otlp, resourceService) = DashboardWiring.AddDashboard(this);

@@ -66,7 +66,20 @@ public static class ResourceBuilderExtensions
 
     public static IResourceBuilder<ProjectResource> WithEnvironment(this IResourceBuilder<ProjectResource> builder, string name, IResourceBuilder<ParameterResource> parameter)
     {
-        builder.Resource.Environment.Add(new EnvironmentValue(name, () => parameter.Resource.Value));
+        builder.Resource.Environment.Add(new EnvironmentValue(name, () => parameter.Resource.Value, parameter.Resource));
+        return builder;
+    }
+
+    public static IResourceBuilder<ProjectResource> WithExternalHttpEndpoints(this IResourceBuilder<ProjectResource> builder)
+    {
+        builder.Resource.IsExternal = true;
+        return builder;
+    }
+
+    /// <summary>Publishers deploy it to development environments only (the Kustomize dev overlay).</summary>
+    public static IResourceBuilder<ProjectResource> PublishAsDevelopmentOnly(this IResourceBuilder<ProjectResource> builder)
+    {
+        builder.Resource.IsDevelopmentOnly = true;
         return builder;
     }
 }

@@ -10,6 +10,8 @@ public sealed class AppHostCommandLineTests
     [InlineData(new[] { "--api-replicas", "3" }, "Fleet:ApiReplicas", "3")]
     [InlineData(new[] { "--state-dir", "/tmp/x" }, "Fleet:StateDir", "/tmp/x")]
     [InlineData(new[] { "--ConnectionStrings:cache=localhost:6379" }, "ConnectionStrings:cache", "localhost:6379")]
+    [InlineData(new[] { "--publisher", "manifest" }, "Publishing:Publisher", "manifest")]
+    [InlineData(new[] { "--output-path", "deploy/k8s" }, "Publishing:OutputPath", "deploy/k8s")]
     public void Known_options_map_to_configuration_keys(string[] args, string key, string value)
     {
         AppHostCommandLine.Parse(args).Configuration[key].ShouldBe(value);

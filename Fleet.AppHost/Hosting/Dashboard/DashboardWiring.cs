@@ -23,6 +23,8 @@ public static class DashboardWiring
 {
     public const string ResourceName = "dashboard";
     public const string OtlpApiKeyParameter = "otlp-api-key";
+    public const string BrowserTokenParameter = "dashboard-browser-token";
+    public const string OtlpEndpointName = "otlp";
     public const int PreferredFrontendPort = 18888;
     public const int PreferredOtlpGrpcPort = 18889;
 
@@ -53,5 +55,24 @@ public static class DashboardWiring
         dashboard.Resource.PreferredPort = PreferredFrontendPort;
         var otlp = new OtlpExporterSettings(grpcUrl, "grpc", $"x-otlp-api-key={apiKey.Resource.Value}");
         return (dashboard, otlp, resourceService);
+    }
+
+    /// <summary>
+    /// The dashboard as it runs in a cluster: listening beyond loopback, so behind a browser login token; OTLP on
+    /// its own HTTP/2 port; no AppHost resource service to ask (there is no AppHost there).
+    /// </summary>
+    internal static IResourceBuilder<ProjectResource> AddDashboardForPublishing(DistributedApplicationBuilder builder)
+    {
+        var apiKey = builder.AddParameter(OtlpApiKeyParameter, secret: true);
+        var browserToken = builder.AddParameter(BrowserTokenParameter, secret: true);
+        var dashboard = builder.AddProject(ResourceName, "../Fleet.Dashboard/Fleet.Dashboard.csproj")
+            .WithEnvironment("Dashboard__Frontend__Url", $"http://0.0.0.0:{Publishing.PublishedPorts.Http}")
+            .WithEnvironment("Dashboard__Frontend__BrowserToken", browserToken)
+            .WithEnvironment("Dashboard__Otlp__GrpcUrl", $"http://0.0.0.0:{PreferredOtlpGrpcPort}")
+            .WithEnvironment("Dashboard__Otlp__ApiKey", apiKey)
+            .WithHttpHealthCheck("/health");
+        dashboard.Resource.IsDashboard = true;
+        dashboard.Resource.ExtraEndpoints.Add(new ProjectEndpoint(OtlpEndpointName, PreferredOtlpGrpcPort, "http2"));
+        return dashboard;
     }
 }

@@ -32,7 +32,7 @@ public sealed class ContainerEngine(string cli)
         var port = PortAllocator.Choose(options.PreferredPort);
         Directory.CreateDirectory(options.DataDirectory);
         await RunContainerAsync(containerName, port, 6379, options.DataDirectory, "/data", [],
-            ["docker.io/library/redis:7", "redis-server", "--requirepass", options.Password, "--save", "60 1"], cancellationToken);
+            [Publishing.BackingImages.Redis, "redis-server", "--requirepass", options.Password, "--save", "60 1"], cancellationToken);
         var connectionString = $"127.0.0.1:{port},password={options.Password}";
         await LocalRedisServer.WaitUntilAnswersAsync(connectionString, null, cancellationToken);
         return new RunningServer(ProvisioningMode.Container, connectionString, $"tcp://127.0.0.1:{port}", () => RemoveAsync(containerName));
@@ -44,7 +44,7 @@ public sealed class ContainerEngine(string cli)
         Directory.CreateDirectory(options.DataDirectory);
         await RunContainerAsync(containerName, port, 5432, options.DataDirectory, "/var/lib/postgresql/data",
             ["-e", $"POSTGRES_PASSWORD={options.Password}", "-e", "POSTGRES_USER=postgres"],
-            ["docker.io/library/postgres:15"], cancellationToken);
+            [Publishing.BackingImages.Postgres], cancellationToken);
         var connectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Password={options.Password}";
         await LocalPostgresServer.WaitUntilAnswersAsync(connectionString, null, options.DataDirectory, cancellationToken);
         return new RunningServer(ProvisioningMode.Container, connectionString, $"tcp://127.0.0.1:{port}", () => RemoveAsync(containerName));

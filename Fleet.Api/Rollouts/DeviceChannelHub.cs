@@ -61,25 +61,28 @@ public sealed partial class DeviceChannelHub(
         }
     }
 
-    /// <summary>Delivers offers: over a local socket, through the holding replica's channel, or not at all while the device is offline.</summary>
+    /// <summary>
+    /// Delivers offers: over local sockets (sent side by side, then recorded as offered in one statement per rollout),
+    /// through the holding replica's channel (routes looked up in one pipelined batch), or not at all while the
+    /// device is offline. A tick that enrolls thousands of devices costs a few round trips, not one per device.
+    /// </summary>
     public async Task OfferAsync(IReadOnlyList<(Guid DeviceId, UpdateOffer Offer)> offers, CancellationToken cancellationToken)
     {
-        var database = redis.GetDatabase();
-        foreach (var (deviceId, offer) in offers)
+        var local = offers.Where(o => _connections.ContainsKey(o.DeviceId)).ToList();
+        var sent = await Task.WhenAll(local.Select(async o =>
+            _connections.TryGetValue(o.DeviceId, out var connection) && await TrySendAsync(o.DeviceId, connection, o.Offer, cancellationToken) ? o : default));
+        foreach (var rollout in sent.Where(o => o.Offer is not null).GroupBy(o => o.Offer.RolloutId))
         {
-            if (_connections.TryGetValue(deviceId, out var local))
-            {
-                await DeliverAsync(deviceId, local, offer, cancellationToken);
-                continue;
-            }
-
-            var replica = await database.StringGetAsync(RedisRoutes.Device(deviceId));
-            if (replica.HasValue)
-            {
-                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
-                    JsonSerializer.Serialize(new RoutedMessage(deviceId, offer, null), JsonSerializerOptions.Web));
-            }
+            await progress.RecordOfferedAsync(rollout.Key, [.. rollout.Select(o => o.DeviceId)], cancellationToken);
         }
+
+        var remote = offers.Where(o => !_connections.ContainsKey(o.DeviceId)).ToList();
+        var database = redis.GetDatabase();
+        var replicas = await Task.WhenAll(remote.Select(o => database.StringGetAsync(RedisRoutes.Device(o.DeviceId))));
+        var subscriber = redis.GetSubscriber();
+        await Task.WhenAll(remote.Zip(replicas).Where(pair => pair.Second.HasValue).Select(pair =>
+            subscriber.PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(pair.Second!)),
+                JsonSerializer.Serialize(new RoutedMessage(pair.First.DeviceId, pair.First.Offer, null), JsonSerializerOptions.Web))));
     }
 
     /// <summary>Tells connected devices of a rolled-back rollout to go back to their previous slot; the others hear it on reconnect.</summary>
@@ -218,6 +221,20 @@ public sealed partial class DeviceChannelHub(
 
     public static UpdateOffer Offer(Guid rolloutId, Guid releaseId, string version, string sha256, long size) =>
         new(DeviceChannel.Offer, rolloutId, releaseId, version, sha256.Trim(), size, FirmwareHttp.Download(releaseId));
+
+    private async Task<bool> TrySendAsync(Guid deviceId, DeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendAsync(offer, cancellationToken);
+            return true;
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        {
+            LogDeliveryFailed(logger, deviceId, exception);
+            return false;
+        }
+    }
 
     /// <summary>Sends the offer, then records it: a pending update becomes offered (its timeout starts now).</summary>
     private async Task DeliverAsync(Guid deviceId, DeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)

@@ -31,6 +31,19 @@ public sealed class RolloutDeviceProgress(NpgsqlDataSource dataSource, TimeProvi
         WHERE rollout_id = $1 AND device_id = $2 AND state = $6
         """;
 
+    /// <summary>Offers sent: the devices still pending become offered in one statement (one that already reported progress stays ahead).</summary>
+    public async Task RecordOfferedAsync(Guid rolloutId, Guid[] deviceIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE rollout_devices SET state = 'offered', reason = NULL, state_changed_at = $3
+            WHERE rollout_id = $1 AND device_id = ANY($2) AND state = 'pending'
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = rolloutId });
+        command.Parameters.Add(new NpgsqlParameter { Value = deviceIds });
+        command.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task<ProgressOutcome> RecordDeviceProgressAsync(
         Guid rolloutId, Guid deviceId, DeviceUpdateState newState, string? reason, CancellationToken cancellationToken)
     {

@@ -168,6 +168,6 @@ public sealed record UpdateProgress(string Type, Guid RolloutId, string State, s
 
 /// <summary>
 /// The server's answer to a progress message (or to an unreadable message, with <c>Type</c> error):
-/// <c>Outcome</c> is recorded, unchanged, illegal or not-found.
+/// <c>Outcome</c> is recorded, unchanged, illegal or not-found; an <c>error</c> says unreadable, or unavailable (not recorded: send it again).
 /// </summary>
 public sealed record ProgressAck(string Type, Guid? RolloutId, string? State, string Outcome, string? Detail = null);

@@ -51,6 +51,11 @@ public sealed partial class DeviceChannelHub(
             await SendOutstandingCommandsAsync(deviceId, connection, cancellationToken);
             await ReceiveAsync(deviceId, connection, cancellationToken);
         }
+        catch (WebSocketException exception) when (exception.WebSocketErrorCode == WebSocketError.ConnectionClosedPrematurely)
+        {
+            // A device that drops its link without a close handshake (power loss, reboot) is routine, not a server error.
+            LogDroppedConnection(logger, deviceId);
+        }
         finally
         {
             // A newer socket of the same device on this replica keeps the route.
@@ -276,11 +281,22 @@ public sealed partial class DeviceChannelHub(
                 return;
             }
 
-            await redis.GetDatabase().KeyExpireAsync(RedisRoutes.Device(deviceId), RouteTtl);
             var text = Encoding.UTF8.GetString(buffer, 0, length);
-            object reply = IsCommandReport(text)
-                ? await HandleCommandReportAsync(deviceId, text, cancellationToken)
-                : await HandleAsync(deviceId, text, cancellationToken);
+            object reply;
+            try
+            {
+                await redis.GetDatabase().KeyExpireAsync(RedisRoutes.Device(deviceId), RouteTtl);
+                reply = IsCommandReport(text)
+                    ? await HandleCommandReportAsync(deviceId, text, cancellationToken)
+                    : await HandleAsync(deviceId, text, cancellationToken);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or RedisException or TimeoutException)
+            {
+                // The store is briefly out of reach: say so and keep the socket; the device sends the message again.
+                LogStoreUnavailable(logger, deviceId, exception);
+                reply = new ProgressAck(DeviceChannel.Error, null, null, "unavailable", "The message was not recorded; send it again.");
+            }
+
             await connection.SendAsync(reply, cancellationToken);
         }
     }
@@ -347,6 +363,12 @@ public sealed partial class DeviceChannelHub(
 
         public void Dispose() => _send.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId} dropped its channel without closing it")]
+    private static partial void LogDroppedConnection(ILogger logger, Guid deviceId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message of device {DeviceId} was not recorded; the device was asked to send it again")]
+    private static partial void LogStoreUnavailable(ILogger logger, Guid deviceId, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Unreadable routed offer on this replica's channel")]
     private static partial void LogUnreadableRoute(ILogger logger, Exception exception);

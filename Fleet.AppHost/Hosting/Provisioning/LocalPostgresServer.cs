@@ -38,7 +38,7 @@ public static class LocalPostgresServer
 
         var port = PortAllocator.Choose(options.PreferredPort);
         var (program, arguments) = AsAccount(account, Path.Combine(binDirectory, "postgres"),
-            ["-D", dataDirectory, "-p", port.ToString(), "-c", "listen_addresses=127.0.0.1", "-k", "", "-c", "logging_collector=off"]);
+            ["-D", dataDirectory, "-p", port.ToString(), "-c", "listen_addresses=127.0.0.1", "-k", "", "-c", "logging_collector=off", "-c", "max_connections=300"]);
         var process = ChildProcess.Start(new ChildProcessSpec(program, arguments, root), onLine);
 
         var connectionString = new NpgsqlConnectionStringBuilder

@@ -7,13 +7,16 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using MudBlazor;
 using MudBlazor.Services;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Fleet.Tests.Web;
 
 /// <summary>A bUnit context with MudBlazor and the UI's API client pointed at a given HttpClient (an in-process API, or nowhere).</summary>
 public static class WebTestContext
 {
-    public static BunitContext Create(HttpClient api)
+    /// <param name="redis">For pages that follow the alert channel; tests hand changes to <see cref="AlertFeed.Publish"/> themselves.</param>
+    public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null)
     {
         var context = new BunitContext();
         context.JSInterop.Mode = JSRuntimeMode.Loose;
@@ -23,6 +26,15 @@ public static class WebTestContext
         context.Services.AddSingleton(services => new FleetApiClient(api, services.GetRequiredService<ApiReachability>(), NullLogger<FleetApiClient>.Instance));
         context.Services.AddSingleton(new ApiHealthProbe(api, TimeProvider.System));
         context.Services.AddScoped<DeviceActions>();
+        context.Services.AddScoped<RolloutActions>();
+        context.Services.AddScoped<AlertActions>();
+        context.Services.AddSingleton(Options.Create(new LiveOptions { Throttle = TimeSpan.FromMilliseconds(50) }));
+        context.Services.AddSingleton(Options.Create(new FirmwareUploadOptions()));
+        if (redis is not null)
+        {
+            context.Services.AddSingleton(services => new AlertFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<AlertFeed>.Instance));
+        }
+
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));
         // Selects, menus and dialogs render into the popover and dialog providers.
         context.Render<MudPopoverProvider>();

@@ -13,7 +13,11 @@ public static class FleetApiExtensions
         builder.Services.TryAddSingleton(TimeProvider.System);
 
         builder.Services.AddOptions<OperatorOptions>()
-            .Configure<IConfiguration>((options, configuration) => options.OperatorToken = configuration[FleetConfigKeys.OperatorToken] ?? "")
+            .Configure<IConfiguration>((options, configuration) =>
+            {
+                options.OperatorToken = configuration[FleetConfigKeys.OperatorToken] ?? "";
+                options.OperatorName = configuration[OperatorOptions.OperatorNameKey] ?? options.OperatorName;
+            })
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddTransient<OperatorTokenHandler>();
@@ -42,9 +46,14 @@ public static class FleetApiExtensions
         builder.Services.AddScoped<DeviceActions>();
 
         builder.Services.AddOptions<LiveOptions>().BindConfiguration("Fleet:Live").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FirmwareUploadOptions>().BindConfiguration("Fleet:Firmware").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<MapOptions>().BindConfiguration("Fleet:Map").ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FleetStatusFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetStatusFeed>());
+        builder.Services.AddSingleton<AlertFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AlertFeed>());
+        builder.Services.AddScoped<RolloutActions>();
+        builder.Services.AddScoped<AlertActions>();
         return builder;
     }
 }

@@ -12,25 +12,30 @@ public sealed class LiveOptions
     /// <summary>Changes are gathered and handed to the pages at most this often, so a storm of changes costs one re-render.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan Throttle { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>No channel carries rollout progress, so pages showing a rollout that can still move read it again this often.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.200", "00:10:00")]
+    public TimeSpan RolloutPoll { get; set; } = TimeSpan.FromSeconds(3);
 }
 
 /// <summary>
-/// One Redis subscription per web process to the API's device status changes, fanned out to every circuit.
-/// Changes are batched: subscribers get at most one batch per <see cref="LiveOptions.Throttle"/>, whatever the churn.
+/// One Redis subscription per web process to one of the API's live event channels, fanned out to every circuit.
+/// Messages are batched: subscribers get at most one batch per <see cref="LiveOptions.Throttle"/>, whatever the churn.
 /// </summary>
-public sealed partial class FleetStatusFeed(
-    IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<FleetStatusFeed> logger) : IHostedService, IDisposable
+public abstract class LiveFeed<TMessage>(
+    IConnectionMultiplexer redis, string channel, IOptions<LiveOptions> options, TimeProvider time, ILogger logger) : IHostedService, IDisposable
+    where TMessage : class
 {
     private readonly Lock _gate = new();
-    private readonly List<Action<IReadOnlyList<DeviceStatusMessage>>> _subscribers = [];
-    private List<DeviceStatusMessage> _pending = [];
+    private readonly List<Action<IReadOnlyList<TMessage>>> _subscribers = [];
+    private List<TMessage> _pending = [];
     private ITimer? _flush;
     private readonly CancellationTokenSource _stopping = new();
     private ChannelMessageQueue? _queue;
     private Task? _subscribing;
 
     /// <summary>Registers a subscriber; dispose the result to stop (when the page or circuit goes away).</summary>
-    public IDisposable Subscribe(Action<IReadOnlyList<DeviceStatusMessage>> onBatch)
+    public IDisposable Subscribe(Action<IReadOnlyList<TMessage>> onBatch)
     {
         lock (_gate)
         {
@@ -51,8 +56,8 @@ public sealed partial class FleetStatusFeed(
         }
     }
 
-    /// <summary>Takes one change as if it came from Redis (the subscription calls this; tests may too).</summary>
-    public void Publish(DeviceStatusMessage change)
+    /// <summary>Takes one message as if it came from Redis (the subscription calls this; tests may too).</summary>
+    public void Publish(TMessage change)
     {
         lock (_gate)
         {
@@ -90,13 +95,13 @@ public sealed partial class FleetStatusFeed(
             try
             {
                 // Once subscribed, the client re-subscribes by itself after a reconnect.
-                _queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(FleetChannels.DeviceStatus));
+                _queue = await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(channel));
                 _queue.OnMessage(Receive);
                 return;
             }
             catch (Exception exception) when (exception is RedisException or TimeoutException)
             {
-                LogSubscribeFailed(logger, exception);
+                LiveFeedLog.SubscribeFailed(logger, channel, exception);
             }
 
             try
@@ -114,21 +119,21 @@ public sealed partial class FleetStatusFeed(
     {
         try
         {
-            if (JsonSerializer.Deserialize<DeviceStatusMessage>(message.Message.ToString(), JsonSerializerOptions.Web) is { } change)
+            if (JsonSerializer.Deserialize<TMessage>(message.Message.ToString(), JsonSerializerOptions.Web) is { } change)
             {
                 Publish(change);
             }
         }
         catch (JsonException exception)
         {
-            LogUnreadableMessage(logger, exception);
+            LiveFeedLog.UnreadableMessage(logger, channel, exception);
         }
     }
 
     private void Flush()
     {
-        List<DeviceStatusMessage> batch;
-        Action<IReadOnlyList<DeviceStatusMessage>>[] subscribers;
+        List<TMessage> batch;
+        Action<IReadOnlyList<TMessage>>[] subscribers;
         lock (_gate)
         {
             (batch, _pending) = (_pending, []);
@@ -146,12 +151,12 @@ public sealed partial class FleetStatusFeed(
             catch (Exception exception)
             {
                 // One circuit's failure must not keep the batch from the others.
-                LogSubscriberFailed(logger, exception);
+                LiveFeedLog.SubscriberFailed(logger, channel, exception);
             }
         }
     }
 
-    private void Unsubscribe(Action<IReadOnlyList<DeviceStatusMessage>> onBatch)
+    private void Unsubscribe(Action<IReadOnlyList<TMessage>> onBatch)
     {
         lock (_gate)
         {
@@ -161,6 +166,7 @@ public sealed partial class FleetStatusFeed(
 
     public void Dispose()
     {
+        GC.SuppressFinalize(this);
         lock (_gate)
         {
             _flush?.Dispose();
@@ -170,17 +176,28 @@ public sealed partial class FleetStatusFeed(
         _stopping.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to device status changes failed; trying again")]
-    private static partial void LogSubscribeFailed(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A device status message could not be read")]
-    private static partial void LogUnreadableMessage(ILogger logger, Exception exception);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "A page failed to take a batch of status changes")]
-    private static partial void LogSubscriberFailed(ILogger logger, Exception exception);
-
-    private sealed class Subscription(FleetStatusFeed feed, Action<IReadOnlyList<DeviceStatusMessage>> onBatch) : IDisposable
+    private sealed class Subscription(LiveFeed<TMessage> feed, Action<IReadOnlyList<TMessage>> onBatch) : IDisposable
     {
         public void Dispose() => feed.Unsubscribe(onBatch);
     }
+}
+
+/// <summary>The device status changes the API publishes on <see cref="FleetChannels.DeviceStatus"/>.</summary>
+public sealed class FleetStatusFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<FleetStatusFeed> logger)
+    : LiveFeed<DeviceStatusMessage>(redis, FleetChannels.DeviceStatus, options, time, logger);
+
+/// <summary>The alert changes the API publishes on <see cref="FleetChannels.Alerts"/>.</summary>
+public sealed class AlertFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<AlertFeed> logger)
+    : LiveFeed<AlertEvent>(redis, FleetChannels.Alerts, options, time, logger);
+
+internal static partial class LiveFeedLog
+{
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to {Channel} failed; trying again")]
+    public static partial void SubscribeFailed(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A message on {Channel} could not be read")]
+    public static partial void UnreadableMessage(ILogger logger, string channel, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A page failed to take a batch from {Channel}")]
+    public static partial void SubscriberFailed(ILogger logger, string channel, Exception exception);
 }

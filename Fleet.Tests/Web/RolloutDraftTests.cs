@@ -1,0 +1,97 @@
+using Fleet.Web.Services;
+
+namespace Fleet.Tests.Web;
+
+/// <summary>The wizard's model: each step's checks mirror the API's, and the request it builds is the API's shape.</summary>
+public sealed class RolloutDraftTests
+{
+    [Fact]
+    public void The_default_plan_is_valid_and_becomes_ratios_and_durations_for_the_API()
+    {
+        var draft = new RolloutDraft { ReleaseId = Guid.NewGuid(), DeviceTypes = "meter, tracker,meter", Regions = " eu-west " };
+
+        draft.Validate(RolloutWizardStep.Review).ShouldBeEmpty();
+        var request = draft.ToRequest();
+
+        request.Target!.DeviceTypes.ShouldBe(["meter", "tracker"]);
+        request.Target.Regions.ShouldBe(["eu-west"]);
+        request.Target.HardwareRevisions.ShouldBeNull();
+        request.Target.Environment.ShouldBeNull();
+        var phases = request.Plan!.Phases!;
+        phases.Select(phase => phase.Percent).ShouldBe([1, 10, 50, 100]);
+        phases[0].MinimumSoak.ShouldBe(TimeSpan.FromMinutes(10));
+        (phases[0].SuccessThreshold, phases[0].MaxFailureRatio).ShouldBe((0.95, 0.05));
+        request.Plan.PerDeviceTimeout.ShouldBe(TimeSpan.FromMinutes(15));
+        request.Name.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_release_is_required_before_the_first_step_is_done()
+    {
+        new RolloutDraft().Validate(RolloutWizardStep.Release).Keys.ShouldBe(["releaseId"]);
+    }
+
+    [Fact]
+    public void Phases_that_shrink_exceed_the_range_or_stop_short_of_100_are_named_by_phase()
+    {
+        var draft = new RolloutDraft
+        {
+            Phases =
+            [
+                new() { Percent = 10 },
+                new() { Percent = 5 },
+                new() { Percent = 50, SoakMinutes = -1, SuccessPercent = 120 },
+                new() { Percent = 90, MaxFailurePercent = -3 },
+            ],
+        };
+
+        var errors = draft.Validate(RolloutWizardStep.Phases);
+
+        errors.Keys.Order().ShouldBe(["phases[1].percent", "phases[2].soak", "phases[2].success", "phases[3].failure", "phases[3].percent"]);
+        errors["phases[1].percent"].ShouldContain("Larger than the phase before");
+        errors["phases[3].percent"].ShouldContain("last phase is 100");
+    }
+
+    [Fact]
+    public void An_empty_plan_and_a_soak_beyond_30_days_are_refused()
+    {
+        new RolloutDraft { Phases = [] }.Validate(RolloutWizardStep.Phases).Keys.ShouldBe(["phases"]);
+        new RolloutDraft { Phases = [new() { Percent = 100, SoakMinutes = double.MaxValue }] }.Validate(RolloutWizardStep.Phases).Keys.ShouldBe(["phases[0].soak"]);
+    }
+
+    [Fact]
+    public void Green_first_with_one_environment_is_refused_on_the_target_step()
+    {
+        var draft = new RolloutDraft { GreenFirst = true, Environment = "green" };
+
+        draft.Validate(RolloutWizardStep.Target).Keys.ShouldBe(["greenFirst"]);
+        draft.Environment = "";
+        draft.Validate(RolloutWizardStep.Target).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void Options_outside_the_APIs_limits_are_named()
+    {
+        var draft = new RolloutDraft { Name = new string('n', 129), MaxConcurrentUpdates = 0, PerDeviceTimeoutMinutes = 0, Retries = 11 };
+
+        draft.Validate(RolloutWizardStep.Options).Keys.Order().ShouldBe(["maxConcurrentUpdates", "name", "perDeviceTimeout", "retries"]);
+    }
+
+    [Fact]
+    public void Review_gathers_the_problems_of_every_step()
+    {
+        var draft = new RolloutDraft { Retries = -1, Phases = [new() { Percent = 50 }] };
+
+        draft.Validate(RolloutWizardStep.Review).Keys.Order().ShouldBe(["phases[0].percent", "releaseId", "retries"]);
+    }
+
+    [Fact]
+    public void Adding_a_phase_inserts_it_before_the_last_so_the_plan_still_ends_at_100()
+    {
+        var draft = new RolloutDraft { Phases = [new() { Percent = 100 }] };
+
+        draft.AddPhase();
+
+        draft.Phases.Select(phase => phase.Percent).ShouldBe([1, 100]);
+    }
+}

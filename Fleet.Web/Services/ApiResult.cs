@@ -1,0 +1,44 @@
+using System.Net;
+using Microsoft.AspNetCore.Http;
+
+namespace Fleet.Web.Services;
+
+/// <summary>
+/// What the API said to an operator's change: the new value, or its refusal (a 4xx problem detail) as a message fit
+/// for the operator plus the field errors of a validation problem, keyed as the API names the fields.
+/// </summary>
+public sealed record ApiResult<T>(T? Value, ApiProblem? Problem)
+    where T : class
+{
+    public bool Succeeded => Value is not null;
+}
+
+/// <summary>An RFC 7807 answer from the API, read for display.</summary>
+public sealed record ApiProblem(HttpStatusCode Status, string Message, IReadOnlyDictionary<string, string[]> Errors)
+{
+    /// <summary>The statuses an operator's input can cause; anything else is a failure of the API, not an answer.</summary>
+    public static bool IsAnswer(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound
+        or HttpStatusCode.Conflict or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnsupportedMediaType;
+
+    public static ApiProblem From(HttpStatusCode status, HttpValidationProblemDetails? problem)
+    {
+        var errors = new Dictionary<string, string[]>(problem?.Errors ?? new Dictionary<string, string[]>());
+        var message = problem?.Detail ?? problem?.Title ?? status switch
+        {
+            HttpStatusCode.NotFound => "It no longer exists.",
+            _ => $"The API refused it ({(int)status}).",
+        };
+        if (errors.Count > 0)
+        {
+            message = $"{(problem?.Detail ?? "Please correct these fields:")} {string.Join("; ", errors.Select(error => $"{error.Key} {string.Join(" ", error.Value)}"))}";
+        }
+
+        return new ApiProblem(status, message, errors);
+    }
+
+    /// <summary>The API's messages for one field (exact key, or keys under it such as <c>plan.phases[1].percent</c>).</summary>
+    public string? For(string field) =>
+        Errors.Where(error => error.Key.Equals(field, StringComparison.OrdinalIgnoreCase) || error.Key.StartsWith(field + ".", StringComparison.OrdinalIgnoreCase) || error.Key.StartsWith(field + "[", StringComparison.OrdinalIgnoreCase))
+            .Select(error => string.Join(" ", error.Value))
+            .FirstOrDefault();
+}

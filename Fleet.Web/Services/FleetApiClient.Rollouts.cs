@@ -1,0 +1,30 @@
+using System.Globalization;
+using Fleet.Contracts;
+
+namespace Fleet.Web.Services;
+
+public sealed partial class FleetApiClient
+{
+    public async Task<PagedList<RolloutResponse>> ListRolloutsAsync(string? state, int page, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<PagedList<RolloutResponse>>(string.Create(CultureInfo.InvariantCulture,
+            $"{RolloutHttp.RolloutsRoute}?page={page}&pageSize={pageSize}{(state is null ? "" : "&state=" + Uri.EscapeDataString(state))}"), cancellationToken)
+        ?? new PagedList<RolloutResponse>([], 0);
+
+    /// <summary>The rollout, or null when the API does not know it.</summary>
+    public Task<RolloutResponse?> GetRolloutAsync(Guid id, CancellationToken cancellationToken) =>
+        GetAsync<RolloutResponse>(RolloutHttp.Rollout(id), cancellationToken);
+
+    public async Task<PagedList<GateEvaluationResponse>> GetGatesAsync(Guid id, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<PagedList<GateEvaluationResponse>>(string.Create(CultureInfo.InvariantCulture, $"{RolloutHttp.Action(id, "gates")}?pageSize={pageSize}"), cancellationToken)
+        ?? new PagedList<GateEvaluationResponse>([], 0);
+
+    public Task<ApiResult<RolloutPreviewResponse>> PreviewRolloutAsync(RolloutPreviewRequest request, CancellationToken cancellationToken) =>
+        PostJsonAsync<RolloutPreviewRequest, RolloutPreviewResponse>(RolloutHttp.PreviewRoute, request, cancellationToken);
+
+    public Task<ApiResult<RolloutResponse>> CreateRolloutAsync(CreateRolloutRequest request, CancellationToken cancellationToken) =>
+        PostJsonAsync<CreateRolloutRequest, RolloutResponse>(RolloutHttp.RolloutsRoute, request, cancellationToken);
+
+    /// <summary>POST /{id}/start|pause|...; the operator comes from the <c>X-Operator</c> header the handler adds.</summary>
+    public Task<ApiResult<RolloutResponse>> ActOnRolloutAsync(Guid id, RolloutCommand command, string? reason, CancellationToken cancellationToken) =>
+        PostJsonAsync<RolloutActionRequest, RolloutResponse>(RolloutHttp.Action(id, command.ToRoute()), new RolloutActionRequest(reason), cancellationToken);
+}

@@ -1,0 +1,77 @@
+using Fleet.Contracts;
+using Fleet.Web.Components.Shared;
+using MudBlazor;
+
+namespace Fleet.Web.Services;
+
+/// <summary>Acts on a rollout the way every page does it: confirm with a reason (for the audit log), call the API, say what happened.</summary>
+public sealed class RolloutActions(IDialogService dialogs, ISnackbar snackbar, FleetApiClient api)
+{
+    /// <summary>The rollout after the action, or null when the operator cancelled or the API refused or failed.</summary>
+    public async Task<RolloutResponse?> RunAsync(RolloutResponse rollout, RolloutCommand command, CancellationToken cancellationToken)
+    {
+        var label = rollout.Name ?? $"rollout of {rollout.ReleaseVersion}";
+        var reason = await ReasonDialog.AskAsync(dialogs, $"{command} {label}", RolloutCommands.Consequence(command), command.ToString(),
+            required: true, destructive: RolloutCommands.IsDestructive(command));
+        if (reason is null)
+        {
+            return null;
+        }
+
+        var verb = command.ToRoute();
+        try
+        {
+            var result = await api.ActOnRolloutAsync(rollout.Id, command, reason, cancellationToken);
+            if (result.Value is { } changed)
+            {
+                snackbar.Add($"{label} is now {changed.State}.", Severity.Success);
+                return changed;
+            }
+
+            snackbar.Add($"Could not {verb} {label}: {result.Problem?.Message}", Severity.Warning);
+        }
+        catch (FleetApiException exception)
+        {
+            snackbar.Add($"Could not {verb} {label}: {exception.Message}", Severity.Error);
+        }
+
+        return null;
+    }
+}
+
+/// <summary>Acknowledges (with a note) or resolves an alert: ask, call the API, say what happened.</summary>
+public sealed class AlertActions(IDialogService dialogs, ISnackbar snackbar, FleetApiClient api)
+{
+    public async Task<AlertResponse?> RunAsync(AlertResponse alert, AlertCommand command, CancellationToken cancellationToken)
+    {
+        var label = $"{alert.RuleName} on {alert.DeviceSerial ?? alert.DeviceId.ToString()}";
+        var message = command == AlertCommand.Acknowledge
+            ? $"Acknowledge {label}? It stays active until its condition clears or someone resolves it; the note tells the team who is on it."
+            : $"Resolve {label}? It closes now; if the condition still holds, the rule opens a new alert.";
+        var note = await ReasonDialog.AskAsync(dialogs, $"{command} alert", message, command.ToString(),
+            required: command == AlertCommand.Acknowledge, destructive: false, label: "Note");
+        if (note is null)
+        {
+            return null;
+        }
+
+        var verb = command.ToString().ToLowerInvariant();
+        try
+        {
+            var result = await api.ChangeAlertAsync(alert.Id, command, note, cancellationToken);
+            if (result.Value is { } changed)
+            {
+                snackbar.Add($"{label} is {changed.State}.", Severity.Success);
+                return changed;
+            }
+
+            snackbar.Add($"Could not {verb} {label}: {result.Problem?.Message}", Severity.Warning);
+        }
+        catch (FleetApiException exception)
+        {
+            snackbar.Add($"Could not {verb} {label}: {exception.Message}", Severity.Error);
+        }
+
+        return null;
+    }
+}

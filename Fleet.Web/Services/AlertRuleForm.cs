@@ -5,7 +5,7 @@ namespace Fleet.Web.Services;
 /// <summary>The alert rule editor's fields; checked like the API checks a rule, turned into its request on save.</summary>
 public sealed class AlertRuleForm
 {
-    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps"];
+    public static readonly IReadOnlyList<string> Kinds = ["metric_threshold", "battery_low", "connectivity", "sequence_gaps", "battery_degradation", "rollout_failure_ratio"];
     public static readonly IReadOnlyList<string> Severities = ["info", "warning", "critical"];
     public static readonly IReadOnlyList<string> Ops = ["gt", "gte", "lt", "lte"];
     public static readonly IReadOnlyList<string> Statuses = ["at-risk", "offline"];
@@ -90,6 +90,12 @@ public sealed class AlertRuleForm
             case "sequence_gaps" when Value is not (>= 0 and < 1):
                 errors["value"] = "The ratio of missing readings, from 0 up to (not including) 1.";
                 break;
+            case "battery_degradation" when Value is not (null or (> 1 and <= 100)):
+                errors["value"] = "How many times its type's normal drain: above 1, at most 100 (default 3).";
+                break;
+            case "rollout_failure_ratio" when Value is not (null or (> 0 and < 1)):
+                errors["value"] = "The ratio of failed to finished updates, above 0 and below 1 (default 0.1).";
+                break;
         }
 
         if (!string.IsNullOrWhiteSpace(WebhookUrl)
@@ -121,6 +127,8 @@ public sealed class AlertRuleForm
         "battery_low" => $"battery below {rule.Value?.ToString(System.Globalization.CultureInfo.InvariantCulture)} %",
         "connectivity" => $"device {rule.Status}",
         "sequence_gaps" => $"missing readings above {rule.Value?.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)}",
+        "battery_degradation" => $"battery drain above {rule.Value?.ToString(System.Globalization.CultureInfo.InvariantCulture)}× its type's norm",
+        "rollout_failure_ratio" => $"rollout failures above {rule.Value?.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)}",
         _ => rule.Kind,
     };
 

@@ -102,7 +102,14 @@ public sealed class DeviceStatusTests : IClassFixture<ApiFixture>, IAsyncLifetim
         var recorder = new DeviceStatusRecorder(dataSource, _redis, new Fleet.Api.Alerts.AlertSignals(_redis), _clock);
         var published = Channel.CreateUnbounded<string>();
         var subscription = await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.DeviceStatusChannel));
-        subscription.OnMessage(message => published.Writer.TryWrite(message.Message!));
+        // The channel is fleet-wide: other tests' devices publish on it too, so keep only this device's messages.
+        subscription.OnMessage(message =>
+        {
+            if (message.Message.ToString().Contains(device.DeviceId.ToString(), StringComparison.Ordinal))
+            {
+                published.Writer.TryWrite(message.Message!);
+            }
+        });
 
         await recorder.RecordAsync([new ConnectivityChange(device.DeviceId, DeviceConnectivity.Online, DeviceConnectivity.Offline, "not seen for 5m")], Cancellation);
 

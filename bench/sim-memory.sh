@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The simulator's resident memory at N devices: starts the whole app (PostgreSQL, Redis, API, web, simulator) with
-# `dotnet run --project Fleet.AppHost` in a throwaway state folder, waits until every device is registered and has
-# sent telemetry (the simulator's /status), then reads the simulator's RSS a few times over a minute.
+# `dotnet run --project Fleet.AppHost` in a throwaway state folder, waits until every device is registered, has
+# sent telemetry and holds its channel (WebSocket) open (the simulator's /status), then reads the simulator's RSS a few times over a minute.
 #   bench/sim-memory.sh [DEVICES=10000] [SAMPLES=6] [SECONDS_BETWEEN=10]
 # The API's per-device telemetry limit is raised (RATE, default 100000/min) so that rate limiting does not pile
 # readings up in the simulator; any other Fleet__* variable in the environment reaches the services too.
@@ -40,7 +40,8 @@ done
 pid=$(resource devices pid)
 echo "simulator pid $pid at $url; waiting for $devices devices to register and report" >&2
 
-until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )); do
+until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )) \
+  && (( $(status_field channelsOpen) >= devices )); do
   (( SECONDS < deadline )) || { echo "devices did not all register and report in time: $(curl -sf "$url/status")" >&2; exit 1; }
   sleep 2
 done

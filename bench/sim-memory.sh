@@ -5,6 +5,7 @@
 #   bench/sim-memory.sh [DEVICES=10000] [SAMPLES=6] [SECONDS_BETWEEN=10]
 # The API's per-device telemetry limit is raised (RATE, default 100000/min) so that rate limiting does not pile
 # readings up in the simulator; any other Fleet__* variable in the environment reaches the services too.
+# NO_BUILD=1 skips the build (after `dotnet build Fleet.Aspire.sln`), which matters on a busy machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-10000}
@@ -14,7 +15,7 @@ between=${3:-10}
 state=$(mktemp -d /tmp/fleet-sim-memory-XXXX)
 chmod 755 "$state"
 export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
-dotnet run --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
+dotnet run ${NO_BUILD:+--no-build} --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
 apphost=$!
 stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
 trap stop EXIT

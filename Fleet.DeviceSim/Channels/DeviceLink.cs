@@ -160,6 +160,12 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
                 LogChannelLost(_channels.Logger, Device.Serial, exception.Message);
             }
         }
+        catch (Exception exception) when (!stopping.IsCancellationRequested && exception is not OutOfMemoryException)
+        {
+            // A message this device cannot handle (a bug, or a server it does not understand) costs its connection, not the fleet.
+            _failures = Math.Min(_failures + 1, 16);
+            LogChannelFailed(_channels.Logger, Device.Serial, exception);
+        }
         finally
         {
             lock (_lock)
@@ -258,8 +264,10 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
     /// <summary>The server answered a report (recorded, unchanged, illegal, not-found, or an error): it need not be sent again.</summary>
     private void Acknowledge(JsonElement root, string? type)
     {
-        var key = root.TryGetProperty("commandId", out var command) && command.TryGetGuid(out var commandId) ? DeviceCommands.ReportKey(commandId)
-            : root.TryGetProperty("rolloutId", out var rollout) && rollout.TryGetGuid(out var rolloutId) ? DeviceUpdater.ReportKey(rolloutId)
+        var key = root.TryGetProperty("commandId", out var command) && command.ValueKind == JsonValueKind.String && command.TryGetGuid(out var commandId)
+                ? DeviceCommands.ReportKey(commandId)
+            : root.TryGetProperty("rolloutId", out var rollout) && rollout.ValueKind == JsonValueKind.String && rollout.TryGetGuid(out var rolloutId)
+                ? DeviceUpdater.ReportKey(rolloutId)
             : null;
         var state = root.TryGetProperty("state", out var stateProperty) && stateProperty.ValueKind == JsonValueKind.String ? stateProperty.GetString() : null;
         var outcome = root.TryGetProperty("outcome", out var outcomeProperty) && outcomeProperty.ValueKind == JsonValueKind.String ? outcomeProperty.GetString() : null;
@@ -338,6 +346,9 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Channel of {Serial} lost: {Reason}")]
     private static partial void LogChannelLost(ILogger logger, string serial, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Channel of {Serial} failed; reconnecting")]
+    private static partial void LogChannelFailed(ILogger logger, string serial, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Report of {Serial} not sent now ({Reason}); it goes again on reconnect")]
     private static partial void LogSendFailed(ILogger logger, string serial, string reason);

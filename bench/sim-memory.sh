@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The simulator's resident memory at N devices: starts the whole app (PostgreSQL, Redis, API, web, simulator) with
-# `dotnet run --project Fleet.AppHost` in a throwaway state folder, waits until every device is registered and has
-# sent telemetry (the simulator's /status), then reads the simulator's RSS a few times over a minute.
+# `dotnet run --project Fleet.AppHost` in a throwaway state folder, waits until every device is registered, has
+# sent telemetry and holds its channel (WebSocket) open (the simulator's /status), then reads the simulator's RSS a few times over a minute.
 #   bench/sim-memory.sh [DEVICES=10000] [SAMPLES=6] [SECONDS_BETWEEN=10]
 # The API's per-device telemetry limit is raised (RATE, default 100000/min) so that rate limiting does not pile
 # readings up in the simulator; any other Fleet__* variable in the environment reaches the services too.
+# NO_BUILD=1 skips the build (after `dotnet build Fleet.Aspire.sln`), which matters on a busy machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-10000}
@@ -14,7 +15,7 @@ between=${3:-10}
 state=$(mktemp -d /tmp/fleet-sim-memory-XXXX)
 chmod 755 "$state"
 export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
-dotnet run --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
+dotnet run ${NO_BUILD:+--no-build} --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
 apphost=$!
 stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
 trap stop EXIT
@@ -40,7 +41,8 @@ done
 pid=$(resource devices pid)
 echo "simulator pid $pid at $url; waiting for $devices devices to register and report" >&2
 
-until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )); do
+until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )) \
+  && (( $(status_field channelsOpen) >= devices )); do
   (( SECONDS < deadline )) || { echo "devices did not all register and report in time: $(curl -sf "$url/status")" >&2; exit 1; }
   sleep 2
 done

@@ -22,6 +22,13 @@ public static class SimulatorCommandLine
           --battery-faults PCT      devices with a failing battery (Fleet:Simulator:Faults:BatteryFaultPercent)
           --clock-skew SECONDS      added to the skewed devices' timestamps (Fleet:Simulator:Faults:ClockSkewSeconds)
           --clock-skew-percent PCT  devices whose clock is skewed, default 100 (Fleet:Simulator:Faults:ClockSkewPercent)
+          --corrupt-downloads PCT   devices whose firmware downloads arrive corrupt (Fleet:Simulator:Faults:CorruptDownloadPercent)
+          --cut-downloads PCT       devices whose firmware download is cut midway once and resumed (…:CutDownloadPercent)
+          --boot-failure V:REV:PCT  firmware V fails to boot on hardware revision REV (* for any) for PCT % of devices;
+                                    repeatable, e.g. --boot-failure 2.0.1:rev-b:30 (…:Faults:BootFailures)
+          --battery-drain V:FACTOR  firmware V drains batteries FACTOR times as fast; repeatable (…:Faults:BatteryDrain)
+          --reboot-seconds N        how long a reboot keeps a device offline (Fleet:Simulator:RebootSeconds)
+          --max-downloads N         firmware downloads at once in this process (Fleet:Simulator:MaxConcurrentDownloads)
           --Section:Key=VALUE       any configuration value, e.g. --Fleet:Simulator:JitterPercent=20
           -h, --help                this text
         """;
@@ -40,6 +47,17 @@ public static class SimulatorCommandLine
         ["--battery-faults"] = "Fleet:Simulator:Faults:BatteryFaultPercent",
         ["--clock-skew"] = "Fleet:Simulator:Faults:ClockSkewSeconds",
         ["--clock-skew-percent"] = "Fleet:Simulator:Faults:ClockSkewPercent",
+        ["--corrupt-downloads"] = "Fleet:Simulator:Faults:CorruptDownloadPercent",
+        ["--cut-downloads"] = "Fleet:Simulator:Faults:CutDownloadPercent",
+        ["--reboot-seconds"] = "Fleet:Simulator:RebootSeconds",
+        ["--max-downloads"] = "Fleet:Simulator:MaxConcurrentDownloads",
+    };
+
+    /// <summary>Repeatable options whose value is several fields separated by ':', each becoming one item of a configuration list.</summary>
+    private static readonly Dictionary<string, (string Section, string[] Fields)> ListOptions = new(StringComparer.Ordinal)
+    {
+        ["--boot-failure"] = ("Fleet:Simulator:Faults:BootFailures", ["Version", "HardwareRevision", "Percent"]),
+        ["--battery-drain"] = ("Fleet:Simulator:Faults:BatteryDrain", ["Version", "Multiplier"]),
     };
 
     /// <summary>
@@ -50,6 +68,7 @@ public static class SimulatorCommandLine
     public static IReadOnlyList<string>? Translate(IReadOnlyList<string> args)
     {
         var translated = new List<string>();
+        var listItems = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var i = 0; i < args.Count; i++)
         {
             var argument = args[i];
@@ -65,6 +84,24 @@ public static class SimulatorCommandLine
 
             var separator = argument.IndexOf('=', StringComparison.Ordinal);
             var name = separator < 0 ? argument : argument[..separator];
+            if (ListOptions.TryGetValue(name, out var list))
+            {
+                var item = separator >= 0 ? argument[(separator + 1)..]
+                    : i + 1 < args.Count && !args[i + 1].StartsWith("--", StringComparison.Ordinal) ? args[++i]
+                    : throw new ArgumentException($"option '{name}' needs a value. Try --help.");
+                var fields = item.Split(':');
+                if (fields.Length != list.Fields.Length)
+                {
+                    throw new ArgumentException($"option '{name}' takes {string.Join(':', list.Fields)}, e.g. {name} {(list.Fields.Length == 3 ? "2.0.1:rev-b:30" : "2.0.2:2")}.");
+                }
+
+                var index = listItems[name] = listItems.GetValueOrDefault(name, -1) + 1;
+                translated.AddRange(list.Fields.Zip(fields)
+                    .Where(field => field.Second is not ("" or "*"))
+                    .Select(field => $"--{list.Section}:{index}:{field.First}={field.Second}"));
+                continue;
+            }
+
             var key = Options.TryGetValue(name, out var known) ? known
                 : name.Contains(':', StringComparison.Ordinal) || name is "--urls" or "--environment" ? name[2..]
                 : throw new ArgumentException($"unknown option '{name}'. Try --help.");

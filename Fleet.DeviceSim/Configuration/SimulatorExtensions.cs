@@ -1,5 +1,7 @@
+using Fleet.DeviceSim.Channels;
 using Fleet.DeviceSim.Faults;
 using Fleet.DeviceSim.Identity;
+using Fleet.DeviceSim.Updates;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.DeviceSim;
@@ -8,7 +10,7 @@ public static class SimulatorExtensions
 {
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(30);
 
-    /// <summary>The simulator's services: options, fault injector, state file, the API client and the fleet itself.</summary>
+    /// <summary>The simulator's services: options, fault injector, state file, the API client, the device channels and the fleet itself.</summary>
     public static IHostApplicationBuilder AddDeviceSimulator(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<SimulatorOptions>()
@@ -42,6 +44,9 @@ public static class SimulatorExtensions
             .RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
         builder.Services.AddSingleton<DeviceReporter>();
+        builder.Services.AddSingleton<FirmwareDownloader>();
+        builder.Services.AddSingleton<IDeviceChannelConnector, ClientWebSocketConnector>();
+        builder.Services.AddSingleton<DeviceChannels>();
         builder.Services.AddSingleton<FleetSimulator>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetSimulator>());
         return builder;

@@ -60,6 +60,21 @@ public sealed class SimulatorTuning
     [Range(1, 3600)]
     public int SummarySeconds { get; set; } = 30;
 
+    /// <summary>False: devices open no channel, so they take no updates or commands (telemetry and heartbeats only).</summary>
+    public bool Channels { get; set; } = true;
+
+    /// <summary>The longest wait between two attempts to reconnect a device's channel (exponential backoff with jitter up to it).</summary>
+    [Range(1, 3600)]
+    public int ChannelMaxBackoffSeconds { get; set; } = 30;
+
+    /// <summary>How long a reboot (an update's, or a <c>reboot</c> command's) keeps a device offline.</summary>
+    [Range(0.0, 3600.0)]
+    public double RebootSeconds { get; set; } = 5;
+
+    /// <summary>Firmware downloads in flight at once in this process; the other devices wait their turn.</summary>
+    [Range(1, 1024)]
+    public int MaxConcurrentDownloads { get; set; } = 8;
+
     /// <summary>The faults in force at start; <c>PUT /faults</c> changes them while running.</summary>
     [ValidateObjectMembers]
     public FaultSettings Faults { get; set; } = new();

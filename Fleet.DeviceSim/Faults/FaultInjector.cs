@@ -1,7 +1,7 @@
 namespace Fleet.DeviceSim.Faults;
 
 /// <summary>What the faults in force mean for one device right now.</summary>
-public readonly record struct DeviceFaults(bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent)
+public readonly record struct DeviceFaults(bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent, double BatteryDrainMultiplier = 1)
 {
     public static readonly DeviceFaults None = new(false, false, TimeSpan.Zero, 0);
 }
@@ -15,26 +15,51 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
     private const int OfflineSalt = 1;
     private const int BatterySalt = 2;
     private const int SkewSalt = 3;
+    private const int BootSalt = 4;
+    private const int CorruptSalt = 5;
+    private const int CutSalt = 6;
 
-    private FaultSettings _current = initial with { };
+    private FaultSettings _current = Copy(initial);
 
     public FaultSettings Current => Volatile.Read(ref _current);
 
     /// <summary>Puts <paramref name="settings"/> in force; the caller has validated them.</summary>
-    public void Apply(FaultSettings settings) => Volatile.Write(ref _current, settings with { });
+    public void Apply(FaultSettings settings) => Volatile.Write(ref _current, Copy(settings));
 
-    public DeviceFaults For(int deviceIndex)
+    public DeviceFaults For(int deviceIndex) => For(deviceIndex, firmware: null);
+
+    /// <param name="firmware">The version the device runs, for the faults tied to a firmware version.</param>
+    public DeviceFaults For(int deviceIndex, string? firmware)
     {
         var settings = Current;
         return new DeviceFaults(
             Hits(deviceIndex, OfflineSalt, settings.OfflinePercent),
             Hits(deviceIndex, BatterySalt, settings.BatteryFaultPercent),
             settings.ClockSkewSeconds != 0 && Hits(deviceIndex, SkewSalt, settings.ClockSkewPercent) ? TimeSpan.FromSeconds(settings.ClockSkewSeconds) : TimeSpan.Zero,
-            settings.DropPercent);
+            settings.DropPercent,
+            firmware is null ? 1 : DrainMultiplier(settings, firmware));
     }
 
     public bool IsOffline(int deviceIndex) => Hits(deviceIndex, OfflineSalt, Current.OfflinePercent);
 
+    /// <summary>Whether firmware <paramref name="version"/> fails its boot health check on this device.</summary>
+    public bool FailsToBoot(int deviceIndex, string hardwareRevision, string version) =>
+        Current.BootFailures.Any(fault => fault.Matches(version, hardwareRevision) && Hits(deviceIndex, BootSalt, fault.Percent));
+
+    public bool CorruptsDownload(int deviceIndex) => Hits(deviceIndex, CorruptSalt, Current.CorruptDownloadPercent);
+
+    public bool CutsDownload(int deviceIndex) => Hits(deviceIndex, CutSalt, Current.CutDownloadPercent);
+
+    private static double DrainMultiplier(FaultSettings settings, string firmware) =>
+        settings.BatteryDrain.FirstOrDefault(fault => string.Equals(fault.Version, firmware, StringComparison.OrdinalIgnoreCase))?.Multiplier ?? 1;
+
     private bool Hits(int deviceIndex, int salt, double percent) =>
         percent > 0 && DeviceSeeds.Draw(seed, deviceIndex, salt) * 100 < percent;
+
+    /// <summary>A copy that no later change to the caller's lists can reach.</summary>
+    private static FaultSettings Copy(FaultSettings settings) => settings with
+    {
+        BootFailures = [.. settings.BootFailures.Select(fault => fault with { })],
+        BatteryDrain = [.. settings.BatteryDrain.Select(fault => fault with { })],
+    };
 }

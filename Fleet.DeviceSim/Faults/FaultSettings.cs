@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.DeviceSim.Faults;
 
@@ -32,15 +33,49 @@ public sealed record FaultSettings
     [Range(0.0, 100.0)]
     public double ClockSkewPercent { get; set; } = 100;
 
-    /// <summary>The field-level errors of these settings, keyed by camelCase field name; empty when valid.</summary>
+    /// <summary>Share of devices whose firmware downloads arrive with a flipped byte, so the sha256 check fails.</summary>
+    [Range(0.0, 100.0)]
+    public double CorruptDownloadPercent { get; set; }
+
+    /// <summary>Share of devices whose firmware download is cut midway once; they resume it with an HTTP Range request.</summary>
+    [Range(0.0, 100.0)]
+    public double CutDownloadPercent { get; set; }
+
+    /// <summary>Firmware versions that fail their boot health check on some devices, e.g. 2.0.1 on rev-b for 30 %.</summary>
+    [ValidateEnumeratedItems]
+    public List<BootFailureFault> BootFailures { get; set => field = value ?? []; } = [];
+
+    /// <summary>Firmware versions that drain the battery faster, e.g. 2.0.2 twice as fast.</summary>
+    [ValidateEnumeratedItems]
+    public List<BatteryDrainFault> BatteryDrain { get; set => field = value ?? []; } = [];
+
+    /// <summary>The field-level errors of these settings, keyed by camelCase field name (<c>bootFailures[0].percent</c>); empty when valid.</summary>
     public Dictionary<string, string[]> Validate()
     {
-        var results = new List<ValidationResult>();
-        Validator.TryValidateObject(this, new ValidationContext(this), results, validateAllProperties: true);
-        return results
-            .SelectMany(result => result.MemberNames.Select(member => (Field: JsonName(member), result.ErrorMessage)))
+        var errors = Errors(this, "")
+            .Concat(BootFailures.SelectMany((fault, i) => fault is null ? [($"bootFailures[{i}]", "must be an object.")] : Errors(fault, $"bootFailures[{i}].")))
+            .Concat(BatteryDrain.SelectMany((fault, i) => fault is null ? [($"batteryDrain[{i}]", "must be an object.")] : Errors(fault, $"batteryDrain[{i}].")));
+        return errors
             .GroupBy(error => error.Field)
-            .ToDictionary(group => group.Key, group => group.Select(error => error.ErrorMessage ?? "is not valid.").ToArray());
+            .ToDictionary(group => group.Key, group => group.Select(error => error.Message).ToArray());
+    }
+
+    public bool Equals(FaultSettings? other) =>
+        other is not null
+        && (DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, CorruptDownloadPercent, CutDownloadPercent)
+            == (other.DropPercent, other.LatencyMs, other.OfflinePercent, other.BatteryFaultPercent, other.ClockSkewSeconds, other.ClockSkewPercent,
+                other.CorruptDownloadPercent, other.CutDownloadPercent)
+        && BootFailures.SequenceEqual(other.BootFailures)
+        && BatteryDrain.SequenceEqual(other.BatteryDrain);
+
+    public override int GetHashCode() =>
+        HashCode.Combine(DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, BootFailures.Count, BatteryDrain.Count);
+
+    private static IEnumerable<(string Field, string Message)> Errors(object instance, string prefix)
+    {
+        var results = new List<ValidationResult>();
+        Validator.TryValidateObject(instance, new ValidationContext(instance), results, validateAllProperties: true);
+        return results.SelectMany(result => result.MemberNames.Select(member => (prefix + JsonName(member), result.ErrorMessage ?? "is not valid.")));
     }
 
     private static string JsonName(string member) => char.ToLowerInvariant(member[0]) + member[1..];

@@ -17,7 +17,8 @@ public static class FaultsApi
         app.MapGet("/faults", (FaultInjector faults) => TypedResults.Ok(faults.Current))
             .WithSummary("The faults in force");
         app.MapPut("/faults", PutAsync)
-            .WithSummary("Replace the faults in force: dropPercent, latencyMs, offlinePercent, batteryFaultPercent, clockSkewSeconds, clockSkewPercent");
+            .WithSummary("Replace the faults in force: dropPercent, latencyMs, offlinePercent, batteryFaultPercent, clockSkewSeconds, clockSkewPercent, "
+                + "corruptDownloadPercent, cutDownloadPercent, bootFailures [{version, hardwareRevision, percent}], batteryDrain [{version, multiplier}]");
         return app;
     }
 

@@ -17,7 +17,8 @@ public sealed class Battery(PowerProfile profile, double level)
 
     public bool Charging { get; private set; }
 
-    public void Advance(double hours, double extraDrain, bool faulty)
+    /// <param name="drainMultiplier">How many times the usual drain (a firmware fault may raise it).</param>
+    public void Advance(double hours, double extraDrain, bool faulty, double drainMultiplier = 1)
     {
         if (faulty)
         {
@@ -48,7 +49,7 @@ public sealed class Battery(PowerProfile profile, double level)
         }
         else
         {
-            Level = Math.Max(0, Level - profile.DrainPerHour * hours - extraDrain);
+            Level = Math.Max(0, Level - (profile.DrainPerHour * hours + extraDrain) * drainMultiplier);
             Charging = profile.Recharges && Level < profile.ChargeBelow;
         }
     }

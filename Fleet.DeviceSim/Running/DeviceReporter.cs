@@ -29,8 +29,8 @@ public sealed partial class DeviceReporter(
     public async Task ServeAsync(VirtualDevice device, string enrollmentToken, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var deviceFaults = faults.For(device.Index);
-        if (deviceFaults.Offline)
+        var deviceFaults = faults.For(device.Index, device.Firmware);
+        if (deviceFaults.Offline || device.IsDown(now))
         {
             device.StayOffline(now);
             return;

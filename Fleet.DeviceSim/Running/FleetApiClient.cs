@@ -38,6 +38,27 @@ public sealed class FleetApiClient(HttpClient http)
     public Task<ApiOutcome> SendTelemetryAsync(string deviceKey, TelemetryBatchRequest batch, CancellationToken cancellationToken) =>
         SendAsync(FleetHttp.TelemetryRoute, deviceKey, JsonContent.Create(batch), cancellationToken);
 
+    /// <summary>
+    /// Asks for a firmware artefact from byte <paramref name="from"/> on (a Range request when above zero, with
+    /// If-Range so a changed artefact comes back whole). The caller reads and disposes the response.
+    /// </summary>
+    /// <exception cref="HttpRequestException">The API could not be reached.</exception>
+    public async Task<HttpResponseMessage> DownloadFirmwareAsync(string deviceKey, string url, long from, string? etag, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.DeviceAuthScheme, deviceKey);
+        if (from > 0)
+        {
+            request.Headers.Range = new RangeHeaderValue(from, null);
+            if (etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag))
+            {
+                request.Headers.IfRange = new RangeConditionHeaderValue(tag);
+            }
+        }
+
+        return await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+    }
+
     private async Task<ApiOutcome> SendAsync(string route, string deviceKey, HttpContent content, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, route) { Content = content };

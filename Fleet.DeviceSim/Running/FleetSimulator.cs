@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Fleet.DeviceSim.Channels;
 using Fleet.DeviceSim.Faults;
 using Fleet.DeviceSim.Identity;
 using Microsoft.Extensions.Options;
@@ -8,10 +9,12 @@ namespace Fleet.DeviceSim;
 /// <summary>
 /// Runs the whole simulated fleet without a thread or timer per device: one scheduler loop hands each due device to
 /// a bounded pool of workers, which register it or let it report (<see cref="DeviceReporter"/>). Identities go to
-/// the state file whenever they change, so a restart is the same fleet. A summary is logged regularly.
+/// the state file whenever they change, so a restart is the same fleet. Each device also keeps its channel
+/// (<see cref="DeviceChannels"/>) for updates and commands. A summary is logged regularly.
 /// </summary>
 public sealed partial class FleetSimulator(
     DeviceReporter reporter,
+    DeviceChannels channels,
     IOptions<SimulatorOptions> options,
     SimulatorStatus status,
     FaultInjector faults,
@@ -45,6 +48,11 @@ public sealed partial class FleetSimulator(
             .Append(ScheduleAsync(devices, due.Writer, settings.Simulator, stopping.Token))
             .Append(SaveIdentitiesAsync(devices, stopping.Token))
             .ToList();
+        if (settings.Simulator.Channels)
+        {
+            tasks.Add(channels.RunAsync(devices, stopping.Token));
+        }
+
 
         try
         {
@@ -100,6 +108,7 @@ public sealed partial class FleetSimulator(
                 if (faults.IsOffline(device.Index))
                 {
                     offline++;
+                    channels.HoldOffline(device);
                 }
 
                 if (device.TryClaim(now))

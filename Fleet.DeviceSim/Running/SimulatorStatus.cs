@@ -18,6 +18,16 @@ public sealed class SimulatorStatus
     private long _readingsDropped;
     private long _readingsOverflowed;
     private string _preset = "";
+    private int _channelsOpen;
+    private long _channelConnectFailures;
+    private long _updatesStarted;
+    private long _updatesHealthy;
+    private long _updatesFailed;
+    private long _updatesRolledBack;
+    private long _downloadsCut;
+    private long _downloadsResumed;
+    private long _commandsCompleted;
+    private long _commandsRejected;
 
     public void SetFleet(int count, string preset)
     {
@@ -59,6 +69,28 @@ public sealed class SimulatorStatus
     /// <summary>How many devices the offline fault holds back, counted on each scheduler pass.</summary>
     public void SetOffline(int count) => Interlocked.Exchange(ref _offline, count);
 
+    public void ChannelOpened() => Interlocked.Increment(ref _channelsOpen);
+
+    public void ChannelClosed() => Interlocked.Decrement(ref _channelsOpen);
+
+    public void ChannelConnectFailed() => Interlocked.Increment(ref _channelConnectFailures);
+
+    public void UpdateStarted() => Interlocked.Increment(ref _updatesStarted);
+
+    public void UpdateHealthy() => Interlocked.Increment(ref _updatesHealthy);
+
+    public void UpdateFailed() => Interlocked.Increment(ref _updatesFailed);
+
+    public void UpdateRolledBack() => Interlocked.Increment(ref _updatesRolledBack);
+
+    public void DownloadCut() => Interlocked.Increment(ref _downloadsCut);
+
+    public void DownloadResumed() => Interlocked.Increment(ref _downloadsResumed);
+
+    public void CommandCompleted() => Interlocked.Increment(ref _commandsCompleted);
+
+    public void CommandRejected() => Interlocked.Increment(ref _commandsRejected);
+
     public Snapshot Current() => new(
         Volatile.Read(ref _devices),
         Volatile.Read(ref _registered),
@@ -76,6 +108,16 @@ public sealed class SimulatorStatus
         ReadingsTaken = Interlocked.Read(ref _readingsTaken),
         ReadingsDropped = Interlocked.Read(ref _readingsDropped),
         ReadingsOverflowed = Interlocked.Read(ref _readingsOverflowed),
+        ChannelsOpen = Volatile.Read(ref _channelsOpen),
+        ChannelConnectFailures = Interlocked.Read(ref _channelConnectFailures),
+        UpdatesStarted = Interlocked.Read(ref _updatesStarted),
+        UpdatesHealthy = Interlocked.Read(ref _updatesHealthy),
+        UpdatesFailed = Interlocked.Read(ref _updatesFailed),
+        UpdatesRolledBack = Interlocked.Read(ref _updatesRolledBack),
+        DownloadsCut = Interlocked.Read(ref _downloadsCut),
+        DownloadsResumed = Interlocked.Read(ref _downloadsResumed),
+        CommandsCompleted = Interlocked.Read(ref _commandsCompleted),
+        CommandsRejected = Interlocked.Read(ref _commandsRejected),
     };
 
     public sealed record Snapshot(
@@ -99,5 +141,29 @@ public sealed class SimulatorStatus
 
         /// <summary>Readings lost because a device's buffer was full while the API did not take them.</summary>
         public long ReadingsOverflowed { get; init; }
+
+        /// <summary>Device channels (WebSockets) open now.</summary>
+        public int ChannelsOpen { get; init; }
+
+        public long ChannelConnectFailures { get; init; }
+
+        public long UpdatesStarted { get; init; }
+
+        public long UpdatesHealthy { get; init; }
+
+        /// <summary>Updates that failed: download, sha256 check, or boot health check (rolled back by the device).</summary>
+        public long UpdatesFailed { get; init; }
+
+        public long UpdatesRolledBack { get; init; }
+
+        /// <summary>Downloads the cut fault interrupted midway.</summary>
+        public long DownloadsCut { get; init; }
+
+        /// <summary>Range requests that resumed a download from the bytes already held.</summary>
+        public long DownloadsResumed { get; init; }
+
+        public long CommandsCompleted { get; init; }
+
+        public long CommandsRejected { get; init; }
     }
 }

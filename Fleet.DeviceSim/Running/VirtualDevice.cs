@@ -2,6 +2,7 @@ using Fleet.Contracts;
 using Fleet.DeviceSim.Faults;
 using Fleet.DeviceSim.Identity;
 using Fleet.DeviceSim.Models;
+using Fleet.DeviceSim.Updates;
 
 namespace Fleet.DeviceSim;
 
@@ -20,7 +21,11 @@ public sealed class VirtualDevice
 
     private readonly Random _random;
     private readonly ReportingSchedule _schedule;
-    private readonly long _bootedAtMs;
+    private long _bootedAtMs;
+    private readonly Lock _configLock = new();
+    private long _downUntilMs;
+    private long _telemetryIntervalMs;
+    private IReadOnlyDictionary<string, string> _config = new Dictionary<string, string>();
     private readonly List<TelemetryReading> _unsent = [];
     private DeviceIdentity? _identity;
     private long _dueAtMs;
@@ -49,6 +54,7 @@ public sealed class VirtualDevice
         Model = preset.CreateModel(type, _random, City);
         Battery = new Battery(Model.Power, _random.Between(40, 100));
         Signal = new SignalStrength(_random.Between(-100, -55));
+        _telemetryIntervalMs = (long)_schedule.Telemetry.TotalMilliseconds;
         _bootedAtMs = _lastAdvancedMs = _lastSampleMs = _dueAtMs = now.ToUnixTimeMilliseconds();
         _nextHeartbeatMs = _nextSampleMs = _dueAtMs;
     }
@@ -76,9 +82,20 @@ public sealed class VirtualDevice
 
     public SignalStrength Signal { get; }
 
-    public string Firmware { get; } = "1.0.0";
+    /// <summary>Both slots hold this version when the simulator starts.</summary>
+    public const string FactoryFirmware = "1.0.0";
 
-    public string Slot { get; } = "A";
+    public FirmwareSlots Slots { get; } = new(FactoryFirmware);
+
+    public string Firmware => Slots.Running.Version;
+
+    public string Slot => Slots.Running.Slot;
+
+    /// <summary>The interval between readings; <c>set_interval</c> changes it.</summary>
+    public TimeSpan TelemetryInterval => TimeSpan.FromMilliseconds(Volatile.Read(ref _telemetryIntervalMs));
+
+    /// <summary>Settings applied by <c>set_config</c>, sent in every heartbeat.</summary>
+    public IReadOnlyDictionary<string, string> Config => Volatile.Read(ref _config);
 
     /// <summary>Id and key once registered (or restored from the state file); null while it must register.</summary>
     public DeviceIdentity? Identity => Volatile.Read(ref _identity);
@@ -134,17 +151,63 @@ public sealed class VirtualDevice
         var hours = Math.Clamp((nowMs - _lastAdvancedMs) / 3_600_000.0, 0, 24);
         _lastAdvancedMs = Math.Max(_lastAdvancedMs, nowMs);
         Model.Move(Position, hours, _random);
-        Battery.Advance(hours, Model.TakeExtraDrain(), faults.BatteryFaulty);
+        Battery.Advance(hours, Model.TakeExtraDrain(), faults.BatteryFaulty, faults.BatteryDrainMultiplier);
         Signal.Wander(_random);
     }
 
-    public HeartbeatRequest Heartbeat(DateTimeOffset now) => new(
-        Noise.Round(Battery.Level, 1),
-        Signal.Dbm,
-        Firmware,
-        Slot,
-        (now.ToUnixTimeMilliseconds() - _bootedAtMs) / 1000,
-        new GeoLocation(Noise.Round(Position.Lat, 6), Noise.Round(Position.Lon, 6)));
+    public HeartbeatRequest Heartbeat(DateTimeOffset now)
+    {
+        var (slot, firmware) = Slots.Running;
+        var config = Config;
+        return new(
+            Noise.Round(Battery.Level, 1),
+            Signal.Dbm,
+            firmware,
+            slot,
+            Math.Max(0, now.ToUnixTimeMilliseconds() - Volatile.Read(ref _bootedAtMs)) / 1000,
+            new GeoLocation(Noise.Round(Position.Lat, 6), Noise.Round(Position.Lon, 6)),
+            config.Count > 0 ? config : null);
+    }
+
+    /// <summary>Whether the device is down (rebooting) at <paramref name="now"/>: no heartbeats, no telemetry, no channel.</summary>
+    public bool IsDown(DateTimeOffset now) => now.ToUnixTimeMilliseconds() < Volatile.Read(ref _downUntilMs);
+
+    /// <summary>When the current reboot ends; in the past when the device is up.</summary>
+    public DateTimeOffset DownUntil => DateTimeOffset.FromUnixTimeMilliseconds(Volatile.Read(ref _downUntilMs));
+
+    /// <summary>Goes down for a reboot of <paramref name="duration"/>; its uptime counts from the end of it.</summary>
+    public void Reboot(DateTimeOffset now, TimeSpan duration)
+    {
+        var until = (now + duration).ToUnixTimeMilliseconds();
+        Volatile.Write(ref _downUntilMs, until);
+        Volatile.Write(ref _bootedAtMs, until);
+    }
+
+    /// <summary>Readings from now on are <paramref name="interval"/> apart (from the next one on).</summary>
+    public void SetTelemetryInterval(TimeSpan interval) => Volatile.Write(ref _telemetryIntervalMs, (long)interval.TotalMilliseconds);
+
+    /// <summary>Merges settings into the device's config: a null value removes its key.</summary>
+    public IReadOnlyDictionary<string, string> MergeConfig(IReadOnlyDictionary<string, string?> changes)
+    {
+        lock (_configLock)
+        {
+            var merged = new Dictionary<string, string>(Config, StringComparer.Ordinal);
+            foreach (var (key, value) in changes)
+            {
+                if (value is null)
+                {
+                    merged.Remove(key);
+                }
+                else
+                {
+                    merged[key] = value;
+                }
+            }
+
+            Volatile.Write(ref _config, merged);
+            return merged;
+        }
+    }
 
     /// <summary>
     /// Takes every reading due by <paramref name="now"/> (catching up after a backoff, up to the buffer), each at its
@@ -155,7 +218,8 @@ public sealed class VirtualDevice
     public (int Taken, int Dropped, int Overflowed) TakeDueReadings(DateTimeOffset now, DeviceFaults faults)
     {
         var nowMs = now.ToUnixTimeMilliseconds();
-        var intervalMs = (long)_schedule.Telemetry.TotalMilliseconds;
+        var intervalMs = Volatile.Read(ref _telemetryIntervalMs);
+        var interval = TimeSpan.FromMilliseconds(intervalMs);
         if (nowMs - _nextSampleMs > intervalMs * MaxUnsentReadings)
         {
             _nextSampleMs = nowMs - intervalMs * (MaxUnsentReadings - 1);
@@ -170,7 +234,7 @@ public sealed class VirtualDevice
             Model.Read(clock, _random, metrics);
             _lastSampleMs = _nextSampleMs;
             _lastSeq = Math.Max(_lastSeq + 1, _nextSampleMs / intervalMs);
-            _nextSampleMs += Math.Max(1, _schedule.JitteredMs(_schedule.Telemetry, _random));
+            _nextSampleMs += Math.Max(1, _schedule.JitteredMs(interval, _random));
             taken++;
             if (faults.DropPercent > 0 && _random.NextDouble() * 100 < faults.DropPercent)
             {
@@ -194,7 +258,7 @@ public sealed class VirtualDevice
     {
         var nowMs = now.ToUnixTimeMilliseconds();
         _nextHeartbeatMs = nowMs + _schedule.JitteredMs(_schedule.Heartbeat, _random);
-        _nextSampleMs = nowMs + _schedule.JitteredMs(_schedule.Telemetry, _random);
+        _nextSampleMs = nowMs + _schedule.JitteredMs(TelemetryInterval, _random);
         _lastSampleMs = nowMs;
     }
 

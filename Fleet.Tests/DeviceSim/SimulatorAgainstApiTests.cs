@@ -38,13 +38,8 @@ public sealed class SimulatorAgainstApiTests(RateLimitedApiFixture fixture) : IC
             JitterPercent = 0,
             StateFile = Path.Combine(_directory, "devices.json"),
         };
-        var options = Options.Create(new SimulatorOptions { Devices = Devices, EnrollmentToken = ApiFactory.EnrollmentToken, Simulator = tuning });
-        var status = new SimulatorStatus();
-        var faults = new FaultInjector(tuning.Faults, tuning.Seed);
-        var reporter = new DeviceReporter(new FleetApiClient(fixture.Api.CreateClient()), status, faults, TimeProvider.System, NullLogger<DeviceReporter>.Instance);
-        var simulator = new FleetSimulator(reporter, options, status, faults, new DeviceIdentityFile(tuning.StateFile), TimeProvider.System,
-            NullLogger<FleetSimulator>.Instance);
-        return (simulator, status);
+        var fleet = new SimulatedFleet(fixture.Api, Devices, tuning);
+        return (fleet.Simulator, fleet.Status);
     }
 
     [Fact]

@@ -1,0 +1,364 @@
+using System.Net.WebSockets;
+using System.Text.Json;
+using Fleet.Contracts;
+using Fleet.DeviceSim.Commands;
+using Fleet.DeviceSim.Updates;
+
+namespace Fleet.DeviceSim.Channels;
+
+/// <summary>
+/// One device's channel: keeps a WebSocket open while the device is registered and up, reconnecting with backoff and
+/// jitter; closes it while the device is down (rebooting, or held offline by a fault). Incoming messages go to the
+/// device's updater and command runner by <c>type</c>; its reports wait in an outbox until acknowledged and are sent
+/// again on reconnect. All of it is async: no thread of its own.
+/// </summary>
+public sealed partial class DeviceLink : IDeviceLink, IDisposable
+{
+    private const int InitialBufferBytes = 1024;
+    private const int MaxMessageBytes = 64 * 1024;
+    private static readonly TimeSpan WaitForRegistration = TimeSpan.FromSeconds(1);
+
+    private readonly DeviceChannels _channels;
+    private readonly Lock _lock = new();
+    private readonly Dictionary<string, (string State, object Message)> _outbox = [];
+    private readonly SemaphoreSlim _send = new(1, 1);
+    private WebSocket? _socket;
+    private CancellationTokenSource? _session;
+    private int _failures;
+
+    public DeviceLink(VirtualDevice device, DeviceChannels channels)
+    {
+        Device = device;
+        _channels = channels;
+        Updater = new DeviceUpdater(device, this, channels.Downloader, channels.Faults, channels.Status, channels.Logger);
+        Commands = new DeviceCommands(device, this, channels.Clock, channels.Status, channels.Logger);
+    }
+
+    public VirtualDevice Device { get; }
+
+    public DeviceUpdater Updater { get; }
+
+    public DeviceCommands Commands { get; }
+
+    public bool IsOpen => Volatile.Read(ref _socket) is { State: WebSocketState.Open };
+
+    /// <summary>Reports sent but not acknowledged yet.</summary>
+    public int Unacknowledged
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _outbox.Count;
+            }
+        }
+    }
+
+    public async Task RunAsync(CancellationToken stopping)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            var now = _channels.Clock.GetUtcNow();
+            if (Device.Identity is not { } identity || _channels.Faults.IsOffline(Device.Index))
+            {
+                await Task.Delay(Jittered(WaitForRegistration), _channels.Clock, stopping);
+                continue;
+            }
+
+            if (Device.IsDown(now))
+            {
+                await Task.Delay(Device.DownUntil - now, _channels.Clock, stopping);
+                continue;
+            }
+
+            var socket = await ConnectAsync(identity.DeviceKey, stopping);
+            if (socket is null)
+            {
+                await Task.Delay(Backoff(), _channels.Clock, stopping);
+                continue;
+            }
+
+            await ServeAsync(socket, stopping);
+        }
+    }
+
+    /// <summary>Closes the channel now (the device went down); the run loop reconnects once it is up.</summary>
+    public void Disconnect()
+    {
+        lock (_lock)
+        {
+            _session?.Cancel();
+        }
+    }
+
+    public async Task ReportAsync(string key, string state, object message, CancellationToken cancellationToken)
+    {
+        lock (_lock)
+        {
+            _outbox[key] = (state, message);
+        }
+
+        await TrySendAsync(message, cancellationToken);
+    }
+
+    public async Task RebootAsync(CancellationToken cancellationToken)
+    {
+        var duration = _channels.RebootTime;
+        Device.Reboot(_channels.Clock.GetUtcNow(), duration);
+        Disconnect();
+        await Task.Delay(duration, _channels.Clock, cancellationToken);
+    }
+
+    private async Task<WebSocket?> ConnectAsync(string deviceKey, CancellationToken stopping)
+    {
+        await _channels.ConnectTurns.WaitAsync(stopping);
+        try
+        {
+            return await _channels.Connector.ConnectAsync(deviceKey, stopping);
+        }
+        catch (Exception exception) when (!stopping.IsCancellationRequested && exception is not OutOfMemoryException)
+        {
+            _failures = Math.Min(_failures + 1, 16);
+            _channels.Status.ChannelConnectFailed();
+            LogConnectFailed(_channels.Logger, Device.Serial, exception.Message);
+            return null;
+        }
+        finally
+        {
+            _channels.ConnectTurns.Release();
+        }
+    }
+
+    private async Task ServeAsync(WebSocket socket, CancellationToken stopping)
+    {
+        using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+        lock (_lock)
+        {
+            _session = session;
+            Volatile.Write(ref _socket, socket);
+        }
+
+        _channels.Status.ChannelOpened();
+        try
+        {
+            // A device that went down while connecting closes at once.
+            if (Device.IsDown(_channels.Clock.GetUtcNow()))
+            {
+                return;
+            }
+
+            _failures = 0;
+            await ResendOutboxAsync(session.Token);
+            await ReceiveAsync(socket, session.Token);
+            _failures = Math.Min(_failures + 1, 16);
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or ObjectDisposedException && !stopping.IsCancellationRequested)
+        {
+            if (!session.IsCancellationRequested)
+            {
+                _failures = Math.Min(_failures + 1, 16);
+                LogChannelLost(_channels.Logger, Device.Serial, exception.Message);
+            }
+        }
+        catch (Exception exception) when (!stopping.IsCancellationRequested && exception is not OutOfMemoryException)
+        {
+            // A message this device cannot handle (a bug, or a server it does not understand) costs its connection, not the fleet.
+            _failures = Math.Min(_failures + 1, 16);
+            LogChannelFailed(_channels.Logger, Device.Serial, exception);
+        }
+        finally
+        {
+            lock (_lock)
+            {
+                _session = null;
+                Volatile.Write(ref _socket, null);
+            }
+
+            _channels.Status.ChannelClosed();
+            socket.Abort();
+            socket.Dispose();
+        }
+    }
+
+    private async Task ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[InitialBufferBytes];
+        while (socket.State == WebSocketState.Open)
+        {
+            var length = 0;
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                if (length == buffer.Length)
+                {
+                    if (buffer.Length >= MaxMessageBytes)
+                    {
+                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {MaxMessageBytes} bytes.", cancellationToken);
+                        return;
+                    }
+
+                    Array.Resize(ref buffer, buffer.Length * 4);
+                }
+
+                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                length += result.Count;
+            }
+            while (!result.EndOfMessage);
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            await DispatchAsync(buffer.AsMemory(0, length), cancellationToken);
+        }
+    }
+
+    /// <summary>Hands one message on by its <c>type</c>; updates and commands run in the background so the channel keeps reading.</summary>
+    private async Task DispatchAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(json);
+            var root = document.RootElement;
+            var type = root.TryGetProperty("type", out var typeProperty) && typeProperty.ValueKind == JsonValueKind.String ? typeProperty.GetString() : null;
+            switch (type)
+            {
+                case DeviceChannel.Offer:
+                    var before = Updater.Work;
+                    await Updater.OfferAsync(root.Deserialize<UpdateOffer>(JsonSerializerOptions.Web)!, _channels.Stopping);
+                    if (Updater.Work != before)
+                    {
+                        _channels.Track(Updater.Work);
+                    }
+
+                    break;
+                case DeviceChannel.Rollback:
+                    await Updater.RollbackAsync(root.Deserialize<RollbackRequest>(JsonSerializerOptions.Web)!, _channels.Stopping);
+                    break;
+                case CommandChannel.Command:
+                    _channels.Track(Commands.HandleAsync(root.Deserialize<CommandMessage>(JsonSerializerOptions.Web)!, _channels.Stopping));
+                    break;
+                case DeviceChannel.Ack or DeviceChannel.Error:
+                    Acknowledge(root, type);
+                    break;
+                default:
+                    if (root.TryGetProperty("commandId", out _) && root.TryGetProperty("outcome", out _))
+                    {
+                        Acknowledge(root, type);
+                    }
+                    else
+                    {
+                        LogUnknownMessage(_channels.Logger, Device.Serial, type);
+                    }
+
+                    break;
+            }
+        }
+        catch (JsonException exception)
+        {
+            LogUnreadable(_channels.Logger, Device.Serial, exception.Message);
+        }
+    }
+
+    /// <summary>The server answered a report (recorded, unchanged, illegal, not-found, or an error): it need not be sent again.</summary>
+    private void Acknowledge(JsonElement root, string? type)
+    {
+        var key = root.TryGetProperty("commandId", out var command) && command.ValueKind == JsonValueKind.String && command.TryGetGuid(out var commandId)
+                ? DeviceCommands.ReportKey(commandId)
+            : root.TryGetProperty("rolloutId", out var rollout) && rollout.ValueKind == JsonValueKind.String && rollout.TryGetGuid(out var rolloutId)
+                ? DeviceUpdater.ReportKey(rolloutId)
+            : null;
+        var state = root.TryGetProperty("state", out var stateProperty) && stateProperty.ValueKind == JsonValueKind.String ? stateProperty.GetString() : null;
+        var outcome = root.TryGetProperty("outcome", out var outcomeProperty) && outcomeProperty.ValueKind == JsonValueKind.String ? outcomeProperty.GetString() : null;
+        LogAck(_channels.Logger, Device.Serial, type, key, state, outcome);
+        if (key is null)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_outbox.TryGetValue(key, out var pending) && string.Equals(pending.State, state, StringComparison.OrdinalIgnoreCase))
+            {
+                _outbox.Remove(key);
+            }
+        }
+    }
+
+    private async Task ResendOutboxAsync(CancellationToken cancellationToken)
+    {
+        object[] pending;
+        lock (_lock)
+        {
+            pending = [.. _outbox.Values.Select(entry => entry.Message)];
+        }
+
+        foreach (var message in pending)
+        {
+            await SendAsync(message, cancellationToken);
+        }
+    }
+
+    /// <summary>Sends when the channel is open; a report that cannot go now waits in the outbox for the next connection.</summary>
+    private async Task TrySendAsync(object message, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(message, cancellationToken);
+        }
+        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException
+            || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+        {
+            LogSendFailed(_channels.Logger, Device.Serial, exception.Message);
+        }
+    }
+
+    private async Task SendAsync(object message, CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _socket) is not { State: WebSocketState.Open } socket)
+        {
+            return;
+        }
+
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(message, message.GetType(), JsonSerializerOptions.Web);
+        await _send.WaitAsync(cancellationToken);
+        try
+        {
+            await socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+
+    public void Dispose() => _send.Dispose();
+
+    /// <summary>1, 2, 4 … up to the configured maximum, each shortened by up to half at random so devices do not return in step.</summary>
+    private TimeSpan Backoff() =>
+        Jittered(TimeSpan.FromSeconds(Math.Min(_channels.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Max(0, _failures - 1)))));
+
+    private static TimeSpan Jittered(TimeSpan wait) => wait * (0.5 + Random.Shared.NextDouble() / 2);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Channel of {Serial} could not connect: {Reason}")]
+    private static partial void LogConnectFailed(ILogger logger, string serial, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Channel of {Serial} lost: {Reason}")]
+    private static partial void LogChannelLost(ILogger logger, string serial, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Channel of {Serial} failed; reconnecting")]
+    private static partial void LogChannelFailed(ILogger logger, string serial, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Report of {Serial} not sent now ({Reason}); it goes again on reconnect")]
+    private static partial void LogSendFailed(ILogger logger, string serial, string reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got {Type} for {Key}: state {State}, outcome {Outcome}")]
+    private static partial void LogAck(ILogger logger, string serial, string? type, string? key, string? state, string? outcome);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got a message of unknown type {Type}; ignored")]
+    private static partial void LogUnknownMessage(ILogger logger, string serial, string? type);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got an unreadable message: {Reason}")]
+    private static partial void LogUnreadable(ILogger logger, string serial, string reason);
+}

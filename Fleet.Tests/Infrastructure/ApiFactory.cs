@@ -15,7 +15,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
     public const string EnrollmentToken = "enrollment-token-for-tests-0123456789";
     private static int _nextRedisDatabase;
 
-    public int RedisDatabase { get; } = Interlocked.Increment(ref _nextRedisDatabase) % 16;
+    /// <summary>The test Redis has this many databases, so every API of a run gets one of its own (leader locks, counts and sets never mix).</summary>
+    public const int RedisDatabases = 1024;
+
+    public int RedisDatabase { get; } = Interlocked.Increment(ref _nextRedisDatabase) % RedisDatabases;
 
     public string RedisConnectionString => $"{redisConnectionString},defaultDatabase={RedisDatabase}";
 

@@ -25,7 +25,7 @@ public sealed class BackingServers : IAsyncLifetime
         var postgres = LocalPostgresServer.StartAsync(
             new LocalPostgresOptions(Path.Combine(StateDirectory, "postgres"), "test-password"), null, CancellationToken.None);
         var redis = LocalRedisServer.StartAsync(
-            new LocalRedisOptions(Path.Combine(StateDirectory, "cache"), "test-password"), null, CancellationToken.None);
+            new LocalRedisOptions(Path.Combine(StateDirectory, "cache"), "test-password", Databases: ApiFactory.RedisDatabases), null, CancellationToken.None);
         _postgres = await postgres;
         _redis = await redis;
     }

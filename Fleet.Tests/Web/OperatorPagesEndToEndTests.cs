@@ -21,7 +21,7 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Operators_publish_firmware_start_a_rollout_in_the_wizard_pause_and_resume_it_and_acknowledge_an_alert()
+    public async Task Operators_publish_firmware_start_a_rollout_in_the_wizard_pause_and_resume_it_see_it_complete_and_acknowledge_an_alert()
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
@@ -80,6 +80,10 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await ActAsync(page, "resume", "e2e check done");
         await Expect(page.GetByTestId("rollout-state")).ToHaveAttributeAsync("data-state", "running", PatientlyAttribute);
         var rolloutId = Guid.Parse(page.Url[^36..]);
+
+        // The simulated devices take the update (download, install, reboot, health check): the page shows it complete.
+        await Expect(page.GetByTestId("rollout-state")).ToHaveAttributeAsync("data-state", "completed", new() { Timeout = 180_000 });
+        await BrowserSession.ScreenshotAsync(page, "rollout-completed");
         var audit = (await api.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={rolloutId}", Cancellation))!;
         audit.Items.Select(entry => (entry.Action, entry.Reason, entry.Actor)).ShouldContain(("pause", "holding for the e2e check", "operator (web)"));
 
@@ -98,9 +102,9 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await Expect(page.GetByTestId("alert-handled").Filter(new() { HasTextString = "checking the batteries" })).ToHaveCountAsync(1, Patiently);
         await BrowserSession.ScreenshotAsync(page, "alerts-acknowledged");
 
-        // Overview: the running rollout and the active alerts by severity.
+        // Overview: the active alerts by severity (the rollout has completed, so none is in progress).
         await browser.OpenAsync(web, page);
-        await Expect(page.GetByTestId("overview-rollout")).ToHaveCountAsync(1, Patiently);
+        await Expect(page.GetByTestId("overview-rollout")).ToHaveCountAsync(0, Patiently);
         await Expect(page.Locator("[data-testid=counts-alerts-warning]")).ToHaveCountAsync(1, Patiently);
         await BrowserSession.ScreenshotAsync(page, "overview-activity");
 

@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace Fleet.AppHost.Hosting.Provisioning;
 
 /// <param name="BinDirectory">Where redis-server is; null searches PATH and the usual folders.</param>
-public sealed record LocalRedisOptions(string DataDirectory, string Password, int? PreferredPort = null, string? BinDirectory = null);
+public sealed record LocalRedisOptions(string DataDirectory, string Password, int? PreferredPort = null, string? BinDirectory = null, int Databases = 16);
 
 /// <summary>
 /// Runs <c>redis-server</c> from the local binaries with its data (an RDB snapshot) under the state folder,
@@ -39,6 +39,7 @@ public static class LocalRedisServer
             $"pidfile {pidFile}",
             "logfile \"\"",
             $"requirepass {options.Password}",
+            $"databases {options.Databases}",
         ], cancellationToken);
         File.SetUnixFileMode(configFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
 

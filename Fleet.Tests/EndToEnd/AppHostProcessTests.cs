@@ -25,7 +25,7 @@ public sealed class AppHostProcessTests : IDisposable
         state.Resources.Single(resource => resource.Name == "cache").Mode.ShouldBe("local");
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var devicesUrl = Url(state, "devices");
+        var devicesUrl = FleetAppHost.Url(state, "devices");
         var simulator = await Eventually.GetAsync(
             async () => await http.GetFromJsonAsync<SimulatorStatus>($"{devicesUrl}/status", Cancellation) is { Registered: 5, HeartbeatsSent: >= 5 } status ? status : null,
             TimeSpan.FromMinutes(1), "5 simulated devices to register and send heartbeats", Cancellation);
@@ -35,14 +35,14 @@ public sealed class AppHostProcessTests : IDisposable
         await Eventually.TrueAsync(() => Task.FromResult(File.Exists(identities)), TimeSpan.FromSeconds(30), "the simulator's identity file in the state folder", Cancellation);
         File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
 
-        using var stats = new HttpRequestMessage(HttpMethod.Get, $"{Url(state, "api")}{FleetHttp.FleetStatsRoute}");
+        using var stats = new HttpRequestMessage(HttpMethod.Get, $"{FleetAppHost.Url(state, "api")}{FleetHttp.FleetStatsRoute}");
         stats.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));
         using var statsResponse = await http.SendAsync(stats, Cancellation);
         var fleet = await statsResponse.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FleetStatsResponse>(Cancellation);
         fleet!.Total.ShouldBe(5);
         fleet.SeenRecently.ShouldBe(5);
 
-        (await http.GetAsync($"{Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
+        (await http.GetAsync($"{FleetAppHost.Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
 
         // Telemetry from every simulated device is in PostgreSQL (the connection string is in the state folder).
         var fleetdb = File.ReadAllText(state.Resources.Single(resource => resource.Name == "fleetdb").ConnectionStringFile!);
@@ -104,7 +104,6 @@ public sealed class AppHostProcessTests : IDisposable
         final.Resources.SelectMany(resource => resource.ProcessIds).ShouldBeEmpty();
     }
 
-    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 

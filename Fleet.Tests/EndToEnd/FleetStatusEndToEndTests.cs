@@ -26,8 +26,7 @@ public sealed class FleetStatusEndToEndTests : IDisposable
             ["Fleet__Simulator__HeartbeatSeconds"] = "1",
         }, "--devices", Devices.ToString());
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
-        using var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));
+        using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
 
         await WaitForStatusAsync(api, "online", TimeSpan.FromMinutes(1));
         var fleetdb = File.ReadAllText(state.Resources.Single(resource => resource.Name == "fleetdb").ConnectionStringFile!);
@@ -60,7 +59,6 @@ public sealed class FleetStatusEndToEndTests : IDisposable
 
     private static Task<long> CountAsync(string connectionString, string sql) => Sql.ScalarAsync<long>(connectionString, sql, Cancellation);
 
-    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 }

@@ -31,8 +31,7 @@ public sealed class RolloutEndToEndTests : IDisposable
             ["Fleet__HeartbeatMirrorInterval"] = "00:00:01",
         }, "--devices", Devices.ToString(), "--no-dashboard");
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
-        using var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = TimeSpan.FromSeconds(30) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));
+        using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(async () => (await StatsAsync(api)).ByLifecycle.GetValueOrDefault("active") == Devices,
             TimeSpan.FromMinutes(2), $"all {Devices} devices registered and active", Cancellation);
         var types = string.Join(",", (await StatsAsync(api)).ByType.Keys);
@@ -47,7 +46,7 @@ public sealed class RolloutEndToEndTests : IDisposable
             TimeSpan.FromMinutes(1), "every device reporting 2.0.0 in its heartbeat", Cancellation);
 
         // 2.0.1 fails its boot health check on every rev-b device.
-        await SetBootFailureAsync(Url(state, "devices"), "2.0.1", "rev-b");
+        await SetBootFailureAsync(FleetAppHost.Url(state, "devices"), "2.0.1", "rev-b");
         var bad = await PublishAsync(api, "2.0.1", types);
         var second = await StartAsync(api, bad.Id, [10, 100], autoRollback: true);
         var stopped = await WaitForStateAsync(api, second.Id, ["completed", "paused", "rolled-back", "aborted"], TimeSpan.FromMinutes(3));
@@ -111,7 +110,6 @@ public sealed class RolloutEndToEndTests : IDisposable
         response.EnsureSuccessStatusCode();
     }
 
-    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 }

@@ -59,6 +59,18 @@ public static class FleetAppHost
     }
 
     public static string ReadSecret(AppHostState state, string name) => File.ReadAllText(state.Secrets[name]).Trim();
+
+    /// <summary>A resource's first URL, as the AppHost wrote it to its state file.</summary>
+    public static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
+
+    /// <summary>A client on the api's first replica carrying the operator token the AppHost generated.</summary>
+    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout)
+    {
+        var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = timeout };
+        api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
+            Fleet.Contracts.FleetHttp.OperatorAuthScheme, ReadSecret(state, "operator-token"));
+        return api;
+    }
 }
 
 public sealed class AppHostProcess : IDisposable

@@ -25,9 +25,8 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
-        var web = Url(state, "web");
-        using var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, FleetAppHost.ReadSecret(state, "operator-token"));
+        var web = FleetAppHost.Url(state, "web");
+        using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
         FleetStatsResponse? stats = null;
         await Eventually.TrueAsync(async () =>
         {
@@ -126,7 +125,6 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
     [GeneratedRegex("/rollouts/[0-9a-f-]{36}$")]
     private static partial Regex RolloutUrl();
 
-    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 }

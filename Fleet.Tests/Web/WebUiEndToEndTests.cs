@@ -23,9 +23,8 @@ public sealed class WebUiEndToEndTests : IDisposable
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
-        var web = Url(state, "web");
-        using var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
-        api.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, FleetAppHost.ReadSecret(state, "operator-token"));
+        var web = FleetAppHost.Url(state, "web");
+        using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(
             async () => (await api.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation))!.ByStatus.GetValueOrDefault("online") == Devices,
             TimeSpan.FromMinutes(1), $"all {Devices} simulated devices online", Cancellation);
@@ -65,7 +64,6 @@ public sealed class WebUiEndToEndTests : IDisposable
         (await page.Locator("#blazor-error-ui").IsVisibleAsync()).ShouldBeFalse();
     }
 
-    private static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 }

@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using Fleet.DeviceSim;
 using Fleet.DeviceSim.Faults;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
@@ -130,13 +129,7 @@ public sealed class FaultTests : IAsyncDisposable
 
     private async Task<HttpClient> StartAsync(FaultSettings initial)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddSingleton(new FaultInjector(initial, seed: 1));
-        builder.Services.AddProblemDetails();
-        _app = builder.Build();
-        _app.MapFaultsApi();
-        await _app.StartAsync(Cancellation);
+        _app = await FaultsApiHost.StartAsync(initial, Cancellation);
         return _app.GetTestClient();
     }
 

@@ -134,13 +134,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
 
     private async Task<HttpClient> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseTestServer();
-        builder.Services.AddSingleton(new FaultInjector(new FaultSettings(), seed: 1));
-        builder.Services.AddProblemDetails();
-        _app = builder.Build();
-        _app.MapFaultsApi();
-        await _app.StartAsync(Cancellation);
+        _app = await FaultsApiHost.StartAsync(new FaultSettings(), Cancellation);
         return _app.GetTestClient();
     }
 

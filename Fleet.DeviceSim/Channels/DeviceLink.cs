@@ -61,7 +61,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
             var now = _channels.Clock.GetUtcNow();
             if (Device.Identity is not { } identity || _channels.Faults.IsOffline(Device.Index))
             {
-                await Task.Delay(Jittered(WaitForRegistration), _channels.Clock, stopping);
+                await Task.Delay(RetryBackoff.Jittered(WaitForRegistration, Random.Shared), _channels.Clock, stopping);
                 continue;
             }
 
@@ -74,7 +74,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
             var socket = await ConnectAsync(identity.DeviceKey, stopping);
             if (socket is null)
             {
-                await Task.Delay(Backoff(), _channels.Clock, stopping);
+                await Task.Delay(RetryBackoff.After(_failures, _channels.MaxBackoff, Random.Shared), _channels.Clock, stopping);
                 continue;
             }
 
@@ -334,12 +334,6 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
     }
 
     public void Dispose() => _send.Dispose();
-
-    /// <summary>1, 2, 4 … up to the configured maximum, each shortened by up to half at random so devices do not return in step.</summary>
-    private TimeSpan Backoff() =>
-        Jittered(TimeSpan.FromSeconds(Math.Min(_channels.MaxBackoff.TotalSeconds, Math.Pow(2, Math.Max(0, _failures - 1)))));
-
-    private static TimeSpan Jittered(TimeSpan wait) => wait * (0.5 + Random.Shared.NextDouble() / 2);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Channel of {Serial} could not connect: {Reason}")]
     private static partial void LogConnectFailed(ILogger logger, string serial, string reason);

@@ -288,7 +288,7 @@ public sealed class VirtualDevice
     public TimeSpan BackOff(DateTimeOffset now, TimeSpan? retryAfter = null)
     {
         _failures = Math.Min(_failures + 1, 16);
-        var backoff = TimeSpan.FromSeconds(Math.Min(MaxBackoff.TotalSeconds, Math.Pow(2, _failures - 1))) * (0.5 + _random.NextDouble() * 0.5);
+        var backoff = RetryBackoff.After(_failures, MaxBackoff, _random);
         if (retryAfter > backoff)
         {
             backoff = retryAfter.Value;

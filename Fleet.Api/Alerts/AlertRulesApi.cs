@@ -30,10 +30,9 @@ public static class AlertRulesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var size = pageSize ?? 50;
         var total = await db.AlertRules.CountAsync(cancellationToken);
         var items = await db.AlertRules.AsNoTracking().OrderBy(r => r.Name).ThenBy(r => r.Id)
-            .Skip(((page ?? 1) - 1) * size).Take(size).ToListAsync(cancellationToken);
+            .Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new AlertRuleListResponse([.. items.Select(ToResponse)], total));
     }
 

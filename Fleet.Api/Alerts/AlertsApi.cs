@@ -62,8 +62,7 @@ public static class AlertsApi
         var total = await query.CountAsync(cancellationToken);
         var rows = Rows(db, query);
         var ordered = sort == "openedAt" ? rows.OrderBy(a => a.Alert.OpenedAt).ThenBy(a => a.Alert.Id) : rows.OrderByDescending(a => a.Alert.OpenedAt).ThenByDescending(a => a.Alert.Id);
-        var size = pageSize ?? 50;
-        var items = await ordered.Skip(((page ?? 1) - 1) * size).Take(size).ToListAsync(cancellationToken);
+        var items = await ordered.Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new AlertListResponse([.. items.Select(ToResponse)], total));
     }
 

@@ -40,9 +40,8 @@ public static class AuditApi
             entries = entries.Where(e => e.Action == action);
         }
 
-        var take = pageSize ?? 50;
         var total = await entries.CountAsync(cancellationToken);
-        var items = await entries.OrderByDescending(e => e.Id).Skip(((page ?? 1) - 1) * take).Take(take)
+        var items = await entries.OrderByDescending(e => e.Id).Page(page, pageSize)
             .Select(e => new AuditEntryResponse(e.Id, e.At, e.Actor, e.Action, e.TargetType, e.TargetId, e.Reason))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<AuditEntryResponse>(items, total));

@@ -39,9 +39,8 @@ public static class CommandQueries
             commands = commands.Where(c => db.CommandDeliveries.Any(d => d.CommandId == c.Id && d.State == filter));
         }
 
-        var take = pageSize ?? 50;
         var total = await commands.CountAsync(cancellationToken);
-        var items = await commands.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await commands.OrderByDescending(c => c.CreatedAt).ThenByDescending(c => c.Id).Page(page, pageSize).ToListAsync(cancellationToken);
         var ids = items.Select(c => c.Id).ToList();
         var counts = await db.CommandDeliveries.AsNoTracking().Where(d => ids.Contains(d.CommandId))
             .GroupBy(d => new { d.CommandId, d.State }).Select(g => new { g.Key.CommandId, g.Key.State, Count = g.Count() })
@@ -84,9 +83,8 @@ public static class CommandQueries
             deliveries = deliveries.Where(d => d.State == filter);
         }
 
-        var take = pageSize ?? 50;
         var total = await deliveries.CountAsync(cancellationToken);
-        var items = await deliveries.OrderBy(d => d.DeviceId).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await deliveries.OrderBy(d => d.DeviceId).Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<CommandDeviceResponse>(
             [.. items.Select(d => new CommandDeviceResponse(d.DeviceId, d.State.ToName(), d.Attempts, d.LastSentAt, d.Reason, d.UpdatedAt))], total));
     }
@@ -119,10 +117,9 @@ public static class CommandQueries
                    join c in db.Commands.AsNoTracking() on d.CommandId equals c.Id
                    where d.DeviceId == id
                    select new { Delivery = d, Command = c };
-        var take = pageSize ?? 50;
         var total = await rows.CountAsync(cancellationToken);
         var items = await rows.OrderByDescending(r => r.Command.CreatedAt).ThenByDescending(r => r.Command.Id)
-            .Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+            .Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<DeviceCommandResponse>([.. items.Select(r => new DeviceCommandResponse(
             r.Command.Id, r.Command.Name, CommandDeliveries.ParseParameters(r.Command.Parameters), r.Command.CreatedBy, r.Command.CreatedAt, r.Command.ExpiresAt,
             r.Delivery.State.ToName(), r.Delivery.Attempts, r.Delivery.LastSentAt, r.Delivery.Reason, r.Delivery.UpdatedAt))], total));

@@ -153,9 +153,8 @@ public static class FirmwareApi
             (_, false) => releases.OrderBy(r => r.CreatedAt).ThenBy(r => r.Id),
             _ => releases.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id),
         };
-        var take = pageSize ?? 50;
         var total = await releases.CountAsync(cancellationToken);
-        var items = await ordered.Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await ordered.Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new FirmwareListResponse([.. items.Select(ToResponse)], total));
     }
 

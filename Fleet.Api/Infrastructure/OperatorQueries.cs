@@ -5,6 +5,12 @@ namespace Fleet.Api.Infrastructure;
 /// <summary>Checks the operator list and lookup endpoints share.</summary>
 public static class OperatorQueries
 {
+    public const int DefaultPageSize = 50;
+
+    /// <summary>One page of an ordered query: <paramref name="page"/> from 1 (default 1), <see cref="DefaultPageSize"/> items unless asked; <see cref="ValidatePaging"/> has checked both.</summary>
+    public static IQueryable<T> Page<T>(this IQueryable<T> ordered, int? page, int? pageSize) =>
+        ordered.Skip(((page ?? 1) - 1) * (pageSize ?? DefaultPageSize)).Take(pageSize ?? DefaultPageSize);
+
     /// <summary>Adds an error for each paging parameter out of range, keyed by the parameter's name.</summary>
     public static Dictionary<string, string[]> ValidatePaging(int? page, int? pageSize, int maxPageSize)
     {

@@ -116,9 +116,8 @@ public static class RolloutsApi
             rollouts = rollouts.Where(r => r.State == filter);
         }
 
-        var take = pageSize ?? 50;
         var total = await rollouts.CountAsync(cancellationToken);
-        var items = await rollouts.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await rollouts.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id).Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<RolloutResponse>(await RolloutViews.ToResponsesAsync(db, items, cancellationToken), total));
     }
 
@@ -142,9 +141,8 @@ public static class RolloutsApi
         }
 
         var gates = db.GateEvaluations.AsNoTracking().Where(g => g.RolloutId == id);
-        var take = pageSize ?? 50;
         var total = await gates.CountAsync(cancellationToken);
-        var items = await gates.OrderByDescending(g => g.Id).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await gates.OrderByDescending(g => g.Id).Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<GateEvaluationResponse>([.. items.Select(RolloutViews.ToResponse)], total));
     }
 
@@ -181,9 +179,8 @@ public static class RolloutsApi
             devices = devices.Where(d => d.State == filter);
         }
 
-        var take = pageSize ?? 50;
         var total = await devices.CountAsync(cancellationToken);
-        var items = await devices.OrderBy(d => d.Bucket).ThenBy(d => d.DeviceId).Skip(((page ?? 1) - 1) * take).Take(take).ToListAsync(cancellationToken);
+        var items = await devices.OrderBy(d => d.Bucket).ThenBy(d => d.DeviceId).Page(page, pageSize).ToListAsync(cancellationToken);
         return TypedResults.Ok(new PagedList<RolloutDeviceResponse>([.. items.Select(RolloutViews.ToResponse)], total));
     }
 

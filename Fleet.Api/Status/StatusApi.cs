@@ -31,11 +31,10 @@ public static class StatusApi
             return TypedResults.NotFound();
         }
 
-        var size = pageSize ?? 50;
         var events = db.DeviceEvents.AsNoTracking().Where(e => e.DeviceId == id);
         var total = await events.CountAsync(cancellationToken);
         var items = await events.OrderByDescending(e => e.At).ThenByDescending(e => e.Id)
-            .Skip(((page ?? 1) - 1) * size).Take(size)
+            .Page(page, pageSize)
             .Select(e => new DeviceEventResponse(e.Id, e.At, e.Kind, e.FromState, e.ToState, e.Detail))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new DeviceEventsResponse(items, total));

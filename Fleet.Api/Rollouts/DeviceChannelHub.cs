@@ -73,15 +73,15 @@ public sealed partial class DeviceChannelHub(
     /// </summary>
     public async Task OfferAsync(IReadOnlyList<(Guid DeviceId, UpdateOffer Offer)> offers, CancellationToken cancellationToken)
     {
-        var local = offers.Where(o => _connections.ContainsKey(o.DeviceId)).ToList();
-        var sent = await Task.WhenAll(local.Select(async o =>
-            _connections.TryGetValue(o.DeviceId, out var connection) && await TrySendAsync(o.DeviceId, connection, o.Offer, cancellationToken) ? o : default));
+        var targets = offers.Select(o => (Offer: o, Connection: _connections.GetValueOrDefault(o.DeviceId))).ToList();
+        var sent = await Task.WhenAll(targets.Where(t => t.Connection is not null).Select(async t =>
+            await TrySendAsync(t.Offer.DeviceId, t.Connection!, t.Offer.Offer, cancellationToken) ? t.Offer : default));
         foreach (var rollout in sent.Where(o => o.Offer is not null).GroupBy(o => o.Offer.RolloutId))
         {
             await progress.RecordOfferedAsync(rollout.Key, [.. rollout.Select(o => o.DeviceId)], cancellationToken);
         }
 
-        var remote = offers.Where(o => !_connections.ContainsKey(o.DeviceId)).ToList();
+        var remote = targets.Where(t => t.Connection is null).Select(t => t.Offer).ToList();
         var database = redis.GetDatabase();
         var replicas = await Task.WhenAll(remote.Select(o => database.StringGetAsync(RedisRoutes.Device(o.DeviceId))));
         var subscriber = redis.GetSubscriber();

@@ -44,7 +44,8 @@ public sealed class AlertActions(IDialogService dialogs, ISnackbar snackbar, Fle
 {
     public async Task<AlertResponse?> RunAsync(AlertResponse alert, AlertCommand command, CancellationToken cancellationToken)
     {
-        var label = $"{alert.RuleName} on {alert.DeviceSerial ?? alert.DeviceId.ToString()}";
+        var subject = alert.RolloutId is { } rolloutId ? $"rollout {rolloutId.ToString()[..8]}" : alert.DeviceSerial ?? alert.DeviceId.ToString();
+        var label = $"{alert.RuleName} on {subject}";
         var message = command == AlertCommand.Acknowledge
             ? $"Acknowledge {label}? It stays active until its condition clears or someone resolves it; the note tells the team who is on it."
             : $"Resolve {label}? It closes now; if the condition still holds, the rule opens a new alert.";

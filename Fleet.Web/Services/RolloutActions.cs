@@ -18,24 +18,8 @@ public sealed class RolloutActions(IDialogService dialogs, ISnackbar snackbar, F
             return null;
         }
 
-        var verb = command.ToRoute();
-        try
-        {
-            var result = await api.ActOnRolloutAsync(rollout.Id, command, reason, cancellationToken);
-            if (result.Value is { } changed)
-            {
-                snackbar.Add($"{label} is now {changed.State}.", Severity.Success);
-                return changed;
-            }
-
-            snackbar.Add($"Could not {verb} {label}: {result.Problem?.Message}", Severity.Warning);
-        }
-        catch (FleetApiException exception)
-        {
-            snackbar.Add($"Could not {verb} {label}: {exception.Message}", Severity.Error);
-        }
-
-        return null;
+        return await snackbar.ReportAsync(label, command.ToRoute(),
+            () => api.ActOnRolloutAsync(rollout.Id, command, reason, cancellationToken), changed => $"{label} is now {changed.State}.");
     }
 }
 
@@ -56,13 +40,24 @@ public sealed class AlertActions(IDialogService dialogs, ISnackbar snackbar, Fle
             return null;
         }
 
-        var verb = command.ToString().ToLowerInvariant();
+        return await snackbar.ReportAsync(label, command.ToString().ToLowerInvariant(),
+            () => api.ChangeAlertAsync(alert.Id, command, note, cancellationToken), changed => $"{label} is {changed.State}.");
+    }
+}
+
+/// <summary>The end of every confirmed action: call the API and say on the snackbar what came of it.</summary>
+internal static class ActionOutcome
+{
+    /// <summary>The changed item, or null (with a warning or an error shown) when the API refused or failed.</summary>
+    public static async Task<T?> ReportAsync<T>(this ISnackbar snackbar, string label, string verb, Func<Task<ApiResult<T>>> call, Func<T, string> done)
+        where T : class
+    {
         try
         {
-            var result = await api.ChangeAlertAsync(alert.Id, command, note, cancellationToken);
+            var result = await call();
             if (result.Value is { } changed)
             {
-                snackbar.Add($"{label} is {changed.State}.", Severity.Success);
+                snackbar.Add(done(changed), Severity.Success);
                 return changed;
             }
 

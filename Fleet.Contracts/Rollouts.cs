@@ -137,7 +137,25 @@ public sealed record GateEvaluationResponse(
     string Test,
     double? Statistic,
     double? PValue,
-    double Alpha);
+    double Alpha,
+    IReadOnlyList<GateHealthComparison>? Health = null);
+
+/// <summary>
+/// One health signal of a gate: how many updated and not-yet-updated devices it touched (offline now, rebooted in
+/// the window, reported the error metric in the window), the one-sided test that compared them, and whether the
+/// updated devices were significantly worse at the per-signal α. Signals: <c>offline</c>, <c>rebooted</c>, <c>erroring</c>.
+/// </summary>
+public sealed record GateHealthComparison(
+    string Signal,
+    int UpdatedDevices,
+    int UpdatedAffected,
+    int NotUpdatedDevices,
+    int NotUpdatedAffected,
+    string Test,
+    double? Statistic,
+    double? PValue,
+    double Alpha,
+    bool Significant);
 
 /// <summary>One audit log entry: who did what to which target, when and why.</summary>
 public sealed record AuditEntryResponse(long Id, DateTimeOffset At, string Actor, string Action, string TargetType, Guid TargetId, string? Reason);

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Fleet.Api.Commands;
 using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -96,7 +97,8 @@ public static class DevicesApi
         // Issued in this order on one connection, so the evaluator never sees the mark before the values.
         var latest = services.Redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
         var marked = services.Alerts.MarkChangedAsync([device.Id]);
-        await Task.WhenAll(latest, marked);
+        var booted = services.Health.RecordBootAsync(device.Id, now, request.UptimeS);
+        await Task.WhenAll(latest, marked, booted);
         services.Mirror.Record(device.Id, request, now);
         if (await services.Status.SeenAsync(device.Id, request.Battery) is { } change)
         {
@@ -108,7 +110,7 @@ public static class DevicesApi
 
     /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
     public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, TimeProvider Clock);
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health, TimeProvider Clock);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -109,6 +109,7 @@ public static class Extensions
         builder.Services.AddScoped<RolloutCommands>();
         builder.Services.AddSingleton<RolloutDeviceProgress>();
         builder.Services.AddSingleton<RolloutEngine>();
+        builder.Services.AddSingleton<DeviceHealthMarks>();
         builder.Services.AddSingleton<RolloutMetrics>();
         builder.Services.AddSingleton<DeviceChannelHub>();
         builder.Services.AddHostedService<RolloutController>();

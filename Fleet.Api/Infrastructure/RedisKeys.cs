@@ -23,5 +23,11 @@ public static class RedisKeys
     /// <summary>Pub/sub channel of <see cref="Fleet.Contracts.DeviceStatusMessage"/>s, shared with the UI.</summary>
     public const string DeviceStatusChannel = Fleet.Contracts.FleetChannels.DeviceStatus;
 
+    /// <summary>Sorted set: device id (N format) → when it last booted (heartbeat time minus uptime, Unix ms).</summary>
+    public const string HealthBoots = "fleet:health:boots";
+
+    /// <summary>Sorted set: device id (N format) → when it last reported the rollout error metric above zero (Unix ms).</summary>
+    public const string HealthErrors = "fleet:health:errors";
+
     public static string Leader(string name) => $"fleet:leader:{name}";
 }

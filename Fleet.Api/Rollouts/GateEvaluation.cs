@@ -1,4 +1,7 @@
+using System.Text.Json;
+using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Fleet.Api.Rollouts;
@@ -58,6 +61,9 @@ public sealed class GateEvaluation
 
     public double Alpha { get; set; }
 
+    /// <summary>Every health signal's comparison (offline, rebooted, erroring), stored as one jsonb document.</summary>
+    public List<GateHealthComparison> Health { get; set; } = [];
+
     public static GateEvaluation From(Guid rolloutId, int phaseIndex, double percent, DateTimeOffset at, GateResult result) => new()
     {
         RolloutId = rolloutId,
@@ -85,6 +91,7 @@ public sealed class GateEvaluation
         Statistic = result.Statistic,
         PValue = result.PValue,
         Alpha = result.Alpha,
+        Health = [.. result.Health],
     };
 }
 
@@ -98,6 +105,10 @@ internal sealed class GateEvaluationConfiguration : IEntityTypeConfiguration<Gat
         gate.HasOne<Rollout>().WithMany().HasForeignKey(g => g.RolloutId).OnDelete(DeleteBehavior.Cascade);
         gate.Property(g => g.Verdict).HasConversion(v => v.ToString().ToLowerInvariant(), name => Enum.Parse<GateVerdict>(name, true)).HasMaxLength(8);
         gate.Property(g => g.Test).HasMaxLength(64);
+        gate.Property(g => g.Health).HasColumnType("jsonb").HasConversion(
+            health => JsonSerializer.Serialize(health, JsonSerializerOptions.Web),
+            json => JsonSerializer.Deserialize<List<GateHealthComparison>>(json, JsonSerializerOptions.Web) ?? new List<GateHealthComparison>(),
+            new ValueComparer<List<GateHealthComparison>>((a, b) => a!.SequenceEqual(b!), list => list.Aggregate(0, (hash, c) => HashCode.Combine(hash, c)), list => list.ToList()));
         gate.HasIndex(g => new { g.RolloutId, g.Id });
     }
 }

@@ -14,10 +14,32 @@ public enum GateVerdict
     Breach,
 }
 
-/// <summary>Devices in one group and how many of them are offline.</summary>
-public readonly record struct HealthSample(int Devices, int Offline)
+/// <summary>
+/// Devices in one group and how many of them show each health signal: offline now, rebooted within the gate's
+/// window, reported the error metric above zero within the window.
+/// </summary>
+public readonly record struct HealthSample(int Devices, int Offline, int Rebooted = 0, int Erroring = 0)
 {
     public double OfflineRatio => Devices == 0 ? 0 : (double)Offline / Devices;
+
+    public static HealthSample operator +(HealthSample a, HealthSample b) =>
+        new(a.Devices + b.Devices, a.Offline + b.Offline, a.Rebooted + b.Rebooted, a.Erroring + b.Erroring);
+
+    public int Affected(HealthSignal signal) => signal switch
+    {
+        HealthSignal.Offline => Offline,
+        HealthSignal.Rebooted => Rebooted,
+        HealthSignal.Erroring => Erroring,
+        _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, null),
+    };
+}
+
+/// <summary>What the gate compares between updated and not-yet-updated devices.</summary>
+public enum HealthSignal
+{
+    Offline,
+    Rebooted,
+    Erroring,
 }
 
 /// <summary>
@@ -47,18 +69,26 @@ public sealed record GateResult(
     double? Statistic,
     double? PValue,
     double Alpha,
-    bool UpdatedSignificantlyLessHealthy);
+    bool UpdatedSignificantlyLessHealthy,
+    IReadOnlyList<GateHealthComparison> Health);
 
 /// <summary>
 /// Phase gates as a pure function. A phase passes after its minimum soak when the success ratio reaches the
-/// threshold, the failure ratio stays within the maximum, and the updated devices are not significantly more
-/// often offline than the not-yet-updated devices of the same target. "Significantly" is a one-sided test at
-/// α = 0.05: the two-proportion z-test (pooled variance), or Fisher's exact test when an expected cell count is
-/// below 5, where the normal approximation is poor. Failures breach at once, without waiting for the soak.
+/// threshold, the failure ratio stays within the maximum, and the updated devices are not significantly less
+/// healthy than the not-yet-updated devices of the same target on any of three signals: offline now, rebooted
+/// since they were updated (a crash or watchdog reset), reporting the error metric since they were updated.
+/// "Significantly" is a one-sided test per signal: the two-proportion z-test (pooled variance), or Fisher's exact
+/// test when an expected cell count is below 5, where the normal approximation is poor. The three tests share a
+/// family-wise α of 0.05 by Bonferroni's correction, so each is run at α = 0.05 / 3 and a healthy release still
+/// breaches by chance at most 5 % of the time. Failures breach at once, without waiting for the soak.
 /// </summary>
 public static class RolloutGate
 {
-    public const double Alpha = 0.05;
+    /// <summary>The chance a healthy release breaches on the health comparison, over all signals together.</summary>
+    public const double FamilyAlpha = 0.05;
+
+    /// <summary>Each signal's α (Bonferroni).</summary>
+    public const double Alpha = FamilyAlpha / 3;
     public const string ZTest = "two-proportion z-test (one-sided)";
     public const string FisherTest = "Fisher's exact test (one-sided)";
     public const string NoTest = "none (a group is empty)";
@@ -68,8 +98,8 @@ public static class RolloutGate
         var reasons = new List<string>();
         var successRatio = input.Cohort == 0 ? 1 : (double)input.Healthy / input.Cohort;
         var failureRatio = input.Cohort == 0 ? 0 : (double)input.Failed / input.Cohort;
-        var (test, statistic, pValue) = CompareHealth(input.Updated, input.NotUpdated);
-        var lessHealthy = pValue < Alpha;
+        var health = Enum.GetValues<HealthSignal>().Select(signal => Compare(signal, input.Updated, input.NotUpdated)).ToList();
+        var offline = health[(int)HealthSignal.Offline];
 
         var breach = false;
         if (failureRatio > input.Phase.MaxFailureRatio)
@@ -78,10 +108,11 @@ public static class RolloutGate
             reasons.Add($"failure ratio {failureRatio:0.####} is above the maximum {input.Phase.MaxFailureRatio:0.####}");
         }
 
-        if (lessHealthy)
+        foreach (var worse in health.Where(c => c.Significant))
         {
             breach = true;
-            reasons.Add($"updated devices are offline more often ({input.Updated.OfflineRatio:0.####} vs {input.NotUpdated.OfflineRatio:0.####}; {test}, p = {pValue:0.####} < α = {Alpha})");
+            reasons.Add($"updated devices are {Describe(worse.Signal)} more often ({Ratio(worse.UpdatedAffected, worse.UpdatedDevices):0.####} vs " +
+                $"{Ratio(worse.NotUpdatedAffected, worse.NotUpdatedDevices):0.####}; {worse.Test}, p = {worse.PValue:0.####} < α = {Alpha:0.####})");
         }
 
         var waiting = false;
@@ -109,27 +140,45 @@ public static class RolloutGate
             reasons.Add("soak elapsed, success and failure ratios within the plan, updated devices not significantly less healthy");
         }
 
-        return new GateResult(verdict, reasons, input, successRatio, failureRatio, test, statistic, pValue, Alpha, lessHealthy);
+        return new GateResult(verdict, reasons, input, successRatio, failureRatio, offline.Test, offline.Statistic, offline.PValue, Alpha,
+            health.Any(c => c.Significant), health);
     }
 
-    /// <summary>H1: the updated group's offline proportion is greater than the not-updated group's.</summary>
-    public static (string Test, double? Statistic, double? PValue) CompareHealth(HealthSample updated, HealthSample notUpdated)
+    /// <summary>One signal's comparison, significant when its p-value is below the per-signal α.</summary>
+    public static GateHealthComparison Compare(HealthSignal signal, HealthSample updated, HealthSample notUpdated)
     {
-        if (updated.Devices == 0 || notUpdated.Devices == 0)
+        var (x1, x2) = (updated.Affected(signal), notUpdated.Affected(signal));
+        var (test, statistic, pValue) = CompareProportions(x1, updated.Devices, x2, notUpdated.Devices);
+        return new GateHealthComparison(signal.ToString().ToLowerInvariant(), updated.Devices, x1, notUpdated.Devices, x2,
+            test, statistic, pValue, Alpha, pValue < Alpha);
+    }
+
+    private static string Describe(string signal) => signal switch
+    {
+        "offline" => "offline",
+        "rebooted" => "rebooting",
+        _ => "reporting errors",
+    };
+
+    private static double Ratio(int affected, int devices) => devices == 0 ? 0 : (double)affected / devices;
+
+    /// <summary>H1: the first group's proportion (x1 of n1) is greater than the second group's (x2 of n2).</summary>
+    public static (string Test, double? Statistic, double? PValue) CompareProportions(int x1, int n1, int x2, int n2)
+    {
+        if (n1 == 0 || n2 == 0)
         {
             return (NoTest, null, null);
         }
 
-        var total = updated.Devices + notUpdated.Devices;
-        var offline = updated.Offline + notUpdated.Offline;
-        var smallestExpected = Math.Min(Math.Min(updated.Devices, notUpdated.Devices) * (double)offline / total,
-            Math.Min(updated.Devices, notUpdated.Devices) * (double)(total - offline) / total);
+        var total = n1 + n2;
+        var affected = x1 + x2;
+        var smallestExpected = Math.Min(Math.Min(n1, n2) * (double)affected / total, Math.Min(n1, n2) * (double)(total - affected) / total);
         if (smallestExpected < 5)
         {
-            return (FisherTest, null, Statistics.FisherExactGreater(updated.Offline, updated.Devices, notUpdated.Offline, notUpdated.Devices));
+            return (FisherTest, null, Statistics.FisherExactGreater(x1, n1, x2, n2));
         }
 
-        var z = Statistics.TwoProportionZ(updated.Offline, updated.Devices, notUpdated.Offline, notUpdated.Devices);
+        var z = Statistics.TwoProportionZ(x1, n1, x2, n2);
         return (ZTest, z, 1 - Statistics.NormalCdf(z));
     }
 }
@@ -149,8 +198,8 @@ public static class Statistics
     public static double NormalCdf(double z) => 0.5 * Erfc(-z / Math.Sqrt(2));
 
     /// <summary>
-    /// One-sided Fisher's exact test: P(X ≥ x1) where X, the offline count of the first group, is hypergeometric
-    /// given both groups' sizes and the total offline count.
+    /// One-sided Fisher's exact test: P(X ≥ x1) where X, the affected count of the first group, is hypergeometric
+    /// given both groups' sizes and the total affected count.
     /// </summary>
     public static double FisherExactGreater(int x1, int n1, int x2, int n2)
     {

@@ -20,4 +20,16 @@ public sealed class RolloutOptions
     /// <summary>How often the leader recounts devices of active rollouts by state for the <c>fleet.rollouts.devices.by_state</c> gauge.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>The telemetry metric whose value above zero counts a device as erroring in the gate's health comparison.</summary>
+    [Required]
+    [RegularExpression("^[A-Za-z0-9_.:-]{1,64}$")]
+    public string ErrorMetric { get; set; } = "errors";
+
+    /// <summary>
+    /// A device updated at T counts reboots and errors from T + this grace on, so the update's own reboot and the
+    /// heartbeat that reports it (uptime has one-second resolution) are not taken for a crash.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
+    public TimeSpan HealthGrace { get; set; } = TimeSpan.FromSeconds(30);
 }

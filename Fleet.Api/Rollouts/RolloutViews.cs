@@ -50,7 +50,7 @@ public static class RolloutViews
         gate.SoakElapsed, gate.MinimumSoak, gate.Cohort, gate.Healthy, gate.Failed, gate.InFlight,
         gate.SuccessRatio, gate.SuccessThreshold, gate.FailureRatio, gate.MaxFailureRatio,
         gate.UpdatedDevices, gate.UpdatedOffline, gate.NotUpdatedDevices, gate.NotUpdatedOffline,
-        gate.Test, gate.Statistic, gate.PValue, gate.Alpha);
+        gate.Test, gate.Statistic, gate.PValue, gate.Alpha, gate.Health);
 
     public static RolloutDeviceResponse ToResponse(RolloutDevice device) => new(
         device.DeviceId, device.State.ToName(), device.Bucket, device.Region, device.Environment, device.Attempts,

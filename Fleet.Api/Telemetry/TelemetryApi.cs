@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Api.Alerts;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Rollouts;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,6 +39,7 @@ public static class TelemetryApi
         TelemetryWriter writer,
         TelemetryMetrics metrics,
         AlertSignals alerts,
+        DeviceHealthMarks health,
         IOptions<TelemetryOptions> options,
         TimeProvider clock,
         CancellationToken cancellationToken)
@@ -105,6 +107,7 @@ public static class TelemetryApi
 
         metrics.Accepted(points);
         alerts.RecordMetrics(device.Id, request.Readings.MaxBy(r => r!.Ts)!.Metrics!);
+        await health.RecordErrorsAsync(device.Id, clock.GetUtcNow(), request.Readings);
         return TypedResults.Accepted((string?)null, new TelemetryAccepted(rows.Length, points));
     }
 

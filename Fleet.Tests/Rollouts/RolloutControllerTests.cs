@@ -6,7 +6,7 @@ using Npgsql;
 
 namespace Fleet.Tests.Rollouts;
 
-public sealed class RolloutControllerTests(RolloutControllerFixture fixture) : IClassFixture<RolloutControllerFixture>
+public sealed partial class RolloutControllerTests(RolloutControllerFixture fixture) : IClassFixture<RolloutControllerFixture>
 {
     private static readonly TimeSpan Soak = TimeSpan.FromMinutes(5);
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;

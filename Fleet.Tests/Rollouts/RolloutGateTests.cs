@@ -21,8 +21,10 @@ public sealed class RolloutGateTests
         result.Verdict.ShouldBe(GateVerdict.Pass);
         result.SuccessRatio.ShouldBe(1);
         result.FailureRatio.ShouldBe(0);
-        result.Alpha.ShouldBe(0.05);
+        result.Alpha.ShouldBe(0.05 / 3, tolerance: 1e-12);
         result.PValue!.Value.ShouldBeGreaterThan(0.05);
+        result.Health.Select(h => h.Signal).ShouldBe(["offline", "rebooted", "erroring"]);
+        result.Health.ShouldAllBe(h => !h.Significant);
     }
 
     [Fact]
@@ -76,6 +78,35 @@ public sealed class RolloutGateTests
         result.Statistic!.Value.ShouldBeGreaterThan(1.645);
         result.PValue!.Value.ShouldBeLessThan(0.05);
         result.UpdatedSignificantlyLessHealthy.ShouldBeTrue();
+    }
+
+    [Theory]
+    [InlineData(HealthSignal.Rebooted, "rebooting")]
+    [InlineData(HealthSignal.Erroring, "reporting errors")]
+    public void Updated_devices_rebooting_or_erring_significantly_more_often_breach_on_that_signal(HealthSignal signal, string reason)
+    {
+        HealthSample Sample(int devices, int affected) => signal == HealthSignal.Rebooted
+            ? new HealthSample(devices, 0, Rebooted: affected)
+            : new HealthSample(devices, 0, Erroring: affected);
+
+        var result = RolloutGate.Evaluate(Input(cohort: 200, healthy: 200, updated: Sample(200, 30), notUpdated: Sample(800, 12)));
+
+        result.Verdict.ShouldBe(GateVerdict.Breach);
+        result.Reasons.ShouldContain(r => r.Contains($"{reason} more often"));
+        var compared = result.Health.Single(h => string.Equals(h.Signal, signal.ToString(), StringComparison.OrdinalIgnoreCase));
+        compared.ShouldBe(new GateHealthComparison(compared.Signal, 200, 30, 800, 12, RolloutGate.ZTest, compared.Statistic, compared.PValue, RolloutGate.Alpha, true));
+        compared.PValue!.Value.ShouldBeLessThan(RolloutGate.Alpha);
+        result.PValue!.Value.ShouldBeGreaterThan(RolloutGate.Alpha, "the offline comparison saw nothing");
+        result.UpdatedSignificantlyLessHealthy.ShouldBeTrue();
+    }
+
+    [Fact]
+    public void A_difference_significant_at_five_percent_alone_passes_the_corrected_alpha_of_three_tests()
+    {
+        var result = RolloutGate.Evaluate(Input(cohort: 300, healthy: 300, updated: new HealthSample(300, 18), notUpdated: new HealthSample(900, 30)));
+
+        result.PValue!.Value.ShouldBeInRange(RolloutGate.Alpha, RolloutGate.FamilyAlpha);
+        result.Verdict.ShouldBe(GateVerdict.Pass);
     }
 
     [Fact]

@@ -32,6 +32,26 @@ public sealed class GateTableTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Each_health_signal_shows_both_groups_and_a_significant_one_stands_out()
+    {
+        var gate = Gate(0, "breach", healthy: 40, failed: 0, successRatio: 1, failureRatio: 0, pValue: 0.4) with
+        {
+            Health =
+            [
+                new GateHealthComparison("offline", 40, 1, 200, 3, "two-proportion z", 0.2, 0.4, 0.0167, false),
+                new GateHealthComparison("rebooted", 40, 12, 200, 2, "Fisher", null, 0.00001, 0.0167, true),
+            ],
+        };
+
+        var table = _context.Render<GateTable>(parameters => parameters.Add(gates => gates.Gates, [gate]));
+
+        var signals = table.FindAll("[data-testid=gate-signal]");
+        signals.Select(s => s.TextContent).ShouldBe(["offline: 1/40 vs 3/200, p = 0.4 vs α 0.0167", "rebooted: 12/40 vs 2/200, p = 0 vs α 0.0167"]);
+        signals.Select(s => s.GetAttribute("data-significant")).ShouldBe(["false", "true"]);
+        signals[1].ClassName.ShouldBe("mud-error-text");
+    }
+
+    [Fact]
     public void Without_evaluations_the_table_says_why_it_is_empty()
     {
         var table = _context.Render<GateTable>(parameters => parameters.Add(gates => gates.Gates, []));

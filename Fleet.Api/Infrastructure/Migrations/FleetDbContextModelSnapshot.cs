@@ -715,6 +715,11 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("failure_ratio");
 
+                    b.Property<string>("Health")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("health");
+
                     b.Property<int>("Healthy")
                         .HasColumnType("integer")
                         .HasColumnName("healthy");

@@ -118,6 +118,8 @@ public sealed class SimulatorStatus
         DownloadsResumed = Interlocked.Read(ref _downloadsResumed),
         CommandsCompleted = Interlocked.Read(ref _commandsCompleted),
         CommandsRejected = Interlocked.Read(ref _commandsRejected),
+        ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
+        GcCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
     };
 
     public sealed record Snapshot(
@@ -148,6 +150,12 @@ public sealed class SimulatorStatus
         public long ChannelConnectFailures { get; init; }
 
         public long UpdatesStarted { get; init; }
+
+        /// <summary>The managed heap after the last GC; the rest of the resident set is the runtime, code and native buffers.</summary>
+        public long ManagedHeapBytes { get; init; }
+
+        /// <summary>Memory the GC has committed (heap, free space it keeps, bookkeeping).</summary>
+        public long GcCommittedBytes { get; init; }
 
         public long UpdatesHealthy { get; init; }
 

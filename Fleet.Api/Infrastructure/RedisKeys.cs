@@ -23,5 +23,8 @@ public static class RedisKeys
     /// <summary>Pub/sub channel of <see cref="Fleet.Contracts.DeviceStatusMessage"/>s, shared with the UI.</summary>
     public const string DeviceStatusChannel = Fleet.Contracts.FleetChannels.DeviceStatus;
 
+    /// <summary>Counter of telemetry points stored in one UTC minute (Unix minutes), by every replica.</summary>
+    public static string IngestPoints(long minute) => $"fleet:stats:ingest:{minute}";
+
     public static string Leader(string name) => $"fleet:leader:{name}";
 }

@@ -33,7 +33,7 @@ public sealed class DeviceCommandsCardTests : IClassFixture<ApiFixture>, IAsyncL
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     [Fact]
-    public async Task Commands_are_listed_newest_first_with_their_parameters_and_a_cancel_shows_live()
+    public async Task Commands_are_listed_newest_first_with_their_parameters_a_cancel_elsewhere_shows_live_and_one_here_is_confirmed_with_a_reason()
     {
         var deviceId = await RegisterAsync();
         var interval = await SendAsync(new SendCommandRequest(CommandNames.SetInterval, JsonSerializer.SerializeToElement(new { seconds = 30 }), deviceId));
@@ -59,7 +59,17 @@ public sealed class DeviceCommandsCardTests : IClassFixture<ApiFixture>, IAsyncL
         card.WaitForAssertion(() => card.FindAll("[data-testid=command-row-state]")[0].GetAttribute("data-state").ShouldBe(CommandStates.Failed), Wait);
         card.FindAll("[data-testid=command-row-reason]")[0].TextContent.ShouldContain("wrong device");
         card.FindAll("[data-testid=command-row-cancel]").Count.ShouldBe(1);
-        interval.Name.ShouldBe(CommandNames.SetInterval);
+
+        // The operator cancels the other one from the card, with a reason.
+        var dialogs = _context.Render<MudDialogProvider>();
+        card.Find("[data-testid=command-row-cancel]").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=reason-confirm]"), Wait);
+        dialogs.Find("[data-testid=reason-input] textarea, textarea[data-testid=reason-input], [data-testid=reason-input] input").Input("not needed");
+        dialogs.Find("[data-testid=reason-confirm]").Click();
+
+        card.WaitForAssertion(() => card.FindAll("[data-testid=command-row-state]")[1].GetAttribute("data-state").ShouldBe(CommandStates.Failed), Wait);
+        card.FindAll("[data-testid=command-row-cancel]").ShouldBeEmpty();
+        (await ListAsync(deviceId)).Items.Single(c => c.CommandId == interval.Id).Reason.ShouldNotBeNull().ShouldContain("not needed");
     }
 
     [Fact]

@@ -4,6 +4,7 @@ using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
+using Fleet.Api.Stats;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Microsoft.EntityFrameworkCore;
@@ -90,6 +91,11 @@ public static class Extensions
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         builder.Services.AddHostedService<TelemetryRetention>();
+        builder.Services.AddOptions<IngestRateOptions>()
+            .Bind(builder.Configuration.GetSection(IngestRateOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IngestCounter>();
     }
 
     private static void AddFirmware(this IHostApplicationBuilder builder)

@@ -29,5 +29,8 @@ public static class RedisKeys
     /// <summary>Sorted set: device id (N format) → when it last reported the rollout error metric above zero (Unix ms).</summary>
     public const string HealthErrors = "fleet:health:errors";
 
+    /// <summary>Counter of telemetry points stored in one UTC minute (Unix minutes), by every replica.</summary>
+    public static string IngestPoints(long minute) => $"fleet:stats:ingest:{minute}";
+
     public static string Leader(string name) => $"fleet:leader:{name}";
 }

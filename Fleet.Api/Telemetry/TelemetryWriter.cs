@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Fleet.Api.Stats;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -23,6 +24,7 @@ public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
     TelemetryPartitions partitions,
     TelemetryMetrics metrics,
+    IngestCounter ingest,
     IOptions<TelemetryOptions> options,
     ILogger<TelemetryWriter> logger) : BackgroundService
 {
@@ -157,6 +159,8 @@ public sealed partial class TelemetryWriter(
 
             await transaction.CommitAsync(cancellationToken);
             metrics.Written(rows, admitted, storedPoints, Stopwatch.GetElapsedTime(started));
+            // Counted once per group commit, and only what was new: duplicates and refused batches are not ingest.
+            ingest.Stored(storedPoints);
             foreach (var pending in batch)
             {
                 pending.Committed.TrySetResult();

@@ -15,7 +15,7 @@ namespace Fleet.Tests.Web;
 /// <summary>A bUnit context with MudBlazor and the UI's API client pointed at a given HttpClient (an in-process API, or nowhere).</summary>
 public static class WebTestContext
 {
-    /// <param name="redis">For pages that follow the alert channel; tests hand changes to <see cref="AlertFeed.Publish"/> themselves.</param>
+    /// <param name="redis">For pages that follow the alert or commands channel; tests hand changes to <see cref="AlertFeed.Publish"/> themselves.</param>
     public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null)
     {
         var context = new BunitContext();
@@ -33,6 +33,7 @@ public static class WebTestContext
         if (redis is not null)
         {
             context.Services.AddSingleton(services => new AlertFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<AlertFeed>.Instance));
+            context.Services.AddSingleton(services => new CommandFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<CommandFeed>.Instance));
         }
 
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));

@@ -19,7 +19,7 @@ public sealed class WebUiEndToEndTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Operators_see_the_simulated_devices_a_device_chart_and_the_devices_on_the_map()
+    public async Task Operators_see_the_simulated_devices_a_device_chart_send_identify_to_it_see_the_devices_on_the_map_and_the_ingest_rate()
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
         var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
@@ -55,11 +55,27 @@ public sealed class WebUiEndToEndTests : IDisposable
         await Expect(page.GetByTestId("device-event")).Not.ToHaveCountAsync(0);
         await BrowserSession.ScreenshotAsync(page, "device");
 
+        // Commands: identify from the send dialog; the simulated device acknowledges and completes it, and the row follows live.
+        await page.GetByTestId("command-open").ClickAsync();
+        await page.GetByTestId("command-name-identify").ClickAsync();
+        await BrowserSession.ScreenshotAsync(page, "device-command-dialog");
+        await page.GetByTestId("command-send").ClickAsync();
+        await Expect(page.GetByTestId("command-row")).ToHaveCountAsync(1, Patiently);
+        await Expect(page.GetByTestId("command-row-state")).ToHaveAttributeAsync("data-state", CommandStates.Completed, new() { Timeout = 60_000 });
+        await Expect(page.GetByTestId("command-row-name")).ToHaveTextAsync(CommandNames.Identify);
+        await BrowserSession.ScreenshotAsync(page, "device-commands");
+
         // Map: every device has a location, so every one is a marker (clustered).
         await browser.OpenAsync($"{web}/map", page);
         await Expect(page.Locator($"[data-testid=device-map][data-markers='{Devices}']")).ToHaveCountAsync(1, Patiently);
         await Expect(page.Locator("[data-testid=device-map] .leaflet-marker-icon")).Not.ToHaveCountAsync(0);
         await BrowserSession.ScreenshotAsync(page, "map");
+
+        // Overview again: the simulated fleet's telemetry shows as a non-zero ingest rate and a per-minute chart.
+        await browser.OpenAsync(web, page);
+        await Expect(page.GetByTestId("ingest-chart")).ToHaveCountAsync(1, Patiently);
+        await Expect(page.GetByTestId("ingest-current")).Not.ToHaveAttributeAsync("data-rate", "0", new() { Timeout = 30_000 });
+        await BrowserSession.ScreenshotAsync(page, "overview-ingest");
 
         (await page.Locator("#blazor-error-ui").IsVisibleAsync()).ShouldBeFalse();
     }

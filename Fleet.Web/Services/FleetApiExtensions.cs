@@ -52,6 +52,8 @@ public static class FleetApiExtensions
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetStatusFeed>());
         builder.Services.AddSingleton<AlertFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertFeed>());
+        builder.Services.AddSingleton<CommandFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<CommandFeed>());
         builder.Services.AddScoped<RolloutActions>();
         builder.Services.AddScoped<AlertActions>();
         return builder;

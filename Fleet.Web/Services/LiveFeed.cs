@@ -190,6 +190,10 @@ public sealed class FleetStatusFeed(IConnectionMultiplexer redis, IOptions<LiveO
 public sealed class AlertFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<AlertFeed> logger)
     : LiveFeed<AlertEvent>(redis, FleetChannels.Alerts, options, time, logger);
 
+/// <summary>The command delivery changes the API publishes on <see cref="FleetChannels.Commands"/>.</summary>
+public sealed class CommandFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<CommandFeed> logger)
+    : LiveFeed<CommandStatusMessage>(redis, FleetChannels.Commands, options, time, logger);
+
 internal static partial class LiveFeedLog
 {
     [LoggerMessage(Level = LogLevel.Warning, Message = "Subscribing to {Channel} failed; trying again")]

@@ -15,6 +15,8 @@ public static class StateColors
         "running" or "healthy" or "pass" or "completed" or "resolved" => Color.Success,
         "paused" or "wait" or "acknowledged" or "warning" => Color.Warning,
         "aborted" or "rolled-back" or "failed" or "breach" or "open" or "critical" => Color.Error,
+        "rejected" or "expired" => Color.Error,
+        "queued" or "sent" or "accepted" => Color.Info,
         "draft" or "info" or "offered" or "downloading" or "downloaded" or "installing" or "rebooting" => Color.Info,
         _ => Color.Default,
     };

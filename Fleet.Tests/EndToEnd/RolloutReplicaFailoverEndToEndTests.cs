@@ -59,7 +59,22 @@ public sealed class RolloutReplicaFailoverEndToEndTests(TwoReplicaFleet fleet) :
         unhealthy.ShouldBeEmpty($"every device healthy, none in flight: {string.Join(", ", done.Devices)}");
         await Eventually.TrueAsync(async () => (await DevicesAsync(survivor)).All(d => d.Firmware == "5.0.0"),
             TimeSpan.FromMinutes(1), "every device reporting 5.0.0", Cancellation);
+        await Eventually.TrueAsync(async () => await ChannelRoutesAsync(redis) is var routes && routes.Count == fleet.Devices && !routes.Contains(leaderPid),
+            TimeSpan.FromSeconds(30), "every device's channel on a live replica, none left on the killed one", Cancellation);
         AppHostState.Read(fleet.AppHost.StateFile)!.Resources.Single(r => r.Name == "api").Restarts.ShouldBeGreaterThanOrEqualTo(1, "the AppHost saw the replica die");
+    }
+
+    /// <summary>The process of the replica holding each device's channel, from the routes in Redis (replica ids are machine:pid:guid).</summary>
+    private static async Task<List<int>> ChannelRoutesAsync(ConnectionMultiplexer redis)
+    {
+        var keys = new List<RedisKey>();
+        await foreach (var key in redis.GetServers()[0].KeysAsync(pattern: "fleet:channel:device:*"))
+        {
+            keys.Add(key);
+        }
+
+        var replicas = await redis.GetDatabase().StringGetAsync([.. keys]);
+        return [.. replicas.Where(r => r.HasValue).Select(r => int.Parse(((string)r!).Split(':')[^2], System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     /// <summary>The process holding the controller's lock: its owner is machine:pid:guid.</summary>

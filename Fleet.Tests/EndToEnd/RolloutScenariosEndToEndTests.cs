@@ -41,6 +41,9 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
         holding.PhaseIndex.ShouldBe(1);
         holding.Promoted.ShouldBeFalse();
         holding.Devices.GetValueOrDefault("healthy").ShouldBe(green.Count);
+        var phases = holding.Phases.ShouldNotBeNull();
+        phases.Sum(p => p.Devices.GetValueOrDefault("healthy")).ShouldBe(green.Count, "per phase, green devices healthy");
+        phases.Sum(p => p.Devices.GetValueOrDefault("waiting")).ShouldBe(fleet.Devices - green.Count, "per phase, blue devices waiting");
         var states = await RolloutDevicesAsync(api, rollout.Id);
         states.Where(d => d.Environment == "green").ShouldAllBe(d => d.State == "healthy");
         states.Where(d => d.Environment == "blue").ShouldAllBe(d => d.State == "waiting");
@@ -75,6 +78,8 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
         var done = await WaitForStateAsync(api, rollout.Id, Finished, TimeSpan.FromMinutes(4));
         done.State.ShouldBe("completed");
         done.Devices.GetValueOrDefault("healthy").ShouldBe(inside.Count);
+        done.Phases.ShouldNotBeNull().ShouldAllBe(p => p.Devices.Keys.All(state => state == "healthy"));
+        done.Phases.Sum(p => p.Devices.Values.Sum()).ShouldBe(inside.Count);
         (await RolloutDevicesAsync(api, rollout.Id)).Select(d => d.DeviceId).ToHashSet().SetEquals(inside).ShouldBeTrue("the rollout holds exactly the region's devices");
         await Eventually.TrueAsync(async () => (await DevicesAsync(api)).Where(d => inside.Contains(d.Id)).All(d => d.Firmware == "4.0.0"),
             TimeSpan.FromMinutes(1), $"every device in {region} reporting 4.0.0", Cancellation);

@@ -69,7 +69,8 @@ public sealed record RolloutActionRequest(string? Reason = null, string? By = nu
 
 /// <summary>
 /// A rollout. <c>State</c>: draft, running, paused, completed, aborted, rolled-back. <c>Devices</c> counts
-/// devices by update state (waiting, pending, offered, ..., healthy, failed, rolled-back).
+/// devices by update state (waiting, pending, offered, ..., healthy, failed, rolled-back). <c>Phases</c>: the same
+/// counts phase by phase, in the answers about one rollout (detail, create, actions); null in lists.
 /// </summary>
 public sealed record RolloutResponse(
     Guid Id,
@@ -91,7 +92,24 @@ public sealed record RolloutResponse(
     DateTimeOffset? StartedAt,
     DateTimeOffset? PhaseStartedAt,
     DateTimeOffset? FinishedAt,
-    string CreatedBy);
+    string CreatedBy,
+    IReadOnlyList<RolloutPhaseDevices>? Phases = null);
+
+/// <summary>
+/// One phase of a rollout and its devices by update state. The phase holds the devices whose cohort bucket lies in
+/// [<c>FromBucket</c>, <c>ToBucket</c>): the buckets its percentage adds to the phase before. A region with a segment
+/// override has its own range in <c>Segments</c>. A green-first rollout's phases hold green devices first, blue ones after promote.
+/// </summary>
+public sealed record RolloutPhaseDevices(
+    int Index,
+    double Percent,
+    int FromBucket,
+    int ToBucket,
+    IReadOnlyList<SegmentBuckets> Segments,
+    IReadOnlyDictionary<string, int> Devices);
+
+/// <summary>The bucket range a phase holds in a region with a segment override.</summary>
+public sealed record SegmentBuckets(string Region, double Percent, int FromBucket, int ToBucket);
 
 /// <summary>One page of a list and the number of items matching.</summary>
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Total);

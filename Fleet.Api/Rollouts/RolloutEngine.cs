@@ -11,7 +11,8 @@ namespace Fleet.Api.Rollouts;
 public sealed record RolloutTickReport(int Rollouts, int Enrolled, int Retried, int TimedOut, int Evaluations, int Moves);
 
 /// <summary>
-/// One controller tick over the running rollouts: time out stuck devices (retry, then fail), enroll the current
+/// One controller tick over the running rollouts: time out stuck devices (retry, then fail; offer again to pending ones
+/// that never took their offer), enroll the current
 /// phase's next devices up to maxConcurrentUpdates, evaluate the gate when due, and act on it (advance, pause,
 /// roll back). Every query is by rollout and update state on an index, so a tick costs what changed plus one
 /// grouped count per gate evaluation, not a scan of the fleet.
@@ -61,6 +62,7 @@ public sealed partial class RolloutEngine(
     {
         var now = clock.GetUtcNow();
         var (retried, timedOut) = await TimeOutAsync(rollout, now, cancellationToken);
+        retried.AddRange(await StalePendingAsync(rollout, now, cancellationToken));
         var enrolled = await EnrollAsync(rollout, now, cancellationToken);
         await OfferAsync(rollout, [.. retried, .. enrolled], cancellationToken);
 
@@ -145,6 +147,31 @@ public sealed partial class RolloutEngine(
         }
 
         return (retried, failed);
+    }
+
+    /// <summary>
+    /// Pending devices the per-device timeout has passed over were enrolled but never took their offer: the leader died
+    /// between enrolling and offering, or the routed offer went to a replica that had just died. They are offered again
+    /// (one not connected gets it on reconnect anyway); no attempt is counted, as the device never started.
+    /// </summary>
+    private async Task<List<Guid>> StalePendingAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE rollout_devices SET state_changed_at = $2
+            WHERE rollout_id = $1 AND state = 'pending' AND state_changed_at < $3
+            RETURNING device_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
+        command.Parameters.Add(new NpgsqlParameter { Value = now });
+        command.Parameters.Add(new NpgsqlParameter { Value = now - rollout.Plan.PerDeviceTimeout });
+        var stale = new List<Guid>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stale.Add(reader.GetGuid(0));
+        }
+
+        return stale;
     }
 
     /// <summary>Waiting devices whose bucket the current phase holds become pending, lowest buckets first, up to the concurrency limit.</summary>

@@ -42,8 +42,9 @@ public static class RolloutViews
             rollout.CreatedBy))];
     }
 
+    /// <summary>One rollout, with its devices counted phase by phase as well.</summary>
     public static async Task<RolloutResponse> ToResponseAsync(FleetDbContext db, Rollout rollout, CancellationToken cancellationToken) =>
-        (await ToResponsesAsync(db, [rollout], cancellationToken))[0];
+        (await ToResponsesAsync(db, [rollout], cancellationToken))[0] with { Phases = await RolloutPhaseCounts.CountAsync(db, rollout, cancellationToken) };
 
     public static GateEvaluationResponse ToResponse(GateEvaluation gate) => new(
         gate.Id, gate.PhaseIndex, gate.PhasePercent, gate.EvaluatedAt, gate.Verdict.ToString().ToLowerInvariant(), gate.Reasons,

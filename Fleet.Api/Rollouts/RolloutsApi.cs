@@ -20,7 +20,7 @@ public static class RolloutsApi
         rollouts.MapPost("/", CreateAsync).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted");
         rollouts.MapPost("/preview", PreviewAsync).WithSummary("How many active devices a target matches and how many can take the release");
         rollouts.MapGet("/", ListAsync).WithSummary("Rollouts, newest first: page, pageSize, state");
-        rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state");
+        rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state, overall and phase by phase");
         rollouts.MapGet("/{id:guid}/gates", GatesAsync).WithSummary("Gate evaluations, newest first, with every number they used");
         rollouts.MapGet("/{id:guid}/devices", DevicesAsync).WithSummary("Per-device update states, by bucket: page, pageSize, state");
         foreach (var action in Enum.GetValues<RolloutAction>())

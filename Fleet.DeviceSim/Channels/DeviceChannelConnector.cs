@@ -11,37 +11,62 @@ public interface IDeviceChannelConnector
 }
 
 /// <summary>
-/// The channel over <see cref="ClientWebSocket"/>. The API's address comes from service discovery's configuration
-/// (<c>services:api:https:0</c> or <c>services:api:http:0</c>, as the AppHost injects it); every socket shares the
-/// runtime's one connection handler, so ten thousand devices cost ten thousand sockets and nothing more.
+/// The channel over <see cref="ClientWebSocket"/>. The API's replicas come from service discovery's configuration
+/// (<c>services:api:https:N</c>, else <c>services:api:http:N</c>, as the AppHost injects them). Connections take the
+/// replicas in turn, and one a replica refuses goes on to the next at once, so a device whose replica died reconnects
+/// to a survivor. Every socket shares the runtime's one connection handler, so ten thousand devices cost ten thousand
+/// sockets and nothing more.
 /// </summary>
 public sealed class ClientWebSocketConnector(IConfiguration configuration) : IDeviceChannelConnector
 {
-    private readonly Lazy<Uri> _channel = new(() => ChannelUri(configuration));
+    private readonly Lazy<IReadOnlyList<Uri>> _channels = new(() => ChannelUris(configuration));
+    private int _next = -1;
 
     public async Task<WebSocket> ConnectAsync(string deviceKey, CancellationToken cancellationToken)
     {
-        var socket = new ClientWebSocket();
-        socket.Options.SetRequestHeader("Authorization", $"{FleetHttp.DeviceAuthScheme} {deviceKey}");
-        try
+        var channels = _channels.Value;
+        var first = (int)((uint)Interlocked.Increment(ref _next) % (uint)channels.Count);
+        for (var tried = 1; ; tried++)
         {
-            await socket.ConnectAsync(_channel.Value, cancellationToken);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
+            var socket = new ClientWebSocket();
+            socket.Options.SetRequestHeader("Authorization", $"{FleetHttp.DeviceAuthScheme} {deviceKey}");
+            try
+            {
+                await socket.ConnectAsync(channels[(first + tried - 1) % channels.Count], cancellationToken);
+                return socket;
+            }
+            catch (WebSocketException) when (tried < channels.Count && !cancellationToken.IsCancellationRequested)
+            {
+                socket.Dispose();
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
         }
     }
 
-    public static Uri ChannelUri(IConfiguration configuration)
+    /// <summary>The channel's address on every API replica service discovery names.</summary>
+    public static IReadOnlyList<Uri> ChannelUris(IConfiguration configuration)
     {
-        var api = configuration["services:api:https:0"] is { Length: > 0 } https ? https
-            : configuration["services:api:http:0"] is { Length: > 0 } http ? http
-            : throw new InvalidOperationException("The API's address is not configured (services__api__http__0); run through Fleet.AppHost.");
-        var builder = new UriBuilder(new Uri(new Uri(api), DeviceChannel.Route));
-        builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
-        return builder.Uri;
+        var endpoints = Endpoints(configuration, "https") is { Count: > 0 } https ? https : Endpoints(configuration, "http");
+        if (endpoints.Count == 0)
+        {
+            throw new InvalidOperationException("The API's address is not configured (services__api__http__0); run through Fleet.AppHost.");
+        }
+
+        return [.. endpoints.Select(api =>
+        {
+            var builder = new UriBuilder(new Uri(new Uri(api), DeviceChannel.Route));
+            builder.Scheme = builder.Scheme == Uri.UriSchemeHttps ? "wss" : "ws";
+            return builder.Uri;
+        })];
     }
+
+    private static List<string> Endpoints(IConfiguration configuration, string scheme) =>
+        [.. configuration.GetSection($"services:api:{scheme}").GetChildren()
+            .Where(endpoint => int.TryParse(endpoint.Key, out _) && !string.IsNullOrWhiteSpace(endpoint.Value))
+            .OrderBy(endpoint => int.Parse(endpoint.Key, System.Globalization.CultureInfo.InvariantCulture))
+            .Select(endpoint => endpoint.Value!)];
 }

@@ -23,11 +23,16 @@ public sealed partial class FirmwareDownloader(
     TimeProvider clock,
     ILogger<FirmwareDownloader> logger) : IDisposable
 {
-    /// <summary>Requests one download may make (the first and its resumptions) before the device gives up.</summary>
-    public const int MaxAttempts = 6;
+    /// <summary>
+    /// Requests one download may make (the first and its resumptions) before the device gives up: with the waits
+    /// between them, about half a minute, so a download outlasts an API replica's restart and, with retries spread
+    /// over the replicas service discovery names, one replica's death.
+    /// </summary>
+    public const int MaxAttempts = 12;
 
     private const int ChunkBytes = 16 * 1024;
     private static readonly TimeSpan FirstRetry = TimeSpan.FromMilliseconds(250);
+    private static readonly TimeSpan LongestRetry = TimeSpan.FromSeconds(4);
 
     private readonly SemaphoreSlim _turns = new(options.Value.Simulator.MaxConcurrentDownloads);
 
@@ -158,7 +163,7 @@ public sealed partial class FirmwareDownloader(
     }
 
     private Task WaitAsync(int attempt, CancellationToken cancellationToken) =>
-        Task.Delay(FirstRetry * Math.Pow(2, attempt - 1) * (0.5 + Random.Shared.NextDouble() / 2), clock, cancellationToken);
+        Task.Delay(TimeSpan.FromTicks(Math.Min(LongestRetry.Ticks, (long)(FirstRetry.Ticks * Math.Pow(2, attempt - 1)))) * (0.5 + Random.Shared.NextDouble() / 2), clock, cancellationToken);
 
     public void Dispose() => _turns.Dispose();
 

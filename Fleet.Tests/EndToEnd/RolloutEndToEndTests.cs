@@ -1,10 +1,8 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
+using static Fleet.Tests.EndToEnd.FleetOperator;
 
 namespace Fleet.Tests.EndToEnd;
 
@@ -38,8 +36,8 @@ public sealed class RolloutEndToEndTests : IDisposable
 
         // A good release: 1 → 10 → 50 → 100 % with no soak, advanced by its gates alone.
         var good = await PublishAsync(api, "2.0.0", types);
-        var first = await StartAsync(api, good.Id, [1, 10, 50, 100], autoRollback: false);
-        var done = await WaitForStateAsync(api, first.Id, ["completed", "paused", "rolled-back", "aborted"], TimeSpan.FromMinutes(4));
+        var first = await StartAsync(api, good.Id, [1, 10, 50, 100], autoRollback: false, Devices);
+        var done = await WaitForStateAsync(api, first.Id, Finished, TimeSpan.FromMinutes(4));
         done.State.ShouldBe("completed");
         done.Devices.GetValueOrDefault("healthy").ShouldBe(Devices);
         await Eventually.TrueAsync(async () => (await StatsAsync(api)).ByFirmware.GetValueOrDefault("2.0.0") == Devices,
@@ -48,8 +46,8 @@ public sealed class RolloutEndToEndTests : IDisposable
         // 2.0.1 fails its boot health check on every rev-b device.
         await SetBootFailureAsync(FleetAppHost.Url(state, "devices"), "2.0.1", "rev-b");
         var bad = await PublishAsync(api, "2.0.1", types);
-        var second = await StartAsync(api, bad.Id, [10, 100], autoRollback: true);
-        var stopped = await WaitForStateAsync(api, second.Id, ["completed", "paused", "rolled-back", "aborted"], TimeSpan.FromMinutes(3));
+        var second = await StartAsync(api, bad.Id, [10, 100], autoRollback: true, Devices);
+        var stopped = await WaitForStateAsync(api, second.Id, Finished, TimeSpan.FromMinutes(3));
         stopped.State.ShouldBe("rolled-back");
         stopped.PhaseIndex.ShouldBe(0, "stopped at the canary");
         var gates = (await api.GetFromJsonAsync<PagedList<GateEvaluationResponse>>($"{RolloutHttp.Rollout(second.Id)}/gates", Cancellation))!;
@@ -62,54 +60,6 @@ public sealed class RolloutEndToEndTests : IDisposable
             return !stats.ByFirmware.ContainsKey("2.0.1") && stats.ByFirmware.GetValueOrDefault("2.0.0") == Devices;
         }, TimeSpan.FromMinutes(1), "every device back on 2.0.0", Cancellation);
     }
-
-    private static async Task<FleetStatsResponse> StatsAsync(HttpClient api) =>
-        (await api.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation))!;
-
-    private static async Task<FirmwareReleaseResponse> PublishAsync(HttpClient api, string version, string types)
-    {
-        using var form = new MultipartFormDataContent
-        {
-            { new ByteArrayContent(new byte[256 * 1024]), FirmwareHttp.Fields.File, "firmware.bin" },
-            { new StringContent(version), FirmwareHttp.Fields.Version },
-            { new StringContent(types), FirmwareHttp.Fields.DeviceTypes },
-        };
-        using var response = await api.PostAsync(FirmwareHttp.ReleasesRoute, form, Cancellation);
-        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FirmwareReleaseResponse>(Cancellation))!;
-    }
-
-    private static async Task<RolloutResponse> StartAsync(HttpClient api, Guid releaseId, double[] percents, bool autoRollback)
-    {
-        var plan = new RolloutPlan([.. percents.Select(p => new RolloutPhase(p, TimeSpan.Zero, 0.9, 0.05))], AutoRollback: autoRollback, MaxConcurrentUpdates: Devices);
-        using var created = await api.PostAsJsonAsync(RolloutHttp.RolloutsRoute, new CreateRolloutRequest(releaseId, Plan: plan), Cancellation);
-        var rollout = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RolloutResponse>(Cancellation))!;
-        rollout.Compatible.ShouldBe(Devices);
-        using var started = await api.PostAsJsonAsync(RolloutHttp.Action(rollout.Id, "start"), new RolloutActionRequest("end-to-end", "test"), Cancellation);
-        started.EnsureSuccessStatusCode();
-        return rollout;
-    }
-
-    private static async Task<RolloutResponse> WaitForStateAsync(HttpClient api, Guid id, string[] states, TimeSpan timeout)
-    {
-        RolloutResponse? rollout = null;
-        await Eventually.TrueAsync(async () =>
-        {
-            rollout = await api.GetFromJsonAsync<RolloutResponse>(RolloutHttp.Rollout(id), Cancellation);
-            return states.Contains(rollout!.State);
-        }, timeout, $"rollout {id} to end in one of {string.Join(", ", states)}", Cancellation);
-        return rollout!;
-    }
-
-    /// <summary>Adds a boot failure to the simulator's faults in force, through its own API.</summary>
-    private static async Task SetBootFailureAsync(string simulatorUrl, string version, string hardwareRevision)
-    {
-        using var simulator = new HttpClient { BaseAddress = new Uri(simulatorUrl) };
-        var faults = JsonNode.Parse(await simulator.GetStringAsync("/faults", Cancellation))!.AsObject();
-        faults["bootFailures"] = new JsonArray(new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 });
-        using var response = await simulator.PutAsync("/faults", new StringContent(faults.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), Cancellation);
-        response.EnsureSuccessStatusCode();
-    }
-
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
 }

@@ -64,9 +64,12 @@ public static class FleetAppHost
     public static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
 
     /// <summary>A client on the api's first replica carrying the operator token the AppHost generated.</summary>
-    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout)
+    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout) => OperatorApi(state, timeout, replica: 0);
+
+    /// <summary>A client on one api replica carrying the operator token the AppHost generated.</summary>
+    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout, int replica)
     {
-        var api = new HttpClient { BaseAddress = new Uri(Url(state, "api")), Timeout = timeout };
+        var api = new HttpClient { BaseAddress = new Uri(state.Resources.Single(r => r.Name == "api").Urls[replica]), Timeout = timeout };
         api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             Fleet.Contracts.FleetHttp.OperatorAuthScheme, ReadSecret(state, "operator-token"));
         return api;

@@ -124,6 +124,27 @@ public sealed class DeviceChannelTests(RolloutControllerFixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_connected_device_whose_offer_was_lost_is_offered_again_after_the_per_device_timeout()
+    {
+        var (deviceId, key) = await RegisterAsync();
+        using var socket = await ConnectAsync(fixture.Api, key);
+        var (rollout, release) = await StartAsync(deviceId);
+        // Enrolled by a leader that died before it offered (or whose routed offer went to a dead replica): pending, never sent.
+        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString,
+            "UPDATE rollout_devices SET state = 'pending', enrolled_at = $2, state_changed_at = $2 WHERE rollout_id = $1", Cancellation, rollout.Id, fixture.Clock.GetUtcNow());
+        await TickAsync();
+        (await StateAsync(rollout.Id)).ShouldBe("pending");
+
+        fixture.Clock.Advance(RolloutPlanSettings.From(null).PerDeviceTimeout + TimeSpan.FromSeconds(1));
+        (await TickAsync()).Retried.ShouldBeGreaterThanOrEqualTo(1);
+
+        (await ReceiveAsync<UpdateOffer>(socket)).ShouldBe(new UpdateOffer("offer", rollout.Id, release.Id, release.Version, release.Sha256, release.Size, FirmwareHttp.Download(release.Id)));
+        await Eventually.TrueAsync(async () => (await StateAsync(rollout.Id)) == "offered", ReceiveTimeout, "the offer to be recorded", Cancellation);
+        (await fixture.Operator.GetFromJsonAsync<PagedList<RolloutDeviceResponse>>($"{RolloutHttp.Rollout(rollout.Id)}/devices", Cancellation))!.Items.Single().Attempts.ShouldBe(0);
+        (await fixture.Operator.ActAsync(rollout.Id, "abort", Cancellation)).StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task The_channel_needs_a_device_key_and_a_websocket()
     {
         var client = fixture.Api.Server.CreateWebSocketClient();

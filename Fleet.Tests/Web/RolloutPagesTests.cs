@@ -121,6 +121,31 @@ public sealed class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetim
     }
 
     [Fact]
+    public async Task Each_phase_of_the_timeline_shows_its_bucket_range_and_its_devices_by_update_state()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
+        var rollout = await _http.CreateRolloutAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [_region]), Name: "phase counts"), Cancellation);
+        await RolloutTestFleet.ExecuteAsync(_fixture.Api.DatabaseConnectionString,
+            "UPDATE rollout_devices SET state = CASE WHEN bucket < 5000 THEN 'healthy' ELSE 'failed' END WHERE rollout_id = $1", Cancellation, rollout.Id);
+        var phases = (await _http.GetAsOperatorAsync<RolloutResponse>(RolloutHttp.Rollout(rollout.Id), Cancellation))!.Phases!;
+
+        var page = _context.Render<RolloutDetailPage>(parameters => parameters.Add(p => p.Id, rollout.Id));
+
+        page.WaitForAssertion(() => page.FindAll("[data-testid=phase-devices]").Count.ShouldBe(4), Wait);
+        foreach (var phase in phases)
+        {
+            var shown = page.Find($"[data-testid=phase][data-phase='{phase.Index}']");
+            shown.QuerySelector("[data-testid=phase-buckets]")!.TextContent.ShouldContain($"buckets {phase.FromBucket}–{phase.ToBucket - 1}");
+            shown.QuerySelectorAll("[data-testid=phase-state]")
+                .ToDictionary(chip => chip.GetAttribute("data-state")!, chip => int.Parse(chip.GetAttribute("data-count")!, System.Globalization.CultureInfo.InvariantCulture))
+                .ShouldBe(phase.Devices, ignoreOrder: true);
+        }
+
+        page.FindAll("[data-testid=phase-devices]").Sum(counts => int.Parse(counts.GetAttribute("data-total")!, System.Globalization.CultureInfo.InvariantCulture)).ShouldBe(6);
+        page.FindAll("[data-testid=phase-state]").Select(chip => chip.GetAttribute("data-state")).Distinct().ShouldBe(["healthy", "failed"], ignoreOrder: true);
+    }
+
+    [Fact]
     public void A_rollout_the_API_does_not_know_is_said_to_be_missing()
     {
         var page = _context.Render<RolloutDetailPage>(parameters => parameters.Add(p => p.Id, Guid.NewGuid()));

@@ -1,0 +1,88 @@
+using System.Net.Http.Json;
+using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
+using static Fleet.Tests.EndToEnd.FleetOperator;
+
+namespace Fleet.Tests.EndToEnd;
+
+/// <summary>The AppHost and 200 simulated devices, shared by the tests of <see cref="RolloutScenariosEndToEndTests"/>.</summary>
+public sealed class ScenarioFleet() : RunningFleet("rollout-scenarios-e2e", 200);
+
+/// <summary>
+/// Blue/green and segment-only rollouts over the whole app: each test starts from whatever firmware the devices run
+/// (the other test may have gone first) and checks which devices moved and which did not.
+/// </summary>
+[Collection(WholeAppTests.Name)]
+public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassFixture<ScenarioFleet>
+{
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task A_green_first_rollout_updates_only_green_devices_and_holds_until_promote_releases_it_to_blue()
+    {
+        var api = fleet.Api;
+        var before = (await DevicesAsync(api)).ToDictionary(d => d.Id);
+        var green = before.Values.Where(d => d.Environment == "green").Select(d => d.Id).ToHashSet();
+        green.Count.ShouldBe(fleet.Devices / 10, "the simulator registers every tenth device as green");
+        var release = await PublishAsync(api, "3.0.0", await fleet.TypesAsync());
+        var rollout = await CreateAsync(api, new CreateRolloutRequest(release.Id, Plan: Plan([50, 100], maxConcurrentUpdates: fleet.Devices), GreenFirst: true));
+        rollout.Compatible.ShouldBe(fleet.Devices);
+        await ActAsync(api, rollout.Id, "start");
+
+        // Green devices go through both phases; the last phase's gate passes but cannot complete the rollout.
+        await Eventually.TrueAsync(async () =>
+        {
+            var gates = (await api.GetFromJsonAsync<PagedList<GateEvaluationResponse>>($"{RolloutHttp.Rollout(rollout.Id)}/gates?pageSize=500", Cancellation))!;
+            return gates.Items.Any(g => g.PhaseIndex == 1 && g.Verdict == "pass")
+                && (await GetAsync(api, rollout.Id)).Devices.GetValueOrDefault("healthy") == green.Count;
+        }, TimeSpan.FromMinutes(3), "every green device healthy and the gate passed at the last phase", Cancellation);
+        var holding = await GetAsync(api, rollout.Id);
+        holding.State.ShouldBe("running");
+        holding.PhaseIndex.ShouldBe(1);
+        holding.Promoted.ShouldBeFalse();
+        holding.Devices.GetValueOrDefault("healthy").ShouldBe(green.Count);
+        var phases = holding.Phases.ShouldNotBeNull();
+        phases.Sum(p => p.Devices.GetValueOrDefault("healthy")).ShouldBe(green.Count, "per phase, green devices healthy");
+        phases.Sum(p => p.Devices.GetValueOrDefault("waiting")).ShouldBe(fleet.Devices - green.Count, "per phase, blue devices waiting");
+        var states = await RolloutDevicesAsync(api, rollout.Id);
+        states.Where(d => d.Environment == "green").ShouldAllBe(d => d.State == "healthy");
+        states.Where(d => d.Environment == "blue").ShouldAllBe(d => d.State == "waiting");
+        await Eventually.TrueAsync(async () => (await DevicesAsync(api)).Where(d => green.Contains(d.Id)).All(d => d.Firmware == "3.0.0"),
+            TimeSpan.FromMinutes(1), "every green device reporting 3.0.0", Cancellation);
+        (await MovedAsync(api, before, d => !green.Contains(d.Id))).ShouldBeEmpty("blue devices keep their firmware while it holds");
+
+        var promoted = await ActAsync(api, rollout.Id, "promote");
+        promoted.Promoted.ShouldBeTrue();
+        promoted.PhaseIndex.ShouldBe(0, "blue devices start again from the first phase");
+        var done = await WaitForStateAsync(api, rollout.Id, Finished, TimeSpan.FromMinutes(4));
+        done.State.ShouldBe("completed");
+        done.Devices.GetValueOrDefault("healthy").ShouldBe(fleet.Devices);
+        await Eventually.TrueAsync(async () => (await DevicesAsync(api)).All(d => d.Firmware == "3.0.0"),
+            TimeSpan.FromMinutes(1), "every device reporting 3.0.0", Cancellation);
+    }
+
+    [Fact]
+    public async Task A_rollout_to_one_region_updates_every_device_there_and_no_device_elsewhere()
+    {
+        var api = fleet.Api;
+        var before = (await DevicesAsync(api)).ToDictionary(d => d.Id);
+        var region = before.Values.GroupBy(d => d.Region).OrderByDescending(g => g.Count()).ThenBy(g => g.Key).First().Key;
+        var inside = before.Values.Where(d => d.Region == region).Select(d => d.Id).ToHashSet();
+        inside.Count.ShouldBeLessThan(fleet.Devices, "the fleet spans more than one region");
+        var release = await PublishAsync(api, "4.0.0", await fleet.TypesAsync());
+        var rollout = await CreateAsync(api, new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [region]), Plan([10, 100], maxConcurrentUpdates: fleet.Devices)));
+        rollout.Matching.ShouldBe(inside.Count);
+        rollout.Compatible.ShouldBe(inside.Count);
+        await ActAsync(api, rollout.Id, "start");
+
+        var done = await WaitForStateAsync(api, rollout.Id, Finished, TimeSpan.FromMinutes(4));
+        done.State.ShouldBe("completed");
+        done.Devices.GetValueOrDefault("healthy").ShouldBe(inside.Count);
+        done.Phases.ShouldNotBeNull().ShouldAllBe(p => p.Devices.Keys.All(state => state == "healthy"));
+        done.Phases.Sum(p => p.Devices.Values.Sum()).ShouldBe(inside.Count);
+        (await RolloutDevicesAsync(api, rollout.Id)).Select(d => d.DeviceId).ToHashSet().SetEquals(inside).ShouldBeTrue("the rollout holds exactly the region's devices");
+        await Eventually.TrueAsync(async () => (await DevicesAsync(api)).Where(d => inside.Contains(d.Id)).All(d => d.Firmware == "4.0.0"),
+            TimeSpan.FromMinutes(1), $"every device in {region} reporting 4.0.0", Cancellation);
+        (await MovedAsync(api, before, d => !inside.Contains(d.Id))).ShouldBeEmpty($"devices outside {region} keep their firmware");
+    }
+}

@@ -27,6 +27,8 @@ public static class SimulatorCommandLine
           --boot-failure V:REV:PCT  firmware V fails to boot on hardware revision REV (* for any) for PCT % of devices;
                                     repeatable, e.g. --boot-failure 2.0.1:rev-b:30 (…:Faults:BootFailures)
           --battery-drain V:FACTOR  firmware V drains batteries FACTOR times as fast; repeatable (…:Faults:BatteryDrain)
+          --error-reports V:REV:PCT firmware V reports errors (metric "errors" > 0) on REV (* for any) for PCT % of
+                                    devices; repeatable (…:Faults:ErrorReports)
           --reboot-seconds N        how long a reboot keeps a device offline (Fleet:Simulator:RebootSeconds)
           --max-downloads N         firmware downloads at once in this process (Fleet:Simulator:MaxConcurrentDownloads)
           --Section:Key=VALUE       any configuration value, e.g. --Fleet:Simulator:JitterPercent=20
@@ -58,6 +60,7 @@ public static class SimulatorCommandLine
     {
         ["--boot-failure"] = ("Fleet:Simulator:Faults:BootFailures", ["Version", "HardwareRevision", "Percent"]),
         ["--battery-drain"] = ("Fleet:Simulator:Faults:BatteryDrain", ["Version", "Multiplier"]),
+        ["--error-reports"] = ("Fleet:Simulator:Faults:ErrorReports", ["Version", "HardwareRevision", "Percent"]),
     };
 
     /// <summary>

@@ -1,7 +1,8 @@
 namespace Fleet.DeviceSim.Faults;
 
 /// <summary>What the faults in force mean for one device right now.</summary>
-public readonly record struct DeviceFaults(bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent, double BatteryDrainMultiplier = 1)
+public readonly record struct DeviceFaults(
+    bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent, double BatteryDrainMultiplier = 1, bool ReportsErrors = false)
 {
     public static readonly DeviceFaults None = new(false, false, TimeSpan.Zero, 0);
 }
@@ -18,6 +19,7 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
     private const int BootSalt = 4;
     private const int CorruptSalt = 5;
     private const int CutSalt = 6;
+    private const int ErrorSalt = 7;
 
     private FaultSettings _current = Copy(initial);
 
@@ -29,7 +31,8 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
     public DeviceFaults For(int deviceIndex) => For(deviceIndex, firmware: null);
 
     /// <param name="firmware">The version the device runs, for the faults tied to a firmware version.</param>
-    public DeviceFaults For(int deviceIndex, string? firmware)
+    /// <param name="hardwareRevision">The device's revision, for firmware faults limited to one.</param>
+    public DeviceFaults For(int deviceIndex, string? firmware, string hardwareRevision = "")
     {
         var settings = Current;
         return new DeviceFaults(
@@ -37,7 +40,8 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
             Hits(deviceIndex, BatterySalt, settings.BatteryFaultPercent),
             settings.ClockSkewSeconds != 0 && Hits(deviceIndex, SkewSalt, settings.ClockSkewPercent) ? TimeSpan.FromSeconds(settings.ClockSkewSeconds) : TimeSpan.Zero,
             settings.DropPercent,
-            firmware is null ? 1 : DrainMultiplier(settings, firmware));
+            firmware is null ? 1 : DrainMultiplier(settings, firmware),
+            firmware is not null && settings.ErrorReports.Any(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, ErrorSalt, fault.Percent)));
     }
 
     public bool IsOffline(int deviceIndex) => Hits(deviceIndex, OfflineSalt, Current.OfflinePercent);
@@ -61,5 +65,6 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
     {
         BootFailures = [.. settings.BootFailures.Select(fault => fault with { })],
         BatteryDrain = [.. settings.BatteryDrain.Select(fault => fault with { })],
+        ErrorReports = [.. settings.ErrorReports.Select(fault => fault with { })],
     };
 }

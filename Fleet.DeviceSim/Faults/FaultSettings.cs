@@ -49,12 +49,17 @@ public sealed record FaultSettings
     [ValidateEnumeratedItems]
     public List<BatteryDrainFault> BatteryDrain { get; set => field = value ?? []; } = [];
 
+    /// <summary>Firmware versions whose devices report errors in their readings, e.g. 2.0.3 on every revision.</summary>
+    [ValidateEnumeratedItems]
+    public List<ErrorReportFault> ErrorReports { get; set => field = value ?? []; } = [];
+
     /// <summary>The field-level errors of these settings, keyed by camelCase field name (<c>bootFailures[0].percent</c>); empty when valid.</summary>
     public Dictionary<string, string[]> Validate()
     {
         var errors = Errors(this, "")
             .Concat(BootFailures.SelectMany((fault, i) => fault is null ? [($"bootFailures[{i}]", "must be an object.")] : Errors(fault, $"bootFailures[{i}].")))
-            .Concat(BatteryDrain.SelectMany((fault, i) => fault is null ? [($"batteryDrain[{i}]", "must be an object.")] : Errors(fault, $"batteryDrain[{i}].")));
+            .Concat(BatteryDrain.SelectMany((fault, i) => fault is null ? [($"batteryDrain[{i}]", "must be an object.")] : Errors(fault, $"batteryDrain[{i}].")))
+            .Concat(ErrorReports.SelectMany((fault, i) => fault is null ? [($"errorReports[{i}]", "must be an object.")] : Errors(fault, $"errorReports[{i}].")));
         return errors
             .GroupBy(error => error.Field)
             .ToDictionary(group => group.Key, group => group.Select(error => error.Message).ToArray());
@@ -66,10 +71,11 @@ public sealed record FaultSettings
             == (other.DropPercent, other.LatencyMs, other.OfflinePercent, other.BatteryFaultPercent, other.ClockSkewSeconds, other.ClockSkewPercent,
                 other.CorruptDownloadPercent, other.CutDownloadPercent)
         && BootFailures.SequenceEqual(other.BootFailures)
-        && BatteryDrain.SequenceEqual(other.BatteryDrain);
+        && BatteryDrain.SequenceEqual(other.BatteryDrain)
+        && ErrorReports.SequenceEqual(other.ErrorReports);
 
     public override int GetHashCode() =>
-        HashCode.Combine(DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, BootFailures.Count, BatteryDrain.Count);
+        HashCode.Combine(DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, BootFailures.Count, BatteryDrain.Count + ErrorReports.Count);
 
     private static IEnumerable<(string Field, string Message)> Errors(object instance, string prefix)
     {

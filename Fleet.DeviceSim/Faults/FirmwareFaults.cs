@@ -2,11 +2,8 @@ using System.ComponentModel.DataAnnotations;
 
 namespace Fleet.DeviceSim.Faults;
 
-/// <summary>
-/// Firmware <see cref="Version"/> does not come up healthy after its reboot on <see cref="HardwareRevision"/> (empty:
-/// every revision) for <see cref="Percent"/> of those devices; they roll back to their previous slot by themselves.
-/// </summary>
-public sealed record BootFailureFault
+/// <summary>A fault of firmware <see cref="Version"/> on <see cref="HardwareRevision"/> (empty: every revision) for <see cref="Percent"/> of those devices.</summary>
+public abstract record FirmwareFault
 {
     [Required]
     [RegularExpression(FirmwareFaultPatterns.Version, ErrorMessage = "must be a version such as 2.0.1.")]
@@ -23,6 +20,15 @@ public sealed record BootFailureFault
         string.Equals(Version, version, StringComparison.OrdinalIgnoreCase)
         && (string.IsNullOrEmpty(HardwareRevision) || string.Equals(HardwareRevision, hardwareRevision, StringComparison.OrdinalIgnoreCase));
 }
+
+/// <summary>The firmware does not come up healthy after its reboot; those devices roll back to their previous slot by themselves.</summary>
+public sealed record BootFailureFault : FirmwareFault;
+
+/// <summary>
+/// The firmware runs but reports errors: every reading of those devices carries the metric <c>errors</c> above zero
+/// (the rollout gate's error signal). Devices without the fault send no <c>errors</c> metric at all.
+/// </summary>
+public sealed record ErrorReportFault : FirmwareFault;
 
 /// <summary>Devices running firmware <see cref="Version"/> drain their battery <see cref="Multiplier"/> times as fast.</summary>
 public sealed record BatteryDrainFault

@@ -29,7 +29,7 @@ public sealed partial class DeviceReporter(
     public async Task ServeAsync(VirtualDevice device, string enrollmentToken, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        var deviceFaults = faults.For(device.Index, device.Firmware);
+        var deviceFaults = faults.For(device.Index, device.Firmware, device.HardwareRevision);
         if (deviceFaults.Offline || device.IsDown(now))
         {
             device.StayOffline(now);

@@ -16,6 +16,9 @@ public sealed class VirtualDevice
     /// <summary>Readings kept while the API does not take them; older ones are dropped beyond this.</summary>
     public const int MaxUnsentReadings = 50;
 
+    /// <summary>The metric a device with firmware errors reports (the API's default <c>Fleet:Rollouts:ErrorMetric</c>).</summary>
+    public const string ErrorMetric = "errors";
+
     private static readonly string[] HardwareRevisions = ["rev-a", "rev-a", "rev-a", "rev-b", "rev-b", "rev-c"];
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(60);
 
@@ -232,6 +235,10 @@ public sealed class VirtualDevice
             var metrics = new Dictionary<string, double>(6);
             var clock = SensorClock.At(at, Math.Clamp((_nextSampleMs - _lastSampleMs) / 3_600_000.0, 0, 1), Position.Lon);
             Model.Read(clock, _random, metrics);
+            if (faults.ReportsErrors)
+            {
+                metrics[ErrorMetric] = 1 + _random.Next(3);
+            }
             _lastSampleMs = _nextSampleMs;
             _lastSeq = Math.Max(_lastSeq + 1, _nextSampleMs / intervalMs);
             _nextSampleMs += Math.Max(1, _schedule.JitteredMs(interval, _random));

@@ -55,6 +55,18 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
     }
 
     [Fact]
+    public void Error_reports_hit_their_share_of_devices_on_their_version_and_revision_only()
+    {
+        var faults = new FaultInjector(new FaultSettings { ErrorReports = [new ErrorReportFault { Version = "2.0.3", HardwareRevision = "rev-b", Percent = 30 }] }, seed: 5);
+
+        var hit = Enumerable.Range(1, 10_000).Where(i => faults.For(i, "2.0.3", "rev-b").ReportsErrors).ToList();
+
+        (hit.Count / 100.0).ShouldBe(30, 2);
+        hit.ShouldAllBe(i => !faults.For(i, "2.0.2", "rev-b").ReportsErrors && !faults.For(i, "2.0.3", "rev-a").ReportsErrors);
+        hit.ShouldBe(Enumerable.Range(1, 10_000).Where(i => faults.For(i, "2.0.3", "REV-B").ReportsErrors));
+    }
+
+    [Fact]
     public void A_battery_on_a_draining_firmware_empties_faster()
     {
         var profile = new Fleet.DeviceSim.Models.PowerProfile(DrainPerHour: 1);
@@ -76,6 +88,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
             CorruptDownloadPercent = 5,
             BootFailures = [new BootFailureFault { Version = "2.0.1", HardwareRevision = "rev-b", Percent = 30 }],
             BatteryDrain = [new BatteryDrainFault { Version = "2.0.2", Multiplier = 2 }],
+            ErrorReports = [new ErrorReportFault { Version = "2.0.3", Percent = 10 }],
         };
 
         using (var accepted = await http.PutAsJsonAsync("/faults", settings, Cancellation))
@@ -90,6 +103,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
             ("""{"bootFailures": [{"percent": 30}]}""", "bootFailures[0].version"),
             ("""{"batteryDrain": [{"version": "2.0.2", "multiplier": -1}]}""", "batteryDrain[0].multiplier"),
             ("""{"corruptDownloadPercent": 101}""", "corruptDownloadPercent"),
+            ("""{"errorReports": [{"version": "2.0.3", "percent": -1}]}""", "errorReports[0].percent"),
             ("""{"bootFailures": [{"version": "2.0.1", "bogus": 1}]}""", "bootFailures[0].bogus"),
         })
         {
@@ -105,7 +119,8 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
     public void Firmware_faults_come_from_repeatable_command_line_options()
     {
         var arguments = SimulatorCommandLine.Translate(
-            ["--boot-failure", "2.0.1:rev-b:30", "--boot-failure=2.0.3:*:5", "--battery-drain", "2.0.2:2", "--corrupt-downloads", "5", "--reboot-seconds", "2"])!;
+            ["--boot-failure", "2.0.1:rev-b:30", "--boot-failure=2.0.3:*:5", "--battery-drain", "2.0.2:2", "--corrupt-downloads", "5", "--reboot-seconds", "2",
+             "--error-reports", "2.0.4:*:40"])!;
 
         var options = Bind(arguments).Value;
 
@@ -114,6 +129,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
                 new BootFailureFault { Version = "2.0.1", HardwareRevision = "rev-b", Percent = 30 },
                 new BootFailureFault { Version = "2.0.3", Percent = 5 }]),
             f => f.BatteryDrain.ShouldBe([new BatteryDrainFault { Version = "2.0.2", Multiplier = 2 }]),
+            f => f.ErrorReports.ShouldBe([new ErrorReportFault { Version = "2.0.4", Percent = 40 }]),
             f => f.CorruptDownloadPercent.ShouldBe(5));
         options.Simulator.RebootSeconds.ShouldBe(2);
         Should.Throw<ArgumentException>(() => SimulatorCommandLine.Translate(["--boot-failure", "2.0.1:30"]));

@@ -72,6 +72,18 @@ public sealed class VirtualDeviceTests
     }
 
     [Fact]
+    public void Firmware_with_error_reports_adds_an_errors_metric_above_zero_to_every_reading_and_healthy_firmware_none()
+    {
+        var healthy = Run(RegisteredDevice(), 30, DeviceFaults.None);
+        var erring = Run(RegisteredDevice(), 30, DeviceFaults.None with { ReportsErrors = true });
+
+        healthy.ShouldNotBeEmpty();
+        healthy.ShouldAllBe(r => !r.Metrics!.ContainsKey(VirtualDevice.ErrorMetric));
+        erring.Count.ShouldBe(healthy.Count);
+        erring.ShouldAllBe(r => r.Metrics![VirtualDevice.ErrorMetric] >= 1);
+    }
+
+    [Fact]
     public void After_a_429_the_device_keeps_its_readings_and_sends_nothing_before_retry_after()
     {
         var device = RegisteredDevice();

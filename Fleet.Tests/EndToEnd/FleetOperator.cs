@@ -89,11 +89,15 @@ public static class FleetOperator
         (await api.GetFromJsonAsync<PagedList<RolloutDeviceResponse>>($"{RolloutHttp.Rollout(id)}/devices?pageSize=500", Cancellation))!.Items;
 
     /// <summary>Adds a boot failure to the simulator's faults in force, through its own API.</summary>
-    public static async Task SetBootFailureAsync(string simulatorUrl, string version, string hardwareRevision)
+    public static Task SetBootFailureAsync(string simulatorUrl, string version, string hardwareRevision) =>
+        SetFirmwareFaultAsync(simulatorUrl, "bootFailures", version, hardwareRevision);
+
+    /// <summary>Puts one fault in the simulator's list <paramref name="list"/> (bootFailures, errorReports) for every device of <paramref name="version"/> on the revision.</summary>
+    public static async Task SetFirmwareFaultAsync(string simulatorUrl, string list, string version, string hardwareRevision)
     {
         using var simulator = new HttpClient { BaseAddress = new Uri(simulatorUrl) };
         var faults = JsonNode.Parse(await simulator.GetStringAsync("/faults", Cancellation))!.AsObject();
-        faults["bootFailures"] = new JsonArray(new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 });
+        faults[list] = new JsonArray(new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 });
         using var response = await simulator.PutAsync("/faults", new StringContent(faults.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), Cancellation);
         response.EnsureSuccessStatusCode();
     }

@@ -6,7 +6,15 @@ using static Fleet.Tests.EndToEnd.FleetOperator;
 namespace Fleet.Tests.EndToEnd;
 
 /// <summary>The AppHost and 200 simulated devices, shared by the tests of <see cref="RolloutScenariosEndToEndTests"/>.</summary>
-public sealed class ScenarioFleet() : RunningFleet("rollout-scenarios-e2e", 200);
+public sealed class ScenarioFleet() : RunningFleet("rollout-scenarios-e2e", 200)
+{
+    /// <summary>Readings every 2 s and a 3 s health grace, so errors after an update reach the gate within a short soak.</summary>
+    protected override IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>(base.Environment)
+    {
+        ["Fleet__Simulator__TelemetrySeconds"] = "2",
+        ["Fleet__Rollouts__HealthGrace"] = "00:00:03",
+    };
+}
 
 /// <summary>
 /// Blue/green and segment-only rollouts over the whole app: each test starts from whatever firmware the devices run
@@ -59,6 +67,36 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
         done.Devices.GetValueOrDefault("healthy").ShouldBe(fleet.Devices);
         await Eventually.TrueAsync(async () => (await DevicesAsync(api)).All(d => d.Firmware == "3.0.0"),
             TimeSpan.FromMinutes(1), "every device reporting 3.0.0", Cancellation);
+    }
+
+    [Fact]
+    public async Task A_release_whose_devices_report_errors_breaches_its_canary_on_the_error_signal_and_rolls_back()
+    {
+        var api = fleet.Api;
+        var before = (await DevicesAsync(api)).ToDictionary(d => d.Id, d => d.Firmware);
+        await SetFirmwareFaultAsync(FleetAppHost.Url(fleet.State, "devices"), "errorReports", "6.6.6", hardwareRevision: "");
+        var release = await PublishAsync(api, "6.6.6", await fleet.TypesAsync());
+        var plan = Plan([10, 100], autoRollback: true, maxConcurrentUpdates: fleet.Devices) with
+        {
+            Phases = [new RolloutPhase(10, TimeSpan.FromSeconds(20), 0.9, 0.05), new RolloutPhase(100, TimeSpan.Zero, 0.9, 0.05)],
+        };
+        var rollout = await CreateAsync(api, new CreateRolloutRequest(release.Id, Plan: plan));
+        await ActAsync(api, rollout.Id, "start");
+
+        var done = await WaitForStateAsync(api, rollout.Id, Finished, TimeSpan.FromMinutes(3));
+
+        done.State.ShouldBe("rolled-back");
+        done.PhaseIndex.ShouldBe(0, "the canary breached");
+        var gates = (await api.GetFromJsonAsync<PagedList<GateEvaluationResponse>>($"{RolloutHttp.Rollout(rollout.Id)}/gates?pageSize=500", Cancellation))!.Items;
+        var breach = gates.First(g => g.Verdict == "breach");
+        breach.Failed.ShouldBe(0, "every canary device updated and booted; only its error reports were worse");
+        var erroring = breach.Health.ShouldNotBeNull().Single(h => h.Signal == "erroring");
+        erroring.Significant.ShouldBeTrue();
+        erroring.UpdatedAffected.ShouldBe(erroring.UpdatedDevices);
+        erroring.NotUpdatedAffected.ShouldBe(0);
+        breach.Reasons.ShouldContain(r => r.Contains("reporting errors more often"));
+        await Eventually.TrueAsync(async () => (await DevicesAsync(api)).All(d => d.Firmware == before[d.Id]),
+            TimeSpan.FromMinutes(1), "every device back on the firmware it ran before", Cancellation);
     }
 
     [Fact]

@@ -19,6 +19,8 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
 {
     private static readonly TimeSpan Patience = TimeSpan.FromMinutes(1);
     private static readonly FaultSettings NoFaults = new();
+    private static readonly FaultSettings BatteryFault = new() { BatteryFaultPercent = 40 };
+    private static readonly FaultSettings OfflineFault = new() { OfflinePercent = 20 };
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -27,15 +29,14 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
         // Primary cells and mains backup batteries count as replaced when the fault clears; rechargeable ones would
         // take minutes of charging to pass 20 %, so the rule watches the first kind only.
         string[] types = [TemperatureHumiditySensor.TypeName, AcPowerMeter.TypeName, DcPowerMeter.TypeName];
-        var fault = new FaultSettings { BatteryFaultPercent = 40 };
         var devices = await app.DevicesAsync();
-        var expected = AlertsAndCommandsApp.Hit(fault, (faults, index) => faults.For(index).BatteryFaulty)
+        var expected = AlertsAndCommandsApp.Hit(BatteryFault, (faults, index) => faults.For(index).BatteryFaulty)
             .Where(serial => types.Contains(devices.Single(d => d.Serial == serial).Type)).ToHashSet();
         expected.ShouldNotBeEmpty("the seed's battery fault hits some sensor or meter");
         var rule = await app.CreateRuleAsync(new AlertRuleRequest("e2e battery low", "battery_low", "warning", new AlertScope(Types: types), ForSeconds: 2));
         try
         {
-            await app.SetFaultsAsync(fault);
+            await app.SetFaultsAsync(BatteryFault);
             IReadOnlyList<AlertResponse> open = [];
             await Eventually.TrueAsync(async () =>
             {
@@ -76,13 +77,12 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
     [Fact]
     public async Task Devices_that_stop_reporting_open_offline_connectivity_alerts_that_resolve_when_they_come_back()
     {
-        var fault = new FaultSettings { OfflinePercent = 20 };
-        var expected = AlertsAndCommandsApp.Hit(fault, (faults, index) => faults.IsOffline(index));
+        var expected = AlertsAndCommandsApp.Hit(OfflineFault, (faults, index) => faults.IsOffline(index));
         expected.ShouldNotBeEmpty("the seed's offline fault stops some devices");
         var rule = await app.CreateRuleAsync(new AlertRuleRequest("e2e offline", "connectivity", "critical", Status: "offline"));
         try
         {
-            await app.SetFaultsAsync(fault);
+            await app.SetFaultsAsync(OfflineFault);
             HashSet<string> alerted = [];
             await Eventually.TrueAsync(async () =>
             {
@@ -108,7 +108,7 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
     public async Task Set_interval_of_two_seconds_changes_how_often_a_device_sends_readings()
     {
         // A device no fault of the other tests touches, so its readings have no gap from being held offline.
-        var faulted = AlertsAndCommandsApp.Hit(new FaultSettings { OfflinePercent = 20, BatteryFaultPercent = 40 },
+        var faulted = AlertsAndCommandsApp.Hit(OfflineFault with { BatteryFaultPercent = BatteryFault.BatteryFaultPercent },
             (faults, index) => faults.IsOffline(index) || faults.For(index).BatteryFaulty);
         var device = await app.DeviceAsync(Enumerable.Range(1, AlertsAndCommandsApp.Devices).Select(AlertsAndCommandsApp.Serial).First(s => !faulted.Contains(s)));
         var before = await IntervalAsync(device.Id, DateTimeOffset.MinValue);
@@ -127,12 +127,11 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
     [Fact]
     public async Task A_command_for_an_offline_device_is_delivered_when_it_reconnects_and_one_whose_ttl_passes_first_expires()
     {
-        var fault = new FaultSettings { OfflinePercent = 20 };
-        var serial = AlertsAndCommandsApp.Hit(fault, (faults, index) => faults.IsOffline(index)).Order().First();
+        var serial = AlertsAndCommandsApp.Hit(OfflineFault, (faults, index) => faults.IsOffline(index)).Order().First();
         var device = await app.DeviceAsync(serial);
         try
         {
-            await app.SetFaultsAsync(fault);
+            await app.SetFaultsAsync(OfflineFault);
             await Eventually.TrueAsync(async () => (await app.DeviceAsync(serial)).Status == "offline", Patience, $"{serial} offline", Cancellation);
 
             var kept = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetConfig, Json(new { label = "delivered-on-reconnect" }), device.Id, TtlSeconds: 600, By: "e2e"));

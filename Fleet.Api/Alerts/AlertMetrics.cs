@@ -14,6 +14,7 @@ public sealed class AlertMetrics
     private readonly Counter<long> _checks;
     private readonly Counter<long> _transitions;
     private readonly Histogram<double> _evaluationDuration;
+    private readonly Histogram<long> _evaluationDevices;
 
     public AlertMetrics(IMeterFactory meterFactory)
     {
@@ -22,6 +23,8 @@ public sealed class AlertMetrics
         _checks = meter.CreateCounter<long>("fleet.alerts.checks", "{check}", "Rule conditions evaluated (rule x device in scope).");
         _transitions = meter.CreateCounter<long>("fleet.alerts.transitions", "{alert}", "Alerts opened or resolved by the evaluator, by new state and severity.");
         _evaluationDuration = meter.CreateHistogram<double>("fleet.alerts.evaluation.duration", "s", "Time of one evaluation that had devices to look at.");
+        _evaluationDevices = meter.CreateHistogram<long>("fleet.alerts.evaluation.devices", "{device}", "Devices one evaluation looked at (changed or due).",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 10, 100, 1_000, 10_000, 100_000] });
     }
 
     /// <summary>This process's meter, so a listener can tell it from other APIs in the same process (tests).</summary>
@@ -32,6 +35,7 @@ public sealed class AlertMetrics
         _devicesEvaluated.Add(devices);
         _checks.Add(checks);
         _evaluationDuration.Record(duration.TotalSeconds);
+        _evaluationDevices.Record(devices);
     }
 
     public void Transitioned(string state, string severity) =>

@@ -32,15 +32,26 @@ public sealed class AlertEvaluationCostTests(ApiFixture fixture) : IClassFixture
 
         var meter = fixture.Api.Services.GetRequiredService<AlertMetrics>().Meter;
         long evaluated = 0;
+        var perEvaluation = new System.Collections.Concurrent.ConcurrentQueue<long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
         {
-            if (instrument.Meter == meter && instrument.Name == "fleet.alerts.devices.evaluated")
+            if (instrument.Meter == meter && instrument.Name is "fleet.alerts.devices.evaluated" or "fleet.alerts.evaluation.devices")
             {
                 l.EnableMeasurementEvents(instrument);
             }
         };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref evaluated, value));
+        listener.SetMeasurementEventCallback<long>((instrument, value, _, _) =>
+        {
+            if (instrument.Name == "fleet.alerts.devices.evaluated")
+            {
+                Interlocked.Add(ref evaluated, value);
+            }
+            else
+            {
+                perEvaluation.Enqueue(value);
+            }
+        });
         listener.Start();
 
         foreach (var key in keys)
@@ -56,11 +67,13 @@ public sealed class AlertEvaluationCostTests(ApiFixture fixture) : IClassFixture
             return before >= 40 && Interlocked.Read(ref evaluated) == before;
         }, TimeSpan.FromSeconds(20), "every device evaluated and nothing left to evaluate", Cancellation);
         Interlocked.Exchange(ref evaluated, 0);
+        perEvaluation.Clear();
         await HeartbeatAsync(keys[7]);
         await Eventually.TrueAsync(() => Task.FromResult(Interlocked.Read(ref evaluated) >= 1), TimeSpan.FromSeconds(10), "the changed device evaluated", Cancellation);
         // A few more ticks pass: nothing else changed, so nothing else is looked at.
         await Task.Delay(TimeSpan.FromSeconds(1), Cancellation);
         Interlocked.Read(ref evaluated).ShouldBe(1);
+        perEvaluation.ToArray().ShouldBe([1L], "one evaluation, of one device");
     }
 
     private async Task HeartbeatAsync(string key)

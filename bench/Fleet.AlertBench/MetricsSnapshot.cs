@@ -1,4 +1,4 @@
-using System.Globalization;
+using Fleet.Bench;
 
 namespace Fleet.AlertBench;
 
@@ -13,17 +13,12 @@ internal sealed record MetricsSnapshot(double Evaluations, double EvaluationSeco
     {
         var text = await http.GetStringAsync("/metrics");
         return new MetricsSnapshot(
-            Sum(text, "fleet_alerts_evaluation_duration_seconds_count"),
-            Sum(text, "fleet_alerts_evaluation_duration_seconds_sum"),
-            Sum(text, "fleet_alerts_devices_evaluated_total"),
-            Sum(text, "fleet_alerts_checks_total"));
+            PrometheusText.Sum(text, "fleet_alerts_evaluation_duration_seconds_count"),
+            PrometheusText.Sum(text, "fleet_alerts_evaluation_duration_seconds_sum"),
+            PrometheusText.Sum(text, "fleet_alerts_devices_evaluated_total"),
+            PrometheusText.Sum(text, "fleet_alerts_checks_total"));
     }
 
     public MetricsSnapshot Since(MetricsSnapshot earlier) =>
         new(Evaluations - earlier.Evaluations, EvaluationSeconds - earlier.EvaluationSeconds, DevicesEvaluated - earlier.DevicesEvaluated, Checks - earlier.Checks);
-
-    private static double Sum(string text, string name) => text
-        .Split('\n')
-        .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{')
-        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 }

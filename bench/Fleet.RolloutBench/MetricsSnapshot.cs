@@ -1,4 +1,4 @@
-using System.Globalization;
+using Fleet.Bench;
 
 namespace Fleet.RolloutBench;
 
@@ -13,17 +13,12 @@ internal sealed record MetricsSnapshot(double TickSeconds, double Ticks, double 
     {
         var text = await http.GetStringAsync("/metrics");
         return new MetricsSnapshot(
-            Sum(text, "fleet_rollouts_tick_duration_seconds_sum"),
-            Sum(text, "fleet_rollouts_tick_duration_seconds_count"),
-            Sum(text, "fleet_rollouts_tick_devices_total"),
-            Sum(text, "fleet_rollouts_gate_evaluations_total"));
+            PrometheusText.Sum(text, "fleet_rollouts_tick_duration_seconds_sum"),
+            PrometheusText.Sum(text, "fleet_rollouts_tick_duration_seconds_count"),
+            PrometheusText.Sum(text, "fleet_rollouts_tick_devices_total"),
+            PrometheusText.Sum(text, "fleet_rollouts_gate_evaluations_total"));
     }
 
     public MetricsSnapshot Since(MetricsSnapshot earlier) =>
         new(TickSeconds - earlier.TickSeconds, Ticks - earlier.Ticks, DevicesMoved - earlier.DevicesMoved, Evaluations - earlier.Evaluations);
-
-    private static double Sum(string text, string name) => text
-        .Split('\n')
-        .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{')
-        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 }

@@ -29,6 +29,8 @@ public static class SimulatorCommandLine
           --battery-drain V:FACTOR  firmware V drains batteries FACTOR times as fast; repeatable (…:Faults:BatteryDrain)
           --error-reports V:REV:PCT firmware V reports errors (metric "errors" > 0) on REV (* for any) for PCT % of
                                     devices; repeatable (…:Faults:ErrorReports)
+          --crash V:REV:PCT:S       firmware V crashes (resets at once) every S s of uptime on REV (* for any) for PCT %
+                                    of devices; repeatable (…:Faults:Crashes)
           --reboot-seconds N        how long a reboot keeps a device offline (Fleet:Simulator:RebootSeconds)
           --max-downloads N         firmware downloads at once in this process (Fleet:Simulator:MaxConcurrentDownloads)
           --Section:Key=VALUE       any configuration value, e.g. --Fleet:Simulator:JitterPercent=20
@@ -61,6 +63,7 @@ public static class SimulatorCommandLine
         ["--boot-failure"] = ("Fleet:Simulator:Faults:BootFailures", ["Version", "HardwareRevision", "Percent"]),
         ["--battery-drain"] = ("Fleet:Simulator:Faults:BatteryDrain", ["Version", "Multiplier"]),
         ["--error-reports"] = ("Fleet:Simulator:Faults:ErrorReports", ["Version", "HardwareRevision", "Percent"]),
+        ["--crash"] = ("Fleet:Simulator:Faults:Crashes", ["Version", "HardwareRevision", "Percent", "AfterSeconds"]),
     };
 
     /// <summary>

@@ -2,7 +2,8 @@ namespace Fleet.DeviceSim.Faults;
 
 /// <summary>What the faults in force mean for one device right now.</summary>
 public readonly record struct DeviceFaults(
-    bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent, double BatteryDrainMultiplier = 1, bool ReportsErrors = false)
+    bool Offline, bool BatteryFaulty, TimeSpan ClockSkew, double DropPercent, double BatteryDrainMultiplier = 1, bool ReportsErrors = false,
+    TimeSpan? CrashAfter = null)
 {
     public static readonly DeviceFaults None = new(false, false, TimeSpan.Zero, 0);
 }
@@ -20,6 +21,7 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
     private const int CorruptSalt = 5;
     private const int CutSalt = 6;
     private const int ErrorSalt = 7;
+    private const int CrashSalt = 8;
 
     private FaultSettings _current = Copy(initial);
 
@@ -41,7 +43,10 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
             settings.ClockSkewSeconds != 0 && Hits(deviceIndex, SkewSalt, settings.ClockSkewPercent) ? TimeSpan.FromSeconds(settings.ClockSkewSeconds) : TimeSpan.Zero,
             settings.DropPercent,
             firmware is null ? 1 : DrainMultiplier(settings, firmware),
-            firmware is not null && settings.ErrorReports.Any(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, ErrorSalt, fault.Percent)));
+            firmware is not null && settings.ErrorReports.Any(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, ErrorSalt, fault.Percent)),
+            firmware is null ? null : settings.Crashes.FirstOrDefault(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, CrashSalt, fault.Percent)) is { } crash
+                ? TimeSpan.FromSeconds(crash.AfterSeconds)
+                : null);
     }
 
     public bool IsOffline(int deviceIndex) => Hits(deviceIndex, OfflineSalt, Current.OfflinePercent);
@@ -66,5 +71,6 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
         BootFailures = [.. settings.BootFailures.Select(fault => fault with { })],
         BatteryDrain = [.. settings.BatteryDrain.Select(fault => fault with { })],
         ErrorReports = [.. settings.ErrorReports.Select(fault => fault with { })],
+        Crashes = [.. settings.Crashes.Select(fault => fault with { })],
     };
 }

@@ -53,13 +53,18 @@ public sealed record FaultSettings
     [ValidateEnumeratedItems]
     public List<ErrorReportFault> ErrorReports { get; set => field = value ?? []; } = [];
 
+    /// <summary>Firmware versions that crash (reset at once) after some uptime, e.g. 2.0.5 every 30 s.</summary>
+    [ValidateEnumeratedItems]
+    public List<CrashFault> Crashes { get; set => field = value ?? []; } = [];
+
     /// <summary>The field-level errors of these settings, keyed by camelCase field name (<c>bootFailures[0].percent</c>); empty when valid.</summary>
     public Dictionary<string, string[]> Validate()
     {
         var errors = Errors(this, "")
             .Concat(BootFailures.SelectMany((fault, i) => fault is null ? [($"bootFailures[{i}]", "must be an object.")] : Errors(fault, $"bootFailures[{i}].")))
             .Concat(BatteryDrain.SelectMany((fault, i) => fault is null ? [($"batteryDrain[{i}]", "must be an object.")] : Errors(fault, $"batteryDrain[{i}].")))
-            .Concat(ErrorReports.SelectMany((fault, i) => fault is null ? [($"errorReports[{i}]", "must be an object.")] : Errors(fault, $"errorReports[{i}].")));
+            .Concat(ErrorReports.SelectMany((fault, i) => fault is null ? [($"errorReports[{i}]", "must be an object.")] : Errors(fault, $"errorReports[{i}].")))
+            .Concat(Crashes.SelectMany((fault, i) => fault is null ? [($"crashes[{i}]", "must be an object.")] : Errors(fault, $"crashes[{i}].")));
         return errors
             .GroupBy(error => error.Field)
             .ToDictionary(group => group.Key, group => group.Select(error => error.Message).ToArray());
@@ -72,10 +77,11 @@ public sealed record FaultSettings
                 other.CorruptDownloadPercent, other.CutDownloadPercent)
         && BootFailures.SequenceEqual(other.BootFailures)
         && BatteryDrain.SequenceEqual(other.BatteryDrain)
-        && ErrorReports.SequenceEqual(other.ErrorReports);
+        && ErrorReports.SequenceEqual(other.ErrorReports)
+        && Crashes.SequenceEqual(other.Crashes);
 
     public override int GetHashCode() =>
-        HashCode.Combine(DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, BootFailures.Count, BatteryDrain.Count + ErrorReports.Count);
+        HashCode.Combine(DropPercent, LatencyMs, OfflinePercent, BatteryFaultPercent, ClockSkewSeconds, ClockSkewPercent, BootFailures.Count, BatteryDrain.Count + ErrorReports.Count + Crashes.Count);
 
     private static IEnumerable<(string Field, string Message)> Errors(object instance, string prefix)
     {

@@ -30,6 +30,16 @@ public sealed record BootFailureFault : FirmwareFault;
 /// </summary>
 public sealed record ErrorReportFault : FirmwareFault;
 
+/// <summary>
+/// The firmware runs but crashes: each time a device's uptime reaches <see cref="AfterSeconds"/> it resets at once
+/// (a watchdog reset, so its uptime starts again), which the rollout gate sees as a reboot.
+/// </summary>
+public sealed record CrashFault : FirmwareFault
+{
+    [Range(1, 86_400)]
+    public int AfterSeconds { get; set; } = 30;
+}
+
 /// <summary>Devices running firmware <see cref="Version"/> drain their battery <see cref="Multiplier"/> times as fast.</summary>
 public sealed record BatteryDrainFault
 {

@@ -36,6 +36,12 @@ public sealed partial class DeviceReporter(
             return;
         }
 
+        if (deviceFaults.CrashAfter is { } crashAfter && device.Uptime(now) >= crashAfter)
+        {
+            device.Reboot(now, TimeSpan.Zero);
+            LogCrashed(logger, device.Serial, device.Firmware);
+        }
+
         if (device.Identity is { } identity)
         {
             await ReportAsync(device, identity, deviceFaults, now, cancellationToken);
@@ -167,4 +173,7 @@ public sealed partial class DeviceReporter(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "The API no longer accepts the key of {Serial}; registering it again")]
     private static partial void LogKeyRejected(ILogger logger, string serial);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Device {Serial} crashed on firmware {Firmware} (crash fault) and reset")]
+    private static partial void LogCrashed(ILogger logger, string serial, string firmware);
 }

@@ -178,6 +178,9 @@ public sealed class VirtualDevice
     /// <summary>When the current reboot ends; in the past when the device is up.</summary>
     public DateTimeOffset DownUntil => DateTimeOffset.FromUnixTimeMilliseconds(Volatile.Read(ref _downUntilMs));
 
+    /// <summary>Time since the device last came up.</summary>
+    public TimeSpan Uptime(DateTimeOffset now) => TimeSpan.FromMilliseconds(Math.Max(0, now.ToUnixTimeMilliseconds() - Volatile.Read(ref _bootedAtMs)));
+
     /// <summary>Goes down for a reboot of <paramref name="duration"/>; its uptime counts from the end of it.</summary>
     public void Reboot(DateTimeOffset now, TimeSpan duration)
     {

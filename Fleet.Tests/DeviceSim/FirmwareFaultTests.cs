@@ -67,6 +67,17 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
     }
 
     [Fact]
+    public void A_crash_fault_gives_its_share_of_devices_on_its_version_their_uptime_before_each_reset()
+    {
+        var faults = new FaultInjector(new FaultSettings { Crashes = [new CrashFault { Version = "2.0.5", Percent = 50, AfterSeconds = 20 }] }, seed: 9);
+
+        var crashing = Enumerable.Range(1, 10_000).Where(i => faults.For(i, "2.0.5", "rev-c").CrashAfter is not null).ToList();
+
+        (crashing.Count / 100.0).ShouldBe(50, 2);
+        crashing.ShouldAllBe(i => faults.For(i, "2.0.5", "rev-a").CrashAfter == TimeSpan.FromSeconds(20) && faults.For(i, "2.0.4", "rev-a").CrashAfter == null);
+    }
+
+    [Fact]
     public void A_battery_on_a_draining_firmware_empties_faster()
     {
         var profile = new Fleet.DeviceSim.Models.PowerProfile(DrainPerHour: 1);
@@ -104,6 +115,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
             ("""{"batteryDrain": [{"version": "2.0.2", "multiplier": -1}]}""", "batteryDrain[0].multiplier"),
             ("""{"corruptDownloadPercent": 101}""", "corruptDownloadPercent"),
             ("""{"errorReports": [{"version": "2.0.3", "percent": -1}]}""", "errorReports[0].percent"),
+            ("""{"crashes": [{"version": "2.0.5", "afterSeconds": 0}]}""", "crashes[0].afterSeconds"),
             ("""{"bootFailures": [{"version": "2.0.1", "bogus": 1}]}""", "bootFailures[0].bogus"),
         })
         {
@@ -120,7 +132,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
     {
         var arguments = SimulatorCommandLine.Translate(
             ["--boot-failure", "2.0.1:rev-b:30", "--boot-failure=2.0.3:*:5", "--battery-drain", "2.0.2:2", "--corrupt-downloads", "5", "--reboot-seconds", "2",
-             "--error-reports", "2.0.4:*:40"])!;
+             "--error-reports", "2.0.4:*:40", "--crash", "2.0.5:rev-a:50:20"])!;
 
         var options = Bind(arguments).Value;
 
@@ -130,6 +142,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
                 new BootFailureFault { Version = "2.0.3", Percent = 5 }]),
             f => f.BatteryDrain.ShouldBe([new BatteryDrainFault { Version = "2.0.2", Multiplier = 2 }]),
             f => f.ErrorReports.ShouldBe([new ErrorReportFault { Version = "2.0.4", Percent = 40 }]),
+            f => f.Crashes.ShouldBe([new CrashFault { Version = "2.0.5", HardwareRevision = "rev-a", Percent = 50, AfterSeconds = 20 }]),
             f => f.CorruptDownloadPercent.ShouldBe(5));
         options.Simulator.RebootSeconds.ShouldBe(2);
         Should.Throw<ArgumentException>(() => SimulatorCommandLine.Translate(["--boot-failure", "2.0.1:30"]));

@@ -93,11 +93,18 @@ public static class FleetOperator
         SetFirmwareFaultAsync(simulatorUrl, "bootFailures", version, hardwareRevision);
 
     /// <summary>Puts one fault in the simulator's list <paramref name="list"/> (bootFailures, errorReports) for every device of <paramref name="version"/> on the revision.</summary>
-    public static async Task SetFirmwareFaultAsync(string simulatorUrl, string list, string version, string hardwareRevision)
+    /// <param name="afterSeconds">For crashes: the uptime at which a device resets.</param>
+    public static async Task SetFirmwareFaultAsync(string simulatorUrl, string list, string version, string hardwareRevision, int? afterSeconds = null)
     {
         using var simulator = new HttpClient { BaseAddress = new Uri(simulatorUrl) };
         var faults = JsonNode.Parse(await simulator.GetStringAsync("/faults", Cancellation))!.AsObject();
-        faults[list] = new JsonArray(new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 });
+        var item = new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 };
+        if (afterSeconds is { } seconds)
+        {
+            item["afterSeconds"] = seconds;
+        }
+
+        faults[list] = new JsonArray(item);
         using var response = await simulator.PutAsync("/faults", new StringContent(faults.ToJsonString(), System.Text.Encoding.UTF8, "application/json"), Cancellation);
         response.EnsureSuccessStatusCode();
     }

@@ -69,13 +69,16 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
             TimeSpan.FromMinutes(1), "every device reporting 3.0.0", Cancellation);
     }
 
-    [Fact]
-    public async Task A_release_whose_devices_report_errors_breaches_its_canary_on_the_error_signal_and_rolls_back()
+    [Theory]
+    [InlineData("6.6.6", "errorReports", null, "erroring", "reporting errors more often")]
+    [InlineData("6.6.7", "crashes", 5, "rebooted", "rebooting more often")]
+    public async Task A_release_whose_devices_report_errors_or_crash_breaches_its_canary_on_that_signal_and_rolls_back(
+        string version, string fault, int? crashAfterSeconds, string signal, string reason)
     {
         var api = fleet.Api;
         var before = (await DevicesAsync(api)).ToDictionary(d => d.Id, d => d.Firmware);
-        await SetFirmwareFaultAsync(FleetAppHost.Url(fleet.State, "devices"), "errorReports", "6.6.6", hardwareRevision: "");
-        var release = await PublishAsync(api, "6.6.6", await fleet.TypesAsync());
+        await SetFirmwareFaultAsync(FleetAppHost.Url(fleet.State, "devices"), fault, version, hardwareRevision: "", crashAfterSeconds);
+        var release = await PublishAsync(api, version, await fleet.TypesAsync());
         var plan = Plan([10, 100], autoRollback: true, maxConcurrentUpdates: fleet.Devices) with
         {
             Phases = [new RolloutPhase(10, TimeSpan.FromSeconds(20), 0.9, 0.05), new RolloutPhase(100, TimeSpan.Zero, 0.9, 0.05)],
@@ -89,12 +92,12 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
         done.PhaseIndex.ShouldBe(0, "the canary breached");
         var gates = (await api.GetFromJsonAsync<PagedList<GateEvaluationResponse>>($"{RolloutHttp.Rollout(rollout.Id)}/gates?pageSize=500", Cancellation))!.Items;
         var breach = gates.First(g => g.Verdict == "breach");
-        breach.Failed.ShouldBe(0, "every canary device updated and booted; only its error reports were worse");
-        var erroring = breach.Health.ShouldNotBeNull().Single(h => h.Signal == "erroring");
-        erroring.Significant.ShouldBeTrue();
-        erroring.UpdatedAffected.ShouldBe(erroring.UpdatedDevices);
-        erroring.NotUpdatedAffected.ShouldBe(0);
-        breach.Reasons.ShouldContain(r => r.Contains("reporting errors more often"));
+        breach.Failed.ShouldBe(0, "every canary device updated and came up healthy; only its behaviour afterwards was worse");
+        var compared = breach.Health.ShouldNotBeNull().Single(h => h.Signal == signal);
+        compared.Significant.ShouldBeTrue();
+        compared.UpdatedAffected.ShouldBeGreaterThan(compared.UpdatedDevices / 2);
+        compared.NotUpdatedAffected.ShouldBe(0);
+        breach.Reasons.ShouldContain(r => r.Contains(reason));
         await Eventually.TrueAsync(async () => (await DevicesAsync(api)).All(d => d.Firmware == before[d.Id]),
             TimeSpan.FromMinutes(1), "every device back on the firmware it ran before", Cancellation);
     }

@@ -91,36 +91,40 @@ public sealed class SimulatorStatus
 
     public void CommandRejected() => Interlocked.Increment(ref _commandsRejected);
 
-    public Snapshot Current() => new(
-        Volatile.Read(ref _devices),
-        Volatile.Read(ref _registered),
-        Interlocked.Read(ref _heartbeatsSent),
-        Interlocked.Read(ref _heartbeatFailures),
-        Interlocked.Read(ref _registrationFailures),
-        Interlocked.Read(ref _telemetryPointsSent),
-        Interlocked.Read(ref _telemetryFailures))
+    public Snapshot Current()
     {
-        Preset = Volatile.Read(ref _preset),
-        Offline = Volatile.Read(ref _offline),
-        TelemetryBatchesSent = Interlocked.Read(ref _telemetryBatchesSent),
-        TelemetryRejected = Interlocked.Read(ref _telemetryRejected),
-        RateLimited = Interlocked.Read(ref _rateLimited),
-        ReadingsTaken = Interlocked.Read(ref _readingsTaken),
-        ReadingsDropped = Interlocked.Read(ref _readingsDropped),
-        ReadingsOverflowed = Interlocked.Read(ref _readingsOverflowed),
-        ChannelsOpen = Volatile.Read(ref _channelsOpen),
-        ChannelConnectFailures = Interlocked.Read(ref _channelConnectFailures),
-        UpdatesStarted = Interlocked.Read(ref _updatesStarted),
-        UpdatesHealthy = Interlocked.Read(ref _updatesHealthy),
-        UpdatesFailed = Interlocked.Read(ref _updatesFailed),
-        UpdatesRolledBack = Interlocked.Read(ref _updatesRolledBack),
-        DownloadsCut = Interlocked.Read(ref _downloadsCut),
-        DownloadsResumed = Interlocked.Read(ref _downloadsResumed),
-        CommandsCompleted = Interlocked.Read(ref _commandsCompleted),
-        CommandsRejected = Interlocked.Read(ref _commandsRejected),
-        ManagedHeapBytes = GC.GetGCMemoryInfo().HeapSizeBytes,
-        GcCommittedBytes = GC.GetGCMemoryInfo().TotalCommittedBytes,
-    };
+        var memory = GC.GetGCMemoryInfo();
+        return new(
+            Volatile.Read(ref _devices),
+            Volatile.Read(ref _registered),
+            Interlocked.Read(ref _heartbeatsSent),
+            Interlocked.Read(ref _heartbeatFailures),
+            Interlocked.Read(ref _registrationFailures),
+            Interlocked.Read(ref _telemetryPointsSent),
+            Interlocked.Read(ref _telemetryFailures))
+        {
+            Preset = Volatile.Read(ref _preset),
+            Offline = Volatile.Read(ref _offline),
+            TelemetryBatchesSent = Interlocked.Read(ref _telemetryBatchesSent),
+            TelemetryRejected = Interlocked.Read(ref _telemetryRejected),
+            RateLimited = Interlocked.Read(ref _rateLimited),
+            ReadingsTaken = Interlocked.Read(ref _readingsTaken),
+            ReadingsDropped = Interlocked.Read(ref _readingsDropped),
+            ReadingsOverflowed = Interlocked.Read(ref _readingsOverflowed),
+            ChannelsOpen = Volatile.Read(ref _channelsOpen),
+            ChannelConnectFailures = Interlocked.Read(ref _channelConnectFailures),
+            UpdatesStarted = Interlocked.Read(ref _updatesStarted),
+            UpdatesHealthy = Interlocked.Read(ref _updatesHealthy),
+            UpdatesFailed = Interlocked.Read(ref _updatesFailed),
+            UpdatesRolledBack = Interlocked.Read(ref _updatesRolledBack),
+            DownloadsCut = Interlocked.Read(ref _downloadsCut),
+            DownloadsResumed = Interlocked.Read(ref _downloadsResumed),
+            CommandsCompleted = Interlocked.Read(ref _commandsCompleted),
+            CommandsRejected = Interlocked.Read(ref _commandsRejected),
+            ManagedHeapBytes = memory.HeapSizeBytes,
+            GcCommittedBytes = memory.TotalCommittedBytes,
+        };
+    }
 
     public sealed record Snapshot(
         int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures, long RegistrationFailures, long TelemetryPointsSent, long TelemetryFailures)

@@ -43,8 +43,8 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
             settings.ClockSkewSeconds != 0 && Hits(deviceIndex, SkewSalt, settings.ClockSkewPercent) ? TimeSpan.FromSeconds(settings.ClockSkewSeconds) : TimeSpan.Zero,
             settings.DropPercent,
             firmware is null ? 1 : DrainMultiplier(settings, firmware),
-            firmware is not null && settings.ErrorReports.Any(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, ErrorSalt, fault.Percent)),
-            firmware is null ? null : settings.Crashes.FirstOrDefault(fault => fault.Matches(firmware, hardwareRevision) && Hits(deviceIndex, CrashSalt, fault.Percent)) is { } crash
+            firmware is not null && Hit(settings.ErrorReports, deviceIndex, hardwareRevision, firmware, ErrorSalt) is not null,
+            firmware is not null && Hit(settings.Crashes, deviceIndex, hardwareRevision, firmware, CrashSalt) is { } crash
                 ? TimeSpan.FromSeconds(crash.AfterSeconds)
                 : null);
     }
@@ -53,7 +53,7 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
 
     /// <summary>Whether firmware <paramref name="version"/> fails its boot health check on this device.</summary>
     public bool FailsToBoot(int deviceIndex, string hardwareRevision, string version) =>
-        Current.BootFailures.Any(fault => fault.Matches(version, hardwareRevision) && Hits(deviceIndex, BootSalt, fault.Percent));
+        Hit(Current.BootFailures, deviceIndex, hardwareRevision, version, BootSalt) is not null;
 
     public bool CorruptsDownload(int deviceIndex) => Hits(deviceIndex, CorruptSalt, Current.CorruptDownloadPercent);
 
@@ -61,6 +61,11 @@ public sealed class FaultInjector(FaultSettings initial, int seed)
 
     private static double DrainMultiplier(FaultSettings settings, string firmware) =>
         settings.BatteryDrain.FirstOrDefault(fault => string.Equals(fault.Version, firmware, StringComparison.OrdinalIgnoreCase))?.Multiplier ?? 1;
+
+    /// <summary>The first fault of <paramref name="faults"/> for this version and revision whose share takes in the device.</summary>
+    private T? Hit<T>(IEnumerable<T> faults, int deviceIndex, string hardwareRevision, string version, int salt)
+        where T : FirmwareFault =>
+        faults.FirstOrDefault(fault => fault.Matches(version, hardwareRevision) && Hits(deviceIndex, salt, fault.Percent));
 
     private bool Hits(int deviceIndex, int salt, double percent) =>
         percent > 0 && DeviceSeeds.Draw(seed, deviceIndex, salt) * 100 < percent;

@@ -167,7 +167,7 @@ public sealed class VirtualDevice
             Signal.Dbm,
             firmware,
             slot,
-            Math.Max(0, now.ToUnixTimeMilliseconds() - Volatile.Read(ref _bootedAtMs)) / 1000,
+            (long)Uptime(now).TotalSeconds,
             new GeoLocation(Noise.Round(Position.Lat, 6), Noise.Round(Position.Lon, 6)),
             config.Count > 0 ? config : null);
     }

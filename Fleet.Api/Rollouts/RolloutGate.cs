@@ -98,7 +98,8 @@ public static class RolloutGate
         var reasons = new List<string>();
         var successRatio = input.Cohort == 0 ? 1 : (double)input.Healthy / input.Cohort;
         var failureRatio = input.Cohort == 0 ? 0 : (double)input.Failed / input.Cohort;
-        var health = Enum.GetValues<HealthSignal>().Select(signal => Compare(signal, input.Updated, input.NotUpdated)).ToList();
+        var signals = Enum.GetValues<HealthSignal>();
+        var health = signals.Select(signal => Compare(signal, input.Updated, input.NotUpdated)).ToList();
         var offline = health[(int)HealthSignal.Offline];
 
         var breach = false;
@@ -108,10 +109,10 @@ public static class RolloutGate
             reasons.Add($"failure ratio {failureRatio:0.####} is above the maximum {input.Phase.MaxFailureRatio:0.####}");
         }
 
-        foreach (var worse in health.Where(c => c.Significant))
+        foreach (var (signal, worse) in signals.Zip(health).Where(pair => pair.Second.Significant))
         {
             breach = true;
-            reasons.Add($"updated devices are {Describe(worse.Signal)} more often ({Ratio(worse.UpdatedAffected, worse.UpdatedDevices):0.####} vs " +
+            reasons.Add($"updated devices are {Describe(signal)} more often ({Ratio(worse.UpdatedAffected, worse.UpdatedDevices):0.####} vs " +
                 $"{Ratio(worse.NotUpdatedAffected, worse.NotUpdatedDevices):0.####}; {worse.Test}, p = {worse.PValue:0.####} < α = {Alpha:0.####})");
         }
 
@@ -153,11 +154,12 @@ public static class RolloutGate
             test, statistic, pValue, Alpha, pValue < Alpha);
     }
 
-    private static string Describe(string signal) => signal switch
+    private static string Describe(HealthSignal signal) => signal switch
     {
-        "offline" => "offline",
-        "rebooted" => "rebooting",
-        _ => "reporting errors",
+        HealthSignal.Offline => "offline",
+        HealthSignal.Rebooted => "rebooting",
+        HealthSignal.Erroring => "reporting errors",
+        _ => throw new ArgumentOutOfRangeException(nameof(signal), signal, null),
     };
 
     private static double Ratio(int affected, int devices) => devices == 0 ? 0 : (double)affected / devices;

@@ -111,6 +111,10 @@ public sealed class CommandValidationTests(CommandResendFixture fixture) : IClas
         (await device.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
         (await device.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
 
+        // The second copy can be the channel's re-send of outstanding commands on connect, racing the first send,
+        // rather than the sweeper's resend: wait for the resend itself before reporting.
+        await Eventually.TrueAsync(async () => (await fixture.DeliveryAsync(command.Id, device.Id)).Attempts == 2,
+            TimeSpan.FromSeconds(20), "the sweeper to resend the unacknowledged command", Cancellation);
         (await device.ReportAsync(command.Id, "completed")).Outcome.ShouldBe("recorded");
 
         var delivery = await fixture.DeliveryAsync(command.Id, device.Id);

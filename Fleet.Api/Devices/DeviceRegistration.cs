@@ -90,7 +90,7 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
         await db.SaveChangesAsync(cancellationToken);
         if (replacedHash is not null)
         {
-            keyCache.Forget(replacedHash);
+            await keyCache.ForgetEverywhereAsync([replacedHash]);
         }
 
         return new RegistrationOutcome.Registered(device.Id, key, device.Lifecycle);

@@ -118,14 +118,11 @@ public static class OperatorDevicesApi
         }
     }
 
-    /// <summary>The next device call on this replica reads the new lifecycle from the database, not a cached one.</summary>
+    /// <summary>The next device call, on any replica, reads the new lifecycle from the database, not a cached one.</summary>
     private static async Task ForgetKeysAsync(Guid id, FleetDbContext db, DeviceKeyCache keyCache, CancellationToken cancellationToken)
     {
         var hashes = await db.DeviceCredentials.AsNoTracking().Where(c => c.DeviceId == id).Select(c => c.KeyHash).ToListAsync(cancellationToken);
-        foreach (var hash in hashes)
-        {
-            keyCache.Forget(hash);
-        }
+        await keyCache.ForgetEverywhereAsync(hashes);
     }
 
     internal static DeviceSummary ToSummary(Device device) => new(

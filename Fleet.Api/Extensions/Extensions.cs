@@ -35,6 +35,7 @@ public static class Extensions
 
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<DeviceKeyCache>();
+        builder.Services.AddHostedService<DeviceKeyInvalidation>();
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();

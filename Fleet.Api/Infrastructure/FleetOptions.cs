@@ -19,9 +19,12 @@ public sealed class FleetOptions
 
     public ProvisioningOptions Provisioning { get; set; } = new();
 
-    /// <summary>How long a device key stays resolved in memory; a replaced key or a lifecycle change reaches other replicas within it.</summary>
-    [Range(typeof(TimeSpan), "00:00:00", "00:10:00")]
-    public TimeSpan DeviceKeyCacheTtl { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// How long a device key stays resolved in memory. A replaced key or a lifecycle change reaches every replica at once
+    /// over Redis pub/sub; the TTL only bounds how long a replica that missed that message keeps the old answer.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan DeviceKeyCacheTtl { get; set; } = TimeSpan.FromMinutes(5);
 
     /// <summary>How often the newest heartbeat of each device is written to the registry (firmware, slot, last seen, location).</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]

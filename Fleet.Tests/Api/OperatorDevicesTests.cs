@@ -191,6 +191,34 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Suspending_on_one_replica_stops_the_key_on_another_that_had_it_cached()
+    {
+        // Both replicas cache keys for the default TTL (minutes); only the pub/sub message can make the other one forget.
+        using var otherReplica = _api.WithWebHostBuilder(_ => { });
+        using var other = otherReplica.CreateClient();
+        var device = await _http.RegisterDeviceAsync("OD-REPLICA", Cancellation);
+        (await HeartbeatAsync(device.DeviceKey, other)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        (await HeartbeatAsync(device.DeviceKey, other)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        (await ChangeAsync(device.DeviceId, "suspend")).Lifecycle.ShouldBe("suspended");
+        await Eventually.TrueAsync(
+            async () => (await HeartbeatAsync(device.DeviceKey, other)).StatusCode == HttpStatusCode.Forbidden,
+            TimeSpan.FromSeconds(10), "the other replica to refuse the suspended device's key", Cancellation);
+
+        (await ChangeAsync(device.DeviceId, "activate")).Lifecycle.ShouldBe("active");
+        await Eventually.TrueAsync(
+            async () => (await HeartbeatAsync(device.DeviceKey, other)).StatusCode == HttpStatusCode.Accepted,
+            TimeSpan.FromSeconds(10), "the other replica to accept the reactivated device's key", Cancellation);
+
+        var again = await _http.RegisterDeviceAsync("OD-REPLICA", Cancellation);
+        again.DeviceId.ShouldBe(device.DeviceId);
+        await Eventually.TrueAsync(
+            async () => (await HeartbeatAsync(device.DeviceKey, other)).StatusCode == HttpStatusCode.Unauthorized,
+            TimeSpan.FromSeconds(10), "the other replica to refuse the replaced key", Cancellation);
+        (await HeartbeatAsync(again.DeviceKey, other)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+    }
+
+    [Fact]
     public async Task Retired_is_terminal_and_a_refused_change_is_a_409_naming_both_states()
     {
         var device = await _http.RegisterDeviceAsync("OD-RETIRE", Cancellation);
@@ -303,8 +331,8 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
         return await _http.SendAsync(request, Cancellation);
     }
 
-    private Task<HttpResponseMessage> HeartbeatAsync(string key) =>
-        _http.PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(new HeartbeatRequest(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6))), Cancellation);
+    private Task<HttpResponseMessage> HeartbeatAsync(string key, HttpClient? replica = null) =>
+        (replica ?? _http).PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(new HeartbeatRequest(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6))), Cancellation);
 
     private async Task ExecuteAsync(string sql)
     {

@@ -47,9 +47,6 @@ public sealed class TelemetryPartitions
 
             await using var command = dataSource.CreateCommand($"DROP TABLE IF EXISTS {name}");
             await command.ExecuteNonQueryAsync(cancellationToken);
-            await using var forget = dataSource.CreateCommand("DELETE FROM telemetry_seen WHERE ts < $1");
-            forget.Parameters.Add(new NpgsqlParameter { Value = day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) });
-            await forget.ExecuteNonQueryAsync(cancellationToken);
             _known.TryRemove(day, out _);
             dropped.Add(name);
         }

@@ -17,8 +17,8 @@ public sealed class TelemetryStoreUnavailableException(Exception inner) : Except
 /// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
 /// Requests hand their readings to this writer, which groups everything queued into one transaction
 /// (group commit): binary COPY into a session staging table, then one statement that admits each
-/// (device, seq) once, stores the admitted readings in the partitioned table (one row per reading) and
-/// updates the per-device sequence counters. Each lane's long-lived connection keeps its staging table alive.
+/// (device, seq) once against the device's stored seqs, stores the admitted readings in the partitioned table
+/// (one row per reading) and updates the per-device sequence counters and seqs. Each lane's long-lived connection keeps its staging table alive.
 /// </summary>
 public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
@@ -37,30 +37,43 @@ public sealed partial class TelemetryWriter(
         ) ON COMMIT DELETE ROWS
         """;
 
-    // A reading is (device, seq): telemetry_seen admits each once, so the insert into telemetry needs no ON CONFLICT
-    // (a plain insert costs about a third less). Data-modifying CTEs run whether or not the final SELECT reads them;
-    // it returns what was admitted and stored, for the meters.
+    // A reading is (device, seq). Each device's row in telemetry_sequences holds the seqs it has stored as one
+    // int8multirange (a device counting up keeps a single range, a gap splits it), so admitting a reading is a
+    // containment test on one row per device, not an index insert per reading. The first statement makes sure every
+    // device of the batch has its row (waiting on a concurrent transaction that is creating it); the second locks
+    // those rows in device order, so concurrent lanes and replicas take turns per device and never admit a seq twice.
+    private const string EnsureSequences = """
+        INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
+        SELECT DISTINCT device_id, 0, 0, 0 FROM telemetry_staging ORDER BY device_id
+        ON CONFLICT (device_id) DO NOTHING
+        """;
+
+    // Data-modifying CTEs run whether or not the final SELECT reads them; it returns what was admitted and stored.
     private const string Merge = """
-        WITH admitted AS (
-            INSERT INTO telemetry_seen (device_id, seq, ts)
-            SELECT DISTINCT ON (device_id, seq) device_id, seq, ts FROM telemetry_staging ORDER BY device_id, seq, ts
-            ON CONFLICT DO NOTHING
-            RETURNING device_id, seq, ts
+        WITH known AS (
+            SELECT device_id, seen FROM telemetry_sequences
+            WHERE device_id IN (SELECT device_id FROM telemetry_staging)
+            ORDER BY device_id FOR UPDATE
+        ), admitted AS (
+            SELECT DISTINCT ON (s.device_id, s.seq) s.device_id, s.seq, s.ts, s.metric_names, s.metric_values
+            FROM telemetry_staging s JOIN known k ON k.device_id = s.device_id
+            WHERE NOT k.seen @> s.seq
+            ORDER BY s.device_id, s.seq, s.ts
         ), stored AS (
             INSERT INTO telemetry (device_id, seq, ts, metric_names, metric_values)
-            SELECT DISTINCT ON (s.device_id, s.seq) s.device_id, s.seq, s.ts, s.metric_names, s.metric_values
-            FROM telemetry_staging s JOIN admitted a ON a.device_id = s.device_id AND a.seq = s.seq AND a.ts = s.ts
+            SELECT device_id, seq, ts, metric_names, metric_values FROM admitted
             RETURNING cardinality(metric_names) AS points
         ), per_device AS (
-            SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received
+            SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
+                   range_agg(int8range(seq, seq, '[]')) AS seen
             FROM admitted GROUP BY device_id
         ), sequences AS (
-            INSERT INTO telemetry_sequences AS s (device_id, first_seq, last_seq, received)
-            SELECT device_id, first_seq, last_seq, received FROM per_device ORDER BY device_id
-            ON CONFLICT (device_id) DO UPDATE SET
-                first_seq = LEAST(s.first_seq, EXCLUDED.first_seq),
-                last_seq = GREATEST(s.last_seq, EXCLUDED.last_seq),
-                received = s.received + EXCLUDED.received
+            UPDATE telemetry_sequences AS s SET
+                first_seq = CASE WHEN s.received = 0 THEN p.first_seq ELSE LEAST(s.first_seq, p.first_seq) END,
+                last_seq = CASE WHEN s.received = 0 THEN p.last_seq ELSE GREATEST(s.last_seq, p.last_seq) END,
+                received = s.received + p.received,
+                seen = s.seen + p.seen
+            FROM per_device p WHERE s.device_id = p.device_id
         )
         SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
         """;
@@ -82,8 +95,8 @@ public sealed partial class TelemetryWriter(
 
     /// <summary>
     /// Several lanes, each with its own connection, take batches from the one queue, so one lane copies while another
-    /// waits for its commit to reach the disk. Concurrent lanes are as safe as concurrent replicas: telemetry_seen's key
-    /// admits a (device, seq) once whichever commits first.
+    /// waits for its commit to reach the disk. Concurrent lanes are as safe as concurrent replicas: the per-device row lock in
+    /// the merge admits a (device, seq) once whichever commits first.
     /// </summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -150,7 +163,7 @@ public sealed partial class TelemetryWriter(
             }
 
             long admitted, storedPoints;
-            await using (var merge = new NpgsqlCommand(Merge, connection, transaction))
+            await using (var merge = new NpgsqlBatch(connection, transaction) { BatchCommands = { new(EnsureSequences), new(Merge) } })
             await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);

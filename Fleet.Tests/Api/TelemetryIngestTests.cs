@@ -57,6 +57,46 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
         (await SequenceAsync(other.DeviceId)).Gaps.ShouldBe(0);
     }
 
+    [Fact]
+    public async Task Overlapping_batches_sent_at_once_through_two_replicas_store_each_reading_once()
+    {
+        // Two replicas, each with its writer lanes, take overlapping windows of the same devices' seqs at the same
+        // time: the per-device lock must admit every seq exactly once, and no batch may fail on a lock cycle.
+        using var otherReplica = _api.WithWebHostBuilder(_ => { });
+        using var other = otherReplica.CreateClient();
+        var devices = new List<RegisterDeviceResponse>();
+        for (var d = 0; d < 4; d++)
+        {
+            devices.Add(await _http.RegisterDeviceAsync($"TEL-RACE-{d}", Cancellation));
+        }
+
+        var sends = new List<Task<HttpResponseMessage>>();
+        for (var window = 0; window < 12; window++)
+        {
+            foreach (var (device, index) in devices.Select((device, index) => (device, index)))
+            {
+                // Seqs window*5+1 .. window*5+10: each overlaps the next window by half, devices in a different order per window.
+                var batch = Batch([.. Enumerable.Range(window * 5 + 1, 10).Select(Reading)]);
+                var client = (window + index) % 2 == 0 ? _http : other;
+                sends.Add(client.PostAsDeviceAsync(FleetHttp.TelemetryRoute, devices[(index + window) % devices.Count].DeviceKey, JsonContent.Create(batch), Cancellation));
+            }
+        }
+
+        var responses = await Task.WhenAll(sends);
+        responses.Select(r => r.StatusCode).ShouldAllBe(status => status == HttpStatusCode.Accepted);
+        foreach (var device in devices)
+        {
+            // Seqs 1..65, each stored once with its two metrics.
+            (await CountPointsAsync(device.DeviceId)).ShouldBe(65 * 2);
+            (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 65, 65, 0));
+        }
+
+        foreach (var response in responses)
+        {
+            response.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"temperature": "21.5"}}]}""", "readings[0].metrics.temperature")]
     [InlineData("""{"readings": [{"seq": 1, "ts": "NOW", "metrics": {"temperature": 1e999}}]}""", "readings[0].metrics.temperature")]

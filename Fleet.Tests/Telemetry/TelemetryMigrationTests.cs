@@ -42,4 +42,33 @@ public sealed class TelemetryMigrationTests(BackingServers servers)
             Cancellation)).ShouldBe(2);
         (await Sql.ScalarAsync<long>(connectionString, "SELECT count(*) FROM pg_class WHERE relname LIKE '%telemetry_points%'", Cancellation)).ShouldBe(0);
     }
+
+    [Fact]
+    public async Task Seqs_already_stored_become_each_devices_seen_ranges_and_stay_refused()
+    {
+        var connectionString = await servers.CreateDatabaseAsync("migration_seen", Cancellation);
+        await using var db = new FleetDbContext(new DbContextOptionsBuilder<FleetDbContext>()
+            .UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
+        var migrator = db.GetService<IMigrator>();
+        await migrator.MigrateAsync("20261123171601_GateHealthSignals", Cancellation);
+
+        var (first, second) = (Guid.NewGuid(), Guid.NewGuid());
+        await db.Database.ExecuteSqlInterpolatedAsync($"""
+            INSERT INTO devices (id, serial, type, hardware_revision, region, environment, tags, lifecycle, created_at) VALUES
+                ({first}, 'MIG-SEEN-1', 'meter', 'rev-a', 'eu-west', 'blue', ARRAY[]::text[], 'Active', now()),
+                ({second}, 'MIG-SEEN-2', 'meter', 'rev-a', 'eu-west', 'blue', ARRAY[]::text[], 'Active', now());
+            INSERT INTO telemetry_seen (device_id, seq, ts)
+            SELECT {first}, s, now() FROM unnest(ARRAY[1, 2, 3, 7, 8]) AS s
+            UNION ALL SELECT {second}, 5, now();
+            INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received) VALUES ({first}, 1, 8, 5), ({second}, 5, 5, 1);
+            """, Cancellation);
+
+        await migrator.MigrateAsync(cancellationToken: Cancellation);
+
+        (await Sql.ScalarAsync<string>(connectionString, "SELECT seen::text FROM telemetry_sequences WHERE device_id = $1", Cancellation, first))
+            .ShouldBe("{[1,4),[7,9)}");
+        (await Sql.ScalarAsync<string>(connectionString, "SELECT seen::text FROM telemetry_sequences WHERE device_id = $1", Cancellation, second))
+            .ShouldBe("{[5,6)}");
+        (await Sql.ScalarAsync<long>(connectionString, "SELECT count(*) FROM pg_class WHERE relname = 'telemetry_seen'", Cancellation)).ShouldBe(0);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Fleet.Api.Infrastructure;
 
 namespace Fleet.Api.Alerts;
 
@@ -22,9 +23,10 @@ public sealed class AlertMetrics
         _devicesEvaluated = meter.CreateCounter<long>("fleet.alerts.devices.evaluated", "{device}", "Devices the evaluator looked at.");
         _checks = meter.CreateCounter<long>("fleet.alerts.checks", "{check}", "Rule conditions evaluated (rule x device in scope).");
         _transitions = meter.CreateCounter<long>("fleet.alerts.transitions", "{alert}", "Alerts opened or resolved by the evaluator, by new state and severity.");
-        _evaluationDuration = meter.CreateHistogram<double>("fleet.alerts.evaluation.duration", "s", "Time of one evaluation that had devices to look at.");
+        _evaluationDuration = meter.CreateHistogram<double>("fleet.alerts.evaluation.duration", "s", "Time of one evaluation that had devices to look at.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
         _evaluationDevices = meter.CreateHistogram<long>("fleet.alerts.evaluation.devices", "{device}", "Devices one evaluation looked at (changed or due).",
-            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 10, 100, 1_000, 10_000, 100_000] });
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = HistogramBuckets.Counts });
     }
 
     /// <summary>This process's meter, so a listener can tell it from other APIs in the same process (tests).</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Fleet.Api.Infrastructure;
 
 namespace Fleet.Api.Rollouts;
 
@@ -24,7 +25,8 @@ public sealed class RolloutMetrics
     public RolloutMetrics(IMeterFactory meterFactory, DeviceChannelHub channel)
     {
         var meter = Meter = meterFactory.Create(MeterName);
-        _tickDuration = meter.CreateHistogram<double>("fleet.rollouts.tick.duration", "s", "Time of one controller tick over the running rollouts.");
+        _tickDuration = meter.CreateHistogram<double>("fleet.rollouts.tick.duration", "s", "Time of one controller tick over the running rollouts.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
         _deviceMoves = meter.CreateCounter<long>(
             "fleet.rollouts.tick.devices", "{device}", "Devices a tick moved, by what it did: enrolled, retried or timed-out.");
         _gateEvaluations = meter.CreateCounter<long>("fleet.rollouts.gate.evaluations", "{evaluation}", "Gate evaluations stored by the controller.");

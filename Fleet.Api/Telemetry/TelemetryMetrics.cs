@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using Fleet.Api.Infrastructure;
 
 namespace Fleet.Api.Telemetry;
 
@@ -27,8 +28,10 @@ public sealed class TelemetryMetrics
         _storedPoints = _meter.CreateCounter<long>("fleet.telemetry.points.stored", "{point}", "Metric values newly stored.");
         _duplicateReadings = _meter.CreateCounter<long>("fleet.telemetry.readings.duplicate", "{reading}", "Readings acknowledged but already stored (same device and seq).");
         _rejectedRequests = _meter.CreateCounter<long>("fleet.telemetry.requests.rejected", "{request}", "Telemetry requests refused, by HTTP status.");
-        _batchDuration = _meter.CreateHistogram<double>("fleet.telemetry.batch.duration", "s", "Time of one group commit: COPY, admit and store.");
-        _batchReadings = _meter.CreateHistogram<long>("fleet.telemetry.batch.readings", "{reading}", "Readings in one group commit.");
+        _batchDuration = _meter.CreateHistogram<double>("fleet.telemetry.batch.duration", "s", "Time of one group commit: COPY, admit and store.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
+        _batchReadings = _meter.CreateHistogram<long>("fleet.telemetry.batch.readings", "{reading}", "Readings in one group commit.",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = HistogramBuckets.Counts });
     }
 
     /// <summary>Called once by the writer, which owns the queue.</summary>

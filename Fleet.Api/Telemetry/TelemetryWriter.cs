@@ -154,7 +154,7 @@ public sealed partial class TelemetryWriter(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var connection = await lane.ConnectionAsync(dataSource, cancellationToken);
+            var (connection, merge) = await lane.OpenAsync(dataSource, cancellationToken);
             await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Rows).Select(r => DateOnly.FromDateTime(r.Ts)).Distinct(), cancellationToken);
             await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
             using (Activities.StartActivity("telemetry.copy"))
@@ -163,7 +163,7 @@ public sealed partial class TelemetryWriter(
             }
 
             long admitted, storedPoints;
-            await using (var merge = new NpgsqlBatch(connection, transaction) { BatchCommands = { new(EnsureSequences), new(Merge) } })
+            merge.Transaction = transaction;
             await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
             {
                 await reader.ReadAsync(cancellationToken);
@@ -219,31 +219,51 @@ public sealed partial class TelemetryWriter(
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>One lane's long-lived connection; its session holds the staging table.</summary>
+    /// <summary>
+    /// One lane's long-lived connection: its session holds the staging table, and the merge is prepared on it once,
+    /// so a group commit does not plan the statement again.
+    /// </summary>
     private sealed class Lane
     {
         private NpgsqlConnection? _connection;
+        private NpgsqlBatch? _merge;
 
-        public async Task<NpgsqlConnection> ConnectionAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        public async Task<(NpgsqlConnection Connection, NpgsqlBatch Merge)> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
         {
-            if (_connection is { State: System.Data.ConnectionState.Open })
+            if (_connection is { State: System.Data.ConnectionState.Open } && _merge is not null)
             {
-                return _connection;
+                return (_connection, _merge);
             }
 
             await ResetAsync();
             var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-            await using (var create = new NpgsqlCommand(CreateStaging, connection))
+            try
             {
-                await create.ExecuteNonQueryAsync(cancellationToken);
-            }
+                await using (var create = new NpgsqlCommand(CreateStaging, connection))
+                {
+                    await create.ExecuteNonQueryAsync(cancellationToken);
+                }
 
-            _connection = connection;
-            return connection;
+                var merge = new NpgsqlBatch(connection) { BatchCommands = { new(EnsureSequences), new(Merge) } };
+                await merge.PrepareAsync(cancellationToken);
+                (_connection, _merge) = (connection, merge);
+                return (connection, merge);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
         }
 
         public async Task ResetAsync()
         {
+            if (_merge is not null)
+            {
+                await _merge.DisposeAsync();
+                _merge = null;
+            }
+
             if (_connection is not null)
             {
                 await _connection.DisposeAsync();

@@ -58,6 +58,27 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Group_commit_durations_are_bucketed_in_seconds_not_milliseconds()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-BUCKETS", Cancellation);
+        (await SendAsync(device.DeviceKey, Batch(Reading(1)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        var metrics = await Eventually.GetAsync(async () =>
+        {
+            var text = await _http.GetStringAsync("/metrics", Cancellation);
+            return text.Contains("fleet_telemetry_batch_duration_seconds_count") ? text : null;
+        }, TimeSpan.FromSeconds(30), "the group commit histogram on /metrics", Cancellation);
+
+        var bounds = metrics.Split('\n')
+            .Where(line => line.StartsWith("fleet_telemetry_batch_duration_seconds_bucket", StringComparison.Ordinal))
+            .Select(line => line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..].Split('"')[0])
+            .ToList();
+        bounds.ShouldContain("0.005");
+        bounds.ShouldContain("0.25");
+        bounds.ShouldNotContain("5000");
+    }
+
+    [Fact]
     public async Task Overlapping_batches_sent_at_once_through_two_replicas_store_each_reading_once()
     {
         // Two replicas, each with its writer lanes, take overlapping windows of the same devices' seqs at the same

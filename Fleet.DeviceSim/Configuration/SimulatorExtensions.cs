@@ -45,7 +45,7 @@ public static class SimulatorExtensions
 #pragma warning restore EXTEXP0001
         builder.Services.AddSingleton<DeviceReporter>();
         builder.Services.AddSingleton<FirmwareDownloader>();
-        builder.Services.AddSingleton<IDeviceChannelConnector, ClientWebSocketConnector>();
+        builder.Services.AddSingleton<IDeviceChannelConnector, WebSocketChannelConnector>();
         builder.Services.AddSingleton<DeviceChannels>();
         builder.Services.AddSingleton<FleetSimulator>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetSimulator>());

@@ -11,13 +11,13 @@ public interface IDeviceChannelConnector
 }
 
 /// <summary>
-/// The channel over <see cref="ClientWebSocket"/>. The API's replicas come from service discovery's configuration
+/// The channel as a WebSocket opened by <see cref="WebSocketUpgrade"/> (not <see cref="ClientWebSocket"/>, whose HTTP
+/// connection would stay behind every socket). The API's replicas come from service discovery's configuration
 /// (<c>services:api:https:N</c>, else <c>services:api:http:N</c>, as the AppHost injects them). Connections take the
 /// replicas in turn, and one a replica refuses goes on to the next at once, so a device whose replica died reconnects
-/// to a survivor. Every socket shares the runtime's one connection handler, so ten thousand devices cost ten thousand
-/// sockets and nothing more.
+/// to a survivor.
 /// </summary>
-public sealed class ClientWebSocketConnector(IConfiguration configuration) : IDeviceChannelConnector
+public sealed class WebSocketChannelConnector(IConfiguration configuration) : IDeviceChannelConnector
 {
     private readonly Lazy<IReadOnlyList<Uri>> _channels = new(() => ChannelUris(configuration));
     private int _next = -1;
@@ -26,23 +26,16 @@ public sealed class ClientWebSocketConnector(IConfiguration configuration) : IDe
     {
         var channels = _channels.Value;
         var first = (int)((uint)Interlocked.Increment(ref _next) % (uint)channels.Count);
+        var authorization = $"{FleetHttp.DeviceAuthScheme} {deviceKey}";
         for (var tried = 1; ; tried++)
         {
-            var socket = new ClientWebSocket();
-            socket.Options.SetRequestHeader("Authorization", $"{FleetHttp.DeviceAuthScheme} {deviceKey}");
             try
             {
-                await socket.ConnectAsync(channels[(first + tried - 1) % channels.Count], cancellationToken);
-                return socket;
+                return await WebSocketUpgrade.ConnectAsync(channels[(first + tried - 1) % channels.Count], authorization, WebSocket.DefaultKeepAliveInterval, cancellationToken);
             }
             catch (WebSocketException) when (tried < channels.Count && !cancellationToken.IsCancellationRequested)
             {
-                socket.Dispose();
-            }
-            catch
-            {
-                socket.Dispose();
-                throw;
+                // This replica refused or is gone: the next one, at once.
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Fleet.Contracts;
@@ -182,35 +183,50 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
 
     private async Task ReceiveAsync(WebSocket socket, CancellationToken cancellationToken)
     {
-        var buffer = new byte[InitialBufferBytes];
         while (socket.State == WebSocketState.Open)
         {
-            var length = 0;
-            ValueWebSocketReceiveResult result;
-            do
-            {
-                if (length == buffer.Length)
-                {
-                    if (buffer.Length >= MaxMessageBytes)
-                    {
-                        await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {MaxMessageBytes} bytes.", cancellationToken);
-                        return;
-                    }
-
-                    Array.Resize(ref buffer, buffer.Length * 4);
-                }
-
-                result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
-                length += result.Count;
-            }
-            while (!result.EndOfMessage);
-
+            // Waits for the next message without a buffer: idle channels (nearly all of them) hold none.
+            var result = await socket.ReceiveAsync(Memory<byte>.Empty, cancellationToken);
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 return;
             }
 
-            await DispatchAsync(buffer.AsMemory(0, length), cancellationToken);
+            var buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+            try
+            {
+                var length = 0;
+                while (!result.EndOfMessage)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (buffer.Length >= MaxMessageBytes)
+                        {
+                            await socket.CloseAsync(WebSocketCloseStatus.MessageTooBig, $"Messages are limited to {MaxMessageBytes} bytes.", cancellationToken);
+                            return;
+                        }
+
+                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 4);
+                        buffer.AsSpan(0, length).CopyTo(larger);
+                        ArrayPool<byte>.Shared.Return(buffer);
+                        buffer = larger;
+                    }
+
+                    result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);
+                    length += result.Count;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+
+                await DispatchAsync(buffer.AsMemory(0, length), cancellationToken);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 

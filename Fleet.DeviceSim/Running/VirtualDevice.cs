@@ -28,7 +28,7 @@ public sealed class VirtualDevice
     private readonly Lock _configLock = new();
     private long _downUntilMs;
     private long _telemetryIntervalMs;
-    private IReadOnlyDictionary<string, string> _config = new Dictionary<string, string>();
+    private IReadOnlyDictionary<string, string> _config = System.Collections.ObjectModel.ReadOnlyDictionary<string, string>.Empty;
     private readonly List<TelemetryReading> _unsent = [];
     private DeviceIdentity? _identity;
     private long _dueAtMs;

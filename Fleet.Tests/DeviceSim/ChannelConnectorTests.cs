@@ -23,14 +23,14 @@ public sealed class ChannelConnectorTests
     {
         var configuration = Configuration(("services:api:http:1", "http://127.0.0.1:5002"), ("services:api:http:0", "http://127.0.0.1:5001"));
 
-        ClientWebSocketConnector.ChannelUris(configuration).Select(uri => uri.ToString()).ShouldBe(
+        WebSocketChannelConnector.ChannelUris(configuration).Select(uri => uri.ToString()).ShouldBe(
             ["ws://127.0.0.1:5001/api/v1/device/channel", "ws://127.0.0.1:5002/api/v1/device/channel"]);
     }
 
     [Fact]
     public void Without_an_api_address_the_connector_says_how_to_run_it()
     {
-        Should.Throw<InvalidOperationException>(() => ClientWebSocketConnector.ChannelUris(Configuration()))
+        Should.Throw<InvalidOperationException>(() => WebSocketChannelConnector.ChannelUris(Configuration()))
             .Message.ShouldContain("services__api__http__0");
     }
 
@@ -38,7 +38,7 @@ public sealed class ChannelConnectorTests
     public async Task A_device_whose_replica_is_gone_connects_to_a_survivor_every_time()
     {
         await using var survivor = await StartChannelAsync();
-        var connector = new ClientWebSocketConnector(Configuration(("services:api:http:0", $"http://127.0.0.1:{ClosedPort()}"), ("services:api:http:1", Address(survivor))));
+        var connector = new WebSocketChannelConnector(Configuration(("services:api:http:0", $"http://127.0.0.1:{ClosedPort()}"), ("services:api:http:1", Address(survivor))));
 
         for (var attempt = 0; attempt < 4; attempt++)
         {
@@ -51,7 +51,7 @@ public sealed class ChannelConnectorTests
     [Fact]
     public async Task With_every_replica_gone_the_connect_fails_for_the_device_to_back_off()
     {
-        var connector = new ClientWebSocketConnector(Configuration(("services:api:http:0", $"http://127.0.0.1:{ClosedPort()}"), ("services:api:http:1", $"http://127.0.0.1:{ClosedPort()}")));
+        var connector = new WebSocketChannelConnector(Configuration(("services:api:http:0", $"http://127.0.0.1:{ClosedPort()}"), ("services:api:http:1", $"http://127.0.0.1:{ClosedPort()}")));
 
         await Should.ThrowAsync<WebSocketException>(() => connector.ConnectAsync("key", Cancellation));
     }

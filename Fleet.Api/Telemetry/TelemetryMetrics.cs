@@ -17,8 +17,12 @@ public sealed class TelemetryMetrics
     private readonly Counter<long> _storedPoints;
     private readonly Counter<long> _duplicateReadings;
     private readonly Counter<long> _rejectedRequests;
+    private readonly Counter<long> _batches;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<long> _batchReadings;
+
+    /// <summary>This API's meter (tests listen to it alone: every host in a process names its meter the same).</summary>
+    public Meter Meter => _meter;
 
     public TelemetryMetrics(IMeterFactory meterFactory)
     {
@@ -28,6 +32,8 @@ public sealed class TelemetryMetrics
         _storedPoints = _meter.CreateCounter<long>("fleet.telemetry.points.stored", "{point}", "Metric values newly stored.");
         _duplicateReadings = _meter.CreateCounter<long>("fleet.telemetry.readings.duplicate", "{reading}", "Readings acknowledged but already stored (same device and seq).");
         _rejectedRequests = _meter.CreateCounter<long>("fleet.telemetry.requests.rejected", "{request}", "Telemetry requests refused, by HTTP status.");
+        _batches = _meter.CreateCounter<long>("fleet.telemetry.batches", "{batch}",
+            "Group commits by path: direct (copied straight into telemetry) or staging (a seq clashed; admitted one by one).");
         _batchDuration = _meter.CreateHistogram<double>("fleet.telemetry.batch.duration", "s", "Time of one group commit: COPY, admit and store.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
         _batchReadings = _meter.CreateHistogram<long>("fleet.telemetry.batch.readings", "{reading}", "Readings in one group commit.",
@@ -42,8 +48,9 @@ public sealed class TelemetryMetrics
 
     public void Rejected(int statusCode) => _rejectedRequests.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
 
-    public void Written(int readings, long admitted, long storedPoints, TimeSpan duration)
+    public void Written(int readings, long admitted, long storedPoints, bool direct, TimeSpan duration)
     {
+        _batches.Add(1, new KeyValuePair<string, object?>("fleet.telemetry.path", direct ? "direct" : "staging"));
         _storedReadings.Add(admitted);
         _storedPoints.Add(storedPoints);
         _duplicateReadings.Add(readings - admitted);

@@ -16,9 +16,12 @@ public sealed class TelemetryStoreUnavailableException(Exception inner) : Except
 /// <summary>
 /// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
 /// Requests hand their readings to this writer, which groups everything queued into one transaction
-/// (group commit): binary COPY into a session staging table, then one statement that admits each
-/// (device, seq) once against the device's stored seqs, stores the admitted readings in the partitioned table
-/// (one row per reading) and updates the per-device sequence counters and seqs. Each lane's long-lived connection keeps its staging table alive.
+/// (group commit). Usually no reading of the group was stored before: binary COPY straight into the partitioned
+/// table, then one statement in which each device claims the group's seqs on its telemetry_sequences row, and commit.
+/// When a seq clashes (a re-sent reading), that transaction is rolled back and the group takes the staging path:
+/// binary COPY into a session staging table, then one statement that admits each (device, seq) once against the
+/// device's stored seqs, stores the admitted readings (one row per reading) and updates the per-device seqs.
+/// Each lane's long-lived connection keeps its staging table alive.
 /// </summary>
 public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
@@ -76,6 +79,38 @@ public sealed partial class TelemetryWriter(
             FROM per_device p WHERE s.device_id = p.device_id
         )
         SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
+        """;
+
+    // The direct path: the readings are copied straight into telemetry, then each device claims the batch's seqs on its
+    // row ($1 device per reading, $2 seq per reading). If any seq was stored before, or comes twice in the batch, nothing
+    // is claimed (clashes > 0): the writer rolls the copy back and takes the staging path, which admits seq by seq.
+    private const string EnsureSequencesDirect = """
+        INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
+        SELECT DISTINCT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
+        ON CONFLICT (device_id) DO NOTHING
+        """;
+
+    private const string Claim = """
+        WITH incoming AS (
+            SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
+                   count(DISTINCT seq) AS distinct_seqs, range_agg(int8range(seq, seq, '[]')) AS seqs
+            FROM unnest($1::uuid[], $2::int8[]) AS r(device_id, seq) GROUP BY device_id
+        ), known AS (
+            SELECT device_id, seen FROM telemetry_sequences
+            WHERE device_id IN (SELECT device_id FROM incoming)
+            ORDER BY device_id FOR UPDATE
+        ), clashes AS (
+            SELECT count(*) AS n FROM incoming i JOIN known k ON k.device_id = i.device_id
+            WHERE k.seen && i.seqs OR i.received <> i.distinct_seqs
+        ), claimed AS (
+            UPDATE telemetry_sequences AS s SET
+                first_seq = CASE WHEN s.received = 0 THEN i.first_seq ELSE LEAST(s.first_seq, i.first_seq) END,
+                last_seq = CASE WHEN s.received = 0 THEN i.last_seq ELSE GREATEST(s.last_seq, i.last_seq) END,
+                received = s.received + i.received,
+                seen = s.seen + i.seqs
+            FROM incoming i WHERE s.device_id = i.device_id AND (SELECT n FROM clashes) = 0
+        )
+        SELECT n FROM clashes
         """;
 
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
@@ -154,24 +189,13 @@ public sealed partial class TelemetryWriter(
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var (connection, merge) = await lane.OpenAsync(dataSource, cancellationToken);
+            var statements = await lane.OpenAsync(dataSource, cancellationToken);
+            var connection = statements.Connection;
             await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Rows).Select(r => DateOnly.FromDateTime(r.Ts)).Distinct(), cancellationToken);
-            await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-            using (Activities.StartActivity("telemetry.copy"))
-            {
-                await CopyToStagingAsync(connection, batch, cancellationToken);
-            }
-
-            long admitted, storedPoints;
-            merge.Transaction = transaction;
-            await using (var reader = await merge.ExecuteReaderAsync(cancellationToken))
-            {
-                await reader.ReadAsync(cancellationToken);
-                (admitted, storedPoints) = (reader.GetInt64(0), reader.GetInt64(1));
-            }
-
-            await transaction.CommitAsync(cancellationToken);
-            metrics.Written(rows, admitted, storedPoints, Stopwatch.GetElapsedTime(started));
+            var direct = await TryDirectAsync(statements, batch, rows, cancellationToken);
+            var (admitted, storedPoints) = direct ?? await MergeAsync(statements, batch, cancellationToken);
+            activity?.SetTag("fleet.telemetry.path", direct is null ? "staging" : "direct");
+            metrics.Written(rows, admitted, storedPoints, direct is not null, Stopwatch.GetElapsedTime(started));
             // Counted once per group commit, and only what was new: duplicates and refused batches are not ingest.
             ingest.Stored(storedPoints);
             foreach (var pending in batch)
@@ -191,10 +215,79 @@ public sealed partial class TelemetryWriter(
         }
     }
 
-    private static async Task CopyToStagingAsync(NpgsqlConnection connection, List<PendingWrite> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// The common case, a batch of readings never stored before: COPY straight into telemetry and claim the seqs,
+    /// committed; null (rolled back, nothing stored) when a seq clashes, for <see cref="MergeAsync"/> to sort out.
+    /// </summary>
+    private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
+    {
+        var (deviceIds, seqs, points) = (new Guid[rows], new long[rows], 0L);
+        var i = 0;
+        foreach (var row in batch.SelectMany(pending => pending.Rows))
+        {
+            (deviceIds[i], seqs[i]) = (row.DeviceId, row.Seq);
+            points += row.MetricNames.Length;
+            i++;
+        }
+
+        await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
+        long clashes;
+        try
+        {
+            using (Activities.StartActivity("telemetry.copy"))
+            {
+                await CopyAsync(statements.Connection, TelemetrySchema.Table, batch, cancellationToken);
+            }
+
+            statements.Claim.Transaction = transaction;
+            statements.Claim.BatchCommands[0].Parameters[0].Value = deviceIds;
+            statements.Claim.BatchCommands[1].Parameters[0].Value = deviceIds;
+            statements.Claim.BatchCommands[1].Parameters[1].Value = seqs;
+            await using var reader = await statements.Claim.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            clashes = reader.GetInt64(0);
+        }
+        catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
+        {
+            // A reading re-sent as it was (same device, ts and seq) already has its row in telemetry.
+            clashes = 1;
+        }
+
+        if (clashes > 0)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return null;
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (rows, points);
+    }
+
+    /// <summary>The staging path: COPY into the session's staging table, then admit each (device, seq) once.</summary>
+    private static async Task<(long Admitted, long StoredPoints)> MergeAsync(LaneStatements statements, List<PendingWrite> batch, CancellationToken cancellationToken)
+    {
+        await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
+        using (Activities.StartActivity("telemetry.copy"))
+        {
+            await CopyAsync(statements.Connection, "telemetry_staging", batch, cancellationToken);
+        }
+
+        long admitted, storedPoints;
+        statements.Merge.Transaction = transaction;
+        await using (var reader = await statements.Merge.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            (admitted, storedPoints) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return (admitted, storedPoints);
+    }
+
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, List<PendingWrite> batch, CancellationToken cancellationToken)
     {
         await using var importer = await connection.BeginBinaryImportAsync(
-            "COPY telemetry_staging (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken);
+            $"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken);
         foreach (var pending in batch)
         {
             foreach (var row in pending.Rows)
@@ -219,20 +312,22 @@ public sealed partial class TelemetryWriter(
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// <summary>A lane's connection and its two prepared statements (batches).</summary>
+    private sealed record LaneStatements(NpgsqlConnection Connection, NpgsqlBatch Claim, NpgsqlBatch Merge);
+
     /// <summary>
-    /// One lane's long-lived connection: its session holds the staging table, and the merge is prepared on it once,
-    /// so a group commit does not plan the statement again.
+    /// One lane's long-lived connection: its session holds the staging table, and the claim and the merge are prepared
+    /// on it once, so a group commit does not plan them again.
     /// </summary>
     private sealed class Lane
     {
-        private NpgsqlConnection? _connection;
-        private NpgsqlBatch? _merge;
+        private LaneStatements? _open;
 
-        public async Task<(NpgsqlConnection Connection, NpgsqlBatch Merge)> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        public async Task<LaneStatements> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
         {
-            if (_connection is { State: System.Data.ConnectionState.Open } && _merge is not null)
+            if (_open is { Connection.State: System.Data.ConnectionState.Open })
             {
-                return (_connection, _merge);
+                return _open;
             }
 
             await ResetAsync();
@@ -244,10 +339,19 @@ public sealed partial class TelemetryWriter(
                     await create.ExecuteNonQueryAsync(cancellationToken);
                 }
 
+                var claim = new NpgsqlBatch(connection)
+                {
+                    BatchCommands =
+                    {
+                        new(EnsureSequencesDirect) { Parameters = { new NpgsqlParameter<Guid[]>() } },
+                        new(Claim) { Parameters = { new NpgsqlParameter<Guid[]>(), new NpgsqlParameter<long[]>() } },
+                    },
+                };
                 var merge = new NpgsqlBatch(connection) { BatchCommands = { new(EnsureSequences), new(Merge) } };
+                await claim.PrepareAsync(cancellationToken);
                 await merge.PrepareAsync(cancellationToken);
-                (_connection, _merge) = (connection, merge);
-                return (connection, merge);
+                _open = new LaneStatements(connection, claim, merge);
+                return _open;
             }
             catch
             {
@@ -258,16 +362,12 @@ public sealed partial class TelemetryWriter(
 
         public async Task ResetAsync()
         {
-            if (_merge is not null)
+            if (_open is { } open)
             {
-                await _merge.DisposeAsync();
-                _merge = null;
-            }
-
-            if (_connection is not null)
-            {
-                await _connection.DisposeAsync();
-                _connection = null;
+                _open = null;
+                await open.Claim.DisposeAsync();
+                await open.Merge.DisposeAsync();
+                await open.Connection.DisposeAsync();
             }
         }
     }

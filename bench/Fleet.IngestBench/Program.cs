@@ -76,8 +76,15 @@ await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(meas
 var all = perWorker.SelectMany(l => l).Order().ToArray();
 var pointsPerSecond = load.Points / (double)options.Seconds;
 
-Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows of the same shape ...");
-var copyRowsPerSecond = await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, metricNames);
+Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows of the same shape, {options.CopyRuns} times ...");
+// One COPY takes a few seconds and a busy moment of the machine pulls it down: the ceiling is the best of the runs.
+var copyRuns = new List<double>();
+for (var copyRun = 0; copyRun < options.CopyRuns; copyRun++)
+{
+    copyRuns.Add(await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, metricNames));
+}
+
+var copyRowsPerSecond = copyRuns.Max();
 var copyPointsPerSecond = copyRowsPerSecond * metricNames.Length;
 
 var simulator = app.SimulatorMemory();
@@ -85,7 +92,7 @@ Console.WriteLine();
 Console.WriteLine($"devices {options.Devices}, {options.Seconds} s measured, {all.Length} requests ({string.Join(", ", load.ByStatus.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})");
 Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length / (double)options.Seconds:N0} requests/s)");
 Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
-Console.WriteLine($"COPY ceiling  : {copyRowsPerSecond:N0} readings/s = {copyPointsPerSecond:N0} points/s -> ingest is {pointsPerSecond / copyPointsPerSecond:P0} of it");
+Console.WriteLine($"COPY ceiling  : {copyRowsPerSecond:N0} readings/s = {copyPointsPerSecond:N0} points/s (best of {string.Join(", ", copyRuns.Select(r => r.ToString("N0")))}) -> ingest is {pointsPerSecond / copyPointsPerSecond:P0} of it");
 if (probe.Latencies.Count > 0)
 {
     var sorted = probe.Latencies.Order().ToArray();
@@ -173,7 +180,7 @@ namespace Fleet.IngestBench
         }
     }
 
-    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows, int AlertProbes)
+    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows, int CopyRuns, int AlertProbes)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -188,6 +195,7 @@ namespace Fleet.IngestBench
                 int.Parse(Get("metrics", "5")),
                 int.Parse(Get("concurrency", "64")),
                 int.Parse(Get("copy-rows", "500000")),
+                int.Parse(Get("copy-runs", "3")),
                 int.Parse(Get("alert-probes", "0")));
         }
     }

@@ -51,8 +51,16 @@ public sealed partial class TelemetryWriter(
         ON CONFLICT (device_id) DO NOTHING
         """;
 
+    // Both paths add a group's seqs (alias i: first_seq, last_seq, received, seqs) to a device's row s the same way.
+    private const string AddSeqs = """
+        first_seq = CASE WHEN s.received = 0 THEN i.first_seq ELSE LEAST(s.first_seq, i.first_seq) END,
+                last_seq = CASE WHEN s.received = 0 THEN i.last_seq ELSE GREATEST(s.last_seq, i.last_seq) END,
+                received = s.received + i.received,
+                seen = s.seen + i.seqs
+        """;
+
     // Data-modifying CTEs run whether or not the final SELECT reads them; it returns what was admitted and stored.
-    private const string Merge = """
+    private const string Merge = $$"""
         WITH known AS (
             SELECT device_id, seen FROM telemetry_sequences
             WHERE device_id IN (SELECT device_id FROM telemetry_staging)
@@ -68,15 +76,11 @@ public sealed partial class TelemetryWriter(
             RETURNING cardinality(metric_names) AS points
         ), per_device AS (
             SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
-                   range_agg(int8range(seq, seq, '[]')) AS seen
+                   range_agg(int8range(seq, seq, '[]')) AS seqs
             FROM admitted GROUP BY device_id
         ), sequences AS (
-            UPDATE telemetry_sequences AS s SET
-                first_seq = CASE WHEN s.received = 0 THEN p.first_seq ELSE LEAST(s.first_seq, p.first_seq) END,
-                last_seq = CASE WHEN s.received = 0 THEN p.last_seq ELSE GREATEST(s.last_seq, p.last_seq) END,
-                received = s.received + p.received,
-                seen = s.seen + p.seen
-            FROM per_device p WHERE s.device_id = p.device_id
+            UPDATE telemetry_sequences AS s SET {{AddSeqs}}
+            FROM per_device i WHERE s.device_id = i.device_id
         )
         SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
         """;
@@ -90,7 +94,7 @@ public sealed partial class TelemetryWriter(
         ON CONFLICT (device_id) DO NOTHING
         """;
 
-    private const string Claim = """
+    private const string Claim = $$"""
         WITH incoming AS (
             SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
                    count(DISTINCT seq) AS distinct_seqs, range_agg(int8range(seq, seq, '[]')) AS seqs
@@ -103,11 +107,7 @@ public sealed partial class TelemetryWriter(
             SELECT count(*) AS n FROM incoming i JOIN known k ON k.device_id = i.device_id
             WHERE k.seen && i.seqs OR i.received <> i.distinct_seqs
         ), claimed AS (
-            UPDATE telemetry_sequences AS s SET
-                first_seq = CASE WHEN s.received = 0 THEN i.first_seq ELSE LEAST(s.first_seq, i.first_seq) END,
-                last_seq = CASE WHEN s.received = 0 THEN i.last_seq ELSE GREATEST(s.last_seq, i.last_seq) END,
-                received = s.received + i.received,
-                seen = s.seen + i.seqs
+            UPDATE telemetry_sequences AS s SET {{AddSeqs}}
             FROM incoming i WHERE s.device_id = i.device_id AND (SELECT n FROM clashes) = 0
         )
         SELECT n FROM clashes

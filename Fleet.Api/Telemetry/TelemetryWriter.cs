@@ -42,12 +42,13 @@ public sealed partial class TelemetryWriter(
 
     // A reading is (device, seq). Each device's row in telemetry_sequences holds the seqs it has stored as one
     // int8multirange (a device counting up keeps a single range, a gap splits it), so admitting a reading is a
-    // containment test on one row per device, not an index insert per reading. The first statement makes sure every
-    // device of the batch has its row (waiting on a concurrent transaction that is creating it); the second locks
-    // those rows in device order, so concurrent lanes and replicas take turns per device and never admit a seq twice.
+    // containment test on one row per device, not an index insert per reading. Both paths first make sure every
+    // device of the group has its row ($1: device per reading; waiting on a concurrent transaction that is creating
+    // it), then lock those rows in device order, so concurrent lanes and replicas take turns per device and never
+    // admit a seq twice.
     private const string EnsureSequences = """
         INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
-        SELECT DISTINCT device_id, 0, 0, 0 FROM telemetry_staging ORDER BY device_id
+        SELECT DISTINCT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
         ON CONFLICT (device_id) DO NOTHING
         """;
 
@@ -85,15 +86,9 @@ public sealed partial class TelemetryWriter(
         SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
         """;
 
-    // The direct path: the readings are copied straight into telemetry, then each device claims the batch's seqs on its
-    // row ($1 device per reading, $2 seq per reading). If any seq was stored before, or comes twice in the batch, nothing
+    // The direct path: the readings are copied straight into telemetry, then each device claims the group's seqs on its
+    // row ($1 device per reading, $2 seq per reading). If any seq was stored before, or comes twice in the group, nothing
     // is claimed (clashes > 0): the writer rolls the copy back and takes the staging path, which admits seq by seq.
-    private const string EnsureSequencesDirect = """
-        INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
-        SELECT DISTINCT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
-        ON CONFLICT (device_id) DO NOTHING
-        """;
-
     private const string Claim = $$"""
         WITH incoming AS (
             SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
@@ -190,10 +185,10 @@ public sealed partial class TelemetryWriter(
         try
         {
             var statements = await lane.OpenAsync(dataSource, cancellationToken);
-            var connection = statements.Connection;
-            await partitions.EnsureAsync(connection, batch.SelectMany(p => p.Rows).Select(r => DateOnly.FromDateTime(r.Ts)).Distinct(), cancellationToken);
-            var direct = await TryDirectAsync(statements, batch, rows, cancellationToken);
-            var (admitted, storedPoints) = direct ?? await MergeAsync(statements, batch, cancellationToken);
+            var keys = GroupKeys.Of(batch, rows);
+            await partitions.EnsureAsync(statements.Connection, keys.Days, cancellationToken);
+            var direct = await TryDirectAsync(statements, batch, keys, cancellationToken);
+            var (admitted, storedPoints) = direct ?? await MergeAsync(statements, batch, keys, cancellationToken);
             activity?.SetTag("fleet.telemetry.path", direct is null ? "staging" : "direct");
             metrics.Written(rows, admitted, storedPoints, direct is not null, Stopwatch.GetElapsedTime(started));
             // Counted once per group commit, and only what was new: duplicates and refused batches are not ingest.
@@ -219,17 +214,8 @@ public sealed partial class TelemetryWriter(
     /// The common case, a batch of readings never stored before: COPY straight into telemetry and claim the seqs,
     /// committed; null (rolled back, nothing stored) when a seq clashes, for <see cref="MergeAsync"/> to sort out.
     /// </summary>
-    private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
+    private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, CancellationToken cancellationToken)
     {
-        var (deviceIds, seqs, points) = (new Guid[rows], new long[rows], 0L);
-        var i = 0;
-        foreach (var row in batch.SelectMany(pending => pending.Rows))
-        {
-            (deviceIds[i], seqs[i]) = (row.DeviceId, row.Seq);
-            points += row.MetricNames.Length;
-            i++;
-        }
-
         await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
         long clashes;
         try
@@ -240,9 +226,9 @@ public sealed partial class TelemetryWriter(
             }
 
             statements.Claim.Transaction = transaction;
-            statements.Claim.BatchCommands[0].Parameters[0].Value = deviceIds;
-            statements.Claim.BatchCommands[1].Parameters[0].Value = deviceIds;
-            statements.Claim.BatchCommands[1].Parameters[1].Value = seqs;
+            statements.Claim.BatchCommands[0].Parameters[0].Value = keys.DeviceIds;
+            statements.Claim.BatchCommands[1].Parameters[0].Value = keys.DeviceIds;
+            statements.Claim.BatchCommands[1].Parameters[1].Value = keys.Seqs;
             await using var reader = await statements.Claim.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             clashes = reader.GetInt64(0);
@@ -260,11 +246,11 @@ public sealed partial class TelemetryWriter(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (rows, points);
+        return (keys.Seqs.Length, keys.Points);
     }
 
     /// <summary>The staging path: COPY into the session's staging table, then admit each (device, seq) once.</summary>
-    private static async Task<(long Admitted, long StoredPoints)> MergeAsync(LaneStatements statements, List<PendingWrite> batch, CancellationToken cancellationToken)
+    private static async Task<(long Admitted, long StoredPoints)> MergeAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, CancellationToken cancellationToken)
     {
         await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
         using (Activities.StartActivity("telemetry.copy"))
@@ -274,6 +260,7 @@ public sealed partial class TelemetryWriter(
 
         long admitted, storedPoints;
         statements.Merge.Transaction = transaction;
+        statements.Merge.BatchCommands[0].Parameters[0].Value = keys.DeviceIds;
         await using (var reader = await statements.Merge.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -312,6 +299,25 @@ public sealed partial class TelemetryWriter(
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
+    /// <summary>What both paths need of a group's readings, gathered in one pass: device and seq per reading, points, days.</summary>
+    private sealed record GroupKeys(Guid[] DeviceIds, long[] Seqs, long Points, HashSet<DateOnly> Days)
+    {
+        public static GroupKeys Of(List<PendingWrite> batch, int rows)
+        {
+            var keys = new GroupKeys(new Guid[rows], new long[rows], 0, []);
+            var (i, points) = (0, 0L);
+            foreach (var row in batch.SelectMany(pending => pending.Rows))
+            {
+                (keys.DeviceIds[i], keys.Seqs[i]) = (row.DeviceId, row.Seq);
+                keys.Days.Add(DateOnly.FromDateTime(row.Ts));
+                points += row.MetricNames.Length;
+                i++;
+            }
+
+            return keys with { Points = points };
+        }
+    }
+
     /// <summary>A lane's connection and its two prepared statements (batches).</summary>
     private sealed record LaneStatements(NpgsqlConnection Connection, NpgsqlBatch Claim, NpgsqlBatch Merge);
 
@@ -343,11 +349,14 @@ public sealed partial class TelemetryWriter(
                 {
                     BatchCommands =
                     {
-                        new(EnsureSequencesDirect) { Parameters = { new NpgsqlParameter<Guid[]>() } },
+                        new(EnsureSequences) { Parameters = { new NpgsqlParameter<Guid[]>() } },
                         new(Claim) { Parameters = { new NpgsqlParameter<Guid[]>(), new NpgsqlParameter<long[]>() } },
                     },
                 };
-                var merge = new NpgsqlBatch(connection) { BatchCommands = { new(EnsureSequences), new(Merge) } };
+                var merge = new NpgsqlBatch(connection)
+                {
+                    BatchCommands = { new(EnsureSequences) { Parameters = { new NpgsqlParameter<Guid[]>() } }, new(Merge) },
+                };
                 await claim.PrepareAsync(cancellationToken);
                 await merge.PrepareAsync(cancellationToken);
                 _open = new LaneStatements(connection, claim, merge);

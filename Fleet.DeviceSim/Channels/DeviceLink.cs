@@ -206,10 +206,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
                             return;
                         }
 
-                        var larger = ArrayPool<byte>.Shared.Rent(buffer.Length * 4);
-                        buffer.AsSpan(0, length).CopyTo(larger);
-                        ArrayPool<byte>.Shared.Return(buffer);
-                        buffer = larger;
+                        buffer = PooledBuffer.Grow(buffer, length, buffer.Length * 4);
                     }
 
                     result = await socket.ReceiveAsync(buffer.AsMemory(length), cancellationToken);

@@ -79,10 +79,7 @@ public static class WebSocketUpgrade
                         throw new WebSocketException(WebSocketError.HeaderError, $"The server's answer to the upgrade is longer than {MaxResponseHeadBytes} bytes.");
                     }
 
-                    var larger = ArrayPool<byte>.Shared.Rent(length * 2);
-                    buffer.AsSpan(0, length).CopyTo(larger);
-                    ArrayPool<byte>.Shared.Return(buffer);
-                    buffer = larger;
+                    buffer = PooledBuffer.Grow(buffer, length, length * 2);
                 }
 
                 var read = await stream.ReadAsync(buffer.AsMemory(length), cancellationToken);

@@ -84,18 +84,12 @@ public static class TelemetryApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var points = 0;
-        var rows = new TelemetryRow[request!.Readings!.Count];
-        for (var i = 0; i < rows.Length; i++)
-        {
-            var reading = request.Readings[i]!;
-            rows[i] = new TelemetryRow(device.Id, reading.Seq!.Value, reading.Ts!.Value.UtcDateTime, [.. reading.Metrics!.Keys], [.. reading.Metrics!.Values]);
-            points += rows[i].MetricNames.Length;
-        }
-
+        var sent = request!.Readings!;
+        var readings = EncodedReadings.Encode(device.Id, sent);
+        var (count, points) = (readings.Readings, readings.Points);
         try
         {
-            await writer.WriteAsync(rows, cancellationToken);
+            await writer.WriteAsync(readings, cancellationToken);
         }
         catch (TelemetryStoreUnavailableException)
         {
@@ -106,9 +100,9 @@ public static class TelemetryApi
         }
 
         metrics.Accepted(points);
-        alerts.RecordMetrics(device.Id, request.Readings.MaxBy(r => r!.Ts)!.Metrics!);
-        await health.RecordErrorsAsync(device.Id, clock.GetUtcNow(), request.Readings);
-        return TypedResults.Accepted((string?)null, new TelemetryAccepted(rows.Length, points));
+        alerts.RecordMetrics(device.Id, sent.MaxBy(r => r!.Ts)!.Metrics!);
+        await health.RecordErrorsAsync(device.Id, clock.GetUtcNow(), sent);
+        return TypedResults.Accepted((string?)null, new TelemetryAccepted(count, points));
     }
 
     public static async Task<Results<Ok<TelemetrySequenceStats>, NotFound>> SequenceAsync(Guid id, NpgsqlDataSource dataSource, CancellationToken cancellationToken)

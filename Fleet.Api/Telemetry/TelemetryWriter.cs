@@ -3,20 +3,16 @@ using System.Threading.Channels;
 using Fleet.Api.Stats;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace Fleet.Api.Telemetry;
-
-/// <summary>One reading as stored: its metric names and values as two parallel arrays.</summary>
-public sealed record TelemetryRow(Guid DeviceId, long Seq, DateTime Ts, string[] MetricNames, double[] MetricValues);
 
 /// <summary>The telemetry store could not take a batch; the request gets a 503 and the device sends it again.</summary>
 public sealed class TelemetryStoreUnavailableException(Exception inner) : Exception("The telemetry store is unavailable.", inner);
 
 /// <summary>
 /// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
-/// Requests hand their readings to this writer, which groups everything queued into one transaction
-/// (group commit). Usually no reading of the group was stored before: binary COPY straight into the partitioned
+/// Requests hand their readings to this writer already encoded as binary COPY tuples (<see cref="EncodedReadings"/>),
+/// and it groups everything queued into one transaction (group commit). Usually no reading of the group was stored before: binary COPY straight into the partitioned
 /// table, then one statement in which each device claims the group's seqs on its telemetry_sequences row, and commit.
 /// When a seq clashes (a re-sent reading), that transaction is rolled back and the group takes the staging path:
 /// binary COPY into a session staging table, then one statement that admits each (device, seq) once against the
@@ -43,12 +39,12 @@ public sealed partial class TelemetryWriter(
     // A reading is (device, seq). Each device's row in telemetry_sequences holds the seqs it has stored as one
     // int8multirange (a device counting up keeps a single range, a gap splits it), so admitting a reading is a
     // containment test on one row per device, not an index insert per reading. Both paths first make sure every
-    // device of the group has its row ($1: device per reading; waiting on a concurrent transaction that is creating
+    // device of the group has its row ($1: the group's devices; waiting on a concurrent transaction that is creating
     // it), then lock those rows in device order, so concurrent lanes and replicas take turns per device and never
     // admit a seq twice.
     private const string EnsureSequences = """
         INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
-        SELECT DISTINCT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
+        SELECT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
         ON CONFLICT (device_id) DO NOTHING
         """;
 
@@ -87,20 +83,21 @@ public sealed partial class TelemetryWriter(
         """;
 
     // The direct path: the readings are copied straight into telemetry, then each device claims the group's seqs on its
-    // row ($1 device per reading, $2 seq per reading). If any seq was stored before, or comes twice in the group, nothing
-    // is claimed (clashes > 0): the writer rolls the copy back and takes the staging path, which admits seq by seq.
+    // row. The seqs come as runs of consecutive numbers ($1 device, $2 first and $3 last seq per run; the writer has made
+    // sure runs of one device do not overlap), so this is work per run, not per reading. If any seq was stored before,
+    // nothing is claimed (clashes > 0): the writer rolls the copy back and takes the staging path, which admits seq by seq.
     private const string Claim = $$"""
         WITH incoming AS (
-            SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
-                   count(DISTINCT seq) AS distinct_seqs, range_agg(int8range(seq, seq, '[]')) AS seqs
-            FROM unnest($1::uuid[], $2::int8[]) AS r(device_id, seq) GROUP BY device_id
+            SELECT device_id, min(first) AS first_seq, max(last) AS last_seq, sum(last - first + 1)::int8 AS received,
+                   range_agg(int8range(first, last, '[]')) AS seqs
+            FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(device_id, first, last) GROUP BY device_id
         ), known AS (
             SELECT device_id, seen FROM telemetry_sequences
             WHERE device_id IN (SELECT device_id FROM incoming)
             ORDER BY device_id FOR UPDATE
         ), clashes AS (
             SELECT count(*) AS n FROM incoming i JOIN known k ON k.device_id = i.device_id
-            WHERE k.seen && i.seqs OR i.received <> i.distinct_seqs
+            WHERE k.seen && i.seqs
         ), claimed AS (
             UPDATE telemetry_sequences AS s SET {{AddSeqs}}
             FROM incoming i WHERE s.device_id = i.device_id AND (SELECT n FROM clashes) = 0
@@ -114,11 +111,23 @@ public sealed partial class TelemetryWriter(
     /// <summary>Requests waiting for the writer, for the queue-depth gauge.</summary>
     public int QueueDepth => _queue.Reader.Count;
 
-    /// <summary>Completes once the readings are committed; throws <see cref="TelemetryStoreUnavailableException"/> if they could not be.</summary>
-    public async Task WriteAsync(TelemetryRow[] rows, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes once the readings are committed; throws <see cref="TelemetryStoreUnavailableException"/> if they could not be.
+    /// The writer owns <paramref name="readings"/> from here on and disposes it when done.
+    /// </summary>
+    public async Task WriteAsync(EncodedReadings readings, CancellationToken cancellationToken)
     {
-        var pending = new PendingWrite(rows);
-        await _queue.Writer.WriteAsync(pending, cancellationToken);
+        var pending = new PendingWrite(readings);
+        try
+        {
+            await _queue.Writer.WriteAsync(pending, cancellationToken);
+        }
+        catch
+        {
+            readings.Dispose();
+            throw;
+        }
+
         // Once queued the write goes ahead even if the caller gives up; a device resending it is deduplicated.
         await pending.Committed.Task.WaitAsync(cancellationToken);
     }
@@ -141,6 +150,7 @@ public sealed partial class TelemetryWriter(
             while (_queue.Reader.TryRead(out var left))
             {
                 left.Committed.TrySetException(new TelemetryStoreUnavailableException(new OperationCanceledException("The API is stopping.")));
+                left.Readings.Dispose();
             }
         }
     }
@@ -158,12 +168,19 @@ public sealed partial class TelemetryWriter(
                 while (rows < options.Value.MaxRowsPerWrite && _queue.Reader.TryRead(out var pending))
                 {
                     batch.Add(pending);
-                    rows += pending.Rows.Length;
+                    rows += pending.Readings.Readings;
                 }
 
                 if (batch.Count > 0)
                 {
-                    await WriteBatchAsync(lane, batch, rows, stoppingToken);
+                    try
+                    {
+                        await WriteBatchAsync(lane, batch, rows, stoppingToken);
+                    }
+                    finally
+                    {
+                        batch.ForEach(pending => pending.Readings.Dispose());
+                    }
                 }
             }
         }
@@ -185,7 +202,7 @@ public sealed partial class TelemetryWriter(
         try
         {
             var statements = await lane.OpenAsync(dataSource, cancellationToken);
-            var keys = GroupKeys.Of(batch, rows);
+            var keys = GroupKeys.Of(batch);
             await partitions.EnsureAsync(statements.Connection, keys.Days, cancellationToken);
             var direct = await TryDirectAsync(statements, batch, keys, cancellationToken);
             var (admitted, storedPoints) = direct ?? await MergeAsync(statements, batch, keys, cancellationToken);
@@ -216,6 +233,11 @@ public sealed partial class TelemetryWriter(
     /// </summary>
     private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, CancellationToken cancellationToken)
     {
+        if (keys.RepeatsSeq)
+        {
+            return null;
+        }
+
         await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
         long clashes;
         try
@@ -226,9 +248,10 @@ public sealed partial class TelemetryWriter(
             }
 
             statements.Claim.Transaction = transaction;
-            statements.Claim.BatchCommands[0].Parameters[0].Value = keys.DeviceIds;
-            statements.Claim.BatchCommands[1].Parameters[0].Value = keys.DeviceIds;
-            statements.Claim.BatchCommands[1].Parameters[1].Value = keys.Seqs;
+            statements.Claim.BatchCommands[0].Parameters[0].Value = keys.Devices;
+            statements.Claim.BatchCommands[1].Parameters[0].Value = keys.RunDevices;
+            statements.Claim.BatchCommands[1].Parameters[1].Value = keys.RunFirsts;
+            statements.Claim.BatchCommands[1].Parameters[2].Value = keys.RunLasts;
             await using var reader = await statements.Claim.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             clashes = reader.GetInt64(0);
@@ -246,7 +269,7 @@ public sealed partial class TelemetryWriter(
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return (keys.Seqs.Length, keys.Points);
+        return (keys.Readings, keys.Points);
     }
 
     /// <summary>The staging path: COPY into the session's staging table, then admit each (device, seq) once.</summary>
@@ -260,7 +283,7 @@ public sealed partial class TelemetryWriter(
 
         long admitted, storedPoints;
         statements.Merge.Transaction = transaction;
-        statements.Merge.BatchCommands[0].Parameters[0].Value = keys.DeviceIds;
+        statements.Merge.BatchCommands[0].Parameters[0].Value = keys.Devices;
         await using (var reader = await statements.Merge.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -271,50 +294,67 @@ public sealed partial class TelemetryWriter(
         return (admitted, storedPoints);
     }
 
+    /// <summary>One binary COPY of the group's readings, each request's tuples written as they were encoded.</summary>
     private static async Task CopyAsync(NpgsqlConnection connection, string table, List<PendingWrite> batch, CancellationToken cancellationToken)
     {
-        await using var importer = await connection.BeginBinaryImportAsync(
+        await using var copy = await connection.BeginRawBinaryCopyAsync(
             $"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken);
+        await copy.WriteAsync(EncodedReadings.CopyHeader, cancellationToken);
         foreach (var pending in batch)
         {
-            foreach (var row in pending.Rows)
-            {
-                await importer.StartRowAsync(cancellationToken);
-                await importer.WriteAsync(row.DeviceId, NpgsqlDbType.Uuid, cancellationToken);
-                await importer.WriteAsync(row.Seq, NpgsqlDbType.Bigint, cancellationToken);
-                await importer.WriteAsync(row.Ts, NpgsqlDbType.TimestampTz, cancellationToken);
-                await importer.WriteAsync(row.MetricNames, NpgsqlDbType.Array | NpgsqlDbType.Text, cancellationToken);
-                await importer.WriteAsync(row.MetricValues, NpgsqlDbType.Array | NpgsqlDbType.Double, cancellationToken);
-            }
+            await copy.WriteAsync(pending.Readings.Tuples, cancellationToken);
         }
 
-        await importer.CompleteAsync(cancellationToken);
+        await copy.WriteAsync(EncodedReadings.CopyTrailer, cancellationToken);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Requests} telemetry requests ({Rows} readings) failed; they are answered 503")]
     private static partial void LogWriteFailed(ILogger logger, int requests, int rows, Exception exception);
 
-    private sealed record PendingWrite(TelemetryRow[] Rows)
+    private sealed record PendingWrite(EncodedReadings Readings)
     {
         public TaskCompletionSource Committed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    /// <summary>What both paths need of a group's readings, gathered in one pass: device and seq per reading, points, days.</summary>
-    private sealed record GroupKeys(Guid[] DeviceIds, long[] Seqs, long Points, HashSet<DateOnly> Days)
+    /// <summary>
+    /// What both paths need of a group, gathered in one pass over its requests: the devices, each device's seq runs
+    /// (device, first, last per run), readings, points and days. <see cref="RepeatsSeq"/>: some seq comes twice in the
+    /// group (in one request, or in two requests of one device), so the group goes straight to the staging path.
+    /// </summary>
+    private sealed record GroupKeys(Guid[] Devices, Guid[] RunDevices, long[] RunFirsts, long[] RunLasts, int Readings, long Points, HashSet<DateOnly> Days, bool RepeatsSeq)
     {
-        public static GroupKeys Of(List<PendingWrite> batch, int rows)
+        public static GroupKeys Of(List<PendingWrite> batch)
         {
-            var keys = new GroupKeys(new Guid[rows], new long[rows], 0, []);
-            var (i, points) = (0, 0L);
-            foreach (var row in batch.SelectMany(pending => pending.Rows))
+            var runsByDevice = new Dictionary<Guid, List<(long First, long Last)>>();
+            var (readings, points, repeats, days) = (0, 0L, false, new HashSet<DateOnly>());
+            foreach (var encoded in batch.Select(pending => pending.Readings))
             {
-                (keys.DeviceIds[i], keys.Seqs[i]) = (row.DeviceId, row.Seq);
-                keys.Days.Add(DateOnly.FromDateTime(row.Ts));
-                points += row.MetricNames.Length;
-                i++;
+                if (!runsByDevice.TryGetValue(encoded.DeviceId, out var runs))
+                {
+                    runsByDevice[encoded.DeviceId] = runs = [];
+                }
+
+                runs.AddRange(encoded.SeqRanges);
+                days.UnionWith(encoded.Days);
+                (readings, points, repeats) = (readings + encoded.Readings, points + encoded.Points, repeats || encoded.RepeatsSeq);
             }
 
-            return keys with { Points = points };
+            var (runDevices, firsts, lasts) = (new List<Guid>(batch.Count), new List<long>(batch.Count), new List<long>(batch.Count));
+            foreach (var (device, runs) in runsByDevice)
+            {
+                runs.Sort();
+                var reached = -1L;
+                foreach (var (first, last) in runs)
+                {
+                    repeats |= first <= reached;
+                    reached = Math.Max(reached, last);
+                    runDevices.Add(device);
+                    firsts.Add(first);
+                    lasts.Add(last);
+                }
+            }
+
+            return new GroupKeys([.. runsByDevice.Keys], [.. runDevices], [.. firsts], [.. lasts], readings, points, days, repeats);
         }
     }
 
@@ -350,7 +390,7 @@ public sealed partial class TelemetryWriter(
                     BatchCommands =
                     {
                         new(EnsureSequences) { Parameters = { new NpgsqlParameter<Guid[]>() } },
-                        new(Claim) { Parameters = { new NpgsqlParameter<Guid[]>(), new NpgsqlParameter<long[]>() } },
+                        new(Claim) { Parameters = { new NpgsqlParameter<Guid[]>(), new NpgsqlParameter<long[]>(), new NpgsqlParameter<long[]>() } },
                     },
                 };
                 var merge = new NpgsqlBatch(connection)

@@ -96,6 +96,56 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Readings_are_stored_exactly_as_sent_metric_order_values_and_microseconds()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-EXACT", Cancellation);
+        // Whole microseconds (what timestamptz keeps); seqs out of order with a gap; values at the edges of a double.
+        var ts = new DateTimeOffset(DateTime.UtcNow.Ticks / 10 * 10, TimeSpan.Zero).AddMinutes(-1);
+        var values = new Dictionary<string, double> { ["z.last-1"] = -1.5e-300, ["a_first"] = double.MaxValue, ["m"] = -0.0, ["x"] = 123456.789 };
+        var batch = Batch(
+            new TelemetryReading(7, ts, values),
+            new TelemetryReading(3, ts.AddTicks(-10), new Dictionary<string, double> { ["one"] = double.Epsilon }),
+            new TelemetryReading(4, ts.AddTicks(-20), new Dictionary<string, double> { ["two"] = -42 }));
+
+        (await SendAsync(device.DeviceKey, batch)).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+
+        await using var dataSource = NpgsqlDataSource.Create(_api.DatabaseConnectionString);
+        await using var command = dataSource.CreateCommand("SELECT seq, ts, metric_names, metric_values FROM telemetry WHERE device_id = $1 ORDER BY seq");
+        command.Parameters.Add(new NpgsqlParameter { Value = device.DeviceId });
+        var stored = new List<(long Seq, DateTime Ts, string[] Names, double[] Values)>();
+        await using (var reader = await command.ExecuteReaderAsync(Cancellation))
+        {
+            while (await reader.ReadAsync(Cancellation))
+            {
+                stored.Add((reader.GetInt64(0), reader.GetDateTime(1), reader.GetFieldValue<string[]>(2), reader.GetFieldValue<double[]>(3)));
+            }
+        }
+
+        stored.Select(r => r.Seq).ShouldBe([3, 4, 7]);
+        stored.Select(r => r.Ts).ShouldBe([ts.AddTicks(-10).UtcDateTime, ts.AddTicks(-20).UtcDateTime, ts.UtcDateTime]);
+        stored[2].Names.ShouldBe(["z.last-1", "a_first", "m", "x"]);
+        stored[2].Values.ShouldBe([-1.5e-300, double.MaxValue, -0.0, 123456.789]);
+        double.IsNegative(stored[2].Values[2]).ShouldBeTrue();
+        stored[0].Values.ShouldBe([double.Epsilon]);
+        stored[1].Names.ShouldBe(["two"]);
+        (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(3, 7, 3, 2));
+    }
+
+    [Theory]
+    [InlineData(new long[] { 1, 2, 3 }, "1-3", false)]
+    [InlineData(new long[] { 9, 1, 3, 2, 5 }, "1-3 5-5 9-9", false)]
+    [InlineData(new long[] { 4, 4 }, "4-4", true)]
+    [InlineData(new long[] { 1, 2, 3, 2 }, "1-3", true)]
+    [InlineData(new long[] { long.MaxValue, long.MaxValue, 0 }, "0-0 9223372036854775807-9223372036854775807", true)]
+    public void A_requests_seqs_become_ascending_runs_and_a_repeat_is_noticed(long[] seqs, string runs, bool repeats)
+    {
+        var (found, repeated) = EncodedReadings.Runs(seqs);
+
+        string.Join(' ', found.Select(run => $"{run.First}-{run.Last}")).ShouldBe(runs);
+        repeated.ShouldBe(repeats);
+    }
+
+    [Fact]
     public async Task Sequence_gaps_are_counted_per_device_and_shrink_when_late_readings_arrive()
     {
         var device = await _http.RegisterDeviceAsync("TEL-GAPS", Cancellation);

@@ -310,6 +310,14 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
             limited.Headers.RetryAfter!.Delta!.Value.ShouldBeInRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
         }
 
+        // The window's count goes away by itself: it expires two minutes after the window's first request.
+        var redis = _api.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase();
+        var window = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 60;
+        var ttl = await redis.KeyTimeToLiveAsync(Fleet.Api.Infrastructure.RedisKeys.TelemetryRate(noisy.DeviceId, window))
+            ?? await redis.KeyTimeToLiveAsync(Fleet.Api.Infrastructure.RedisKeys.TelemetryRate(noisy.DeviceId, window - 1));
+        ttl.ShouldNotBeNull();
+        ttl.Value.ShouldBeInRange(TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(2));
+
         (await SendAsync(quiet.DeviceKey, Batch(Reading(1)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -17,11 +18,13 @@ var run = Guid.NewGuid().ToString("N")[..8];
 
 Console.WriteLine($"registering {options.Devices} devices ...");
 var keys = new string[options.Devices];
+var ids = new Guid[options.Devices];
 await Parallel.ForAsync(0, options.Devices, new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
 {
     using var response = await http.PostAsJsonAsync(FleetHttp.RegisterRoute,
         new RegisterDeviceRequest(app.EnrollmentToken, $"BENCH-{run}-{i:D6}", "meter", "rev-a", "eu-west"), ct);
-    keys[i] = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(ct))!.DeviceKey;
+    var registered = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(ct))!;
+    (keys[i], ids[i]) = (registered.DeviceKey, registered.DeviceId);
 });
 
 var seqs = new long[options.Devices];
@@ -29,22 +32,37 @@ var metricNames = Enumerable.Range(0, options.Metrics).Select(m => $"m{m}").ToAr
 var load = new LoadResult();
 var next = -1;
 
+// The load generator shares the machine with what it measures, so it writes each request's JSON straight out
+// (the TelemetryBatchRequest shape) instead of building readings and dictionaries to serialize.
 async Task<(HttpResponseMessage Response, double Milliseconds)> SendAsync(int device)
 {
     var now = DateTimeOffset.UtcNow;
-    var readings = new TelemetryReading[options.Readings];
-    for (var r = 0; r < readings.Length; r++)
+    var body = new ArrayBufferWriter<byte>(options.Readings * (48 + (12 * options.Metrics)));
+    using (var json = new Utf8JsonWriter(body))
     {
-        var metrics = new Dictionary<string, double>(metricNames.Length);
-        foreach (var name in metricNames)
+        json.WriteStartObject();
+        json.WriteStartArray("readings");
+        for (var r = 0; r < options.Readings; r++)
         {
-            metrics[name] = Random.Shared.NextDouble() * 100;
+            json.WriteStartObject();
+            json.WriteNumber("seq", Interlocked.Increment(ref seqs[device]));
+            json.WriteString("ts", now.AddMilliseconds(-r));
+            json.WriteStartObject("metrics");
+            foreach (var name in metricNames)
+            {
+                json.WriteNumber(name, Random.Shared.NextDouble() * 100);
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
         }
 
-        readings[r] = new TelemetryReading(Interlocked.Increment(ref seqs[device]), now.AddMilliseconds(-r), metrics);
+        json.WriteEndArray();
+        json.WriteEndObject();
     }
 
-    using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = JsonContent.Create(new TelemetryBatchRequest(readings)) };
+    using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
+    request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
     request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.DeviceAuthScheme, keys[device]);
     var started = Stopwatch.GetTimestamp();
     var response = await http.SendAsync(request);
@@ -93,23 +111,26 @@ await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(meas
 var all = perWorker.SelectMany(l => l).Order().ToArray();
 var pointsPerSecond = load.Points / (double)options.Seconds;
 
-Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows of the same shape, {options.CopyRuns} times ...");
-// One COPY takes a few seconds and a busy moment of the machine pulls it down: the ceiling is the best of the runs.
-var copyRuns = new List<double>();
+Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows of the same shape, {options.CopyRuns} times into telemetry and into a fresh table ...");
+// The same rows as the load sends: the run's devices, a request's worth of consecutive seqs per device at a time. Into
+// telemetry itself (rolled back), its day partition and key index as the run left them, that is the rate PostgreSQL
+// can store these rows at; a fresh, empty table with the same key shows what an index that is still small allows.
+// One COPY takes a few seconds and a busy moment of the machine pulls it down: each ceiling is the best of its runs.
+var shape = new CopyCeiling.Shape(ids, options.Readings, metricNames);
+var (intoTelemetry, intoFresh) = (new List<double>(), new List<double>());
 for (var copyRun = 0; copyRun < options.CopyRuns; copyRun++)
 {
-    copyRuns.Add(await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, metricNames));
+    intoTelemetry.Add(await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, shape, CopyCeiling.Target.Telemetry));
+    intoFresh.Add(await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, shape, CopyCeiling.Target.FreshTable));
 }
-
-var copyRowsPerSecond = copyRuns.Max();
-var copyPointsPerSecond = copyRowsPerSecond * metricNames.Length;
 
 var simulator = app.SimulatorMemory();
 Console.WriteLine();
 Console.WriteLine($"devices {options.Devices}, {options.Seconds} s measured, {all.Length} requests ({string.Join(", ", load.ByStatus.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})");
 Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length / (double)options.Seconds:N0} requests/s)");
 Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
-Console.WriteLine($"COPY ceiling  : {copyRowsPerSecond:N0} readings/s = {copyPointsPerSecond:N0} points/s (best of {string.Join(", ", copyRuns.Select(r => r.ToString("N0")))}) -> ingest is {pointsPerSecond / copyPointsPerSecond:P0} of it");
+Ceiling("COPY ceiling  ", intoTelemetry, "into telemetry");
+Ceiling("              ", intoFresh, "into a fresh table");
 if (probe.Latencies.Count > 0)
 {
     var sorted = probe.Latencies.Order().ToArray();
@@ -119,6 +140,12 @@ if (probe.Latencies.Count > 0)
 if (simulator is { } sim)
 {
     Console.WriteLine($"simulator     : {sim.Devices} devices, {sim.RssBytes / 1048576.0:N0} MiB resident, {sim.RssBytes / (double)Math.Max(1, sim.Devices) / 1024:N1} KiB per device");
+}
+
+void Ceiling(string label, List<double> runs, string into)
+{
+    var best = runs.Max();
+    Console.WriteLine($"{label}: {best:N0} readings/s = {best * metricNames.Length:N0} points/s {into} (best of {string.Join(", ", runs.Select(r => r.ToString("N0")))}) -> ingest is {pointsPerSecond / (best * metricNames.Length):P0} of it");
 }
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
@@ -145,55 +172,96 @@ namespace Fleet.IngestBench
 
     internal static class CopyCeiling
     {
-        /// <summary>Binary COPY of readings into a fresh table with telemetry's columns and key, in one transaction; readings/s.</summary>
-        public static async Task<double> MeasureAsync(string connectionString, int rows, string[] metrics)
+        public enum Target
+        {
+            /// <summary>telemetry itself, in a transaction that is rolled back.</summary>
+            Telemetry,
+
+            /// <summary>A new table with telemetry's columns and key, dropped afterwards.</summary>
+            FreshTable,
+        }
+
+        /// <summary>What the load sends: these devices, this many consecutive seqs per device at a time, these metrics.</summary>
+        public sealed record Shape(Guid[] Devices, int ReadingsPerRequest, string[] Metrics);
+
+        // Far above any seq the load reached, so the rows never meet a stored key.
+        private const long SeqBase = 1L << 40;
+
+        /// <summary>
+        /// One binary COPY of <paramref name="rows"/> readings in one transaction, rolled back; readings/s. The rows are
+        /// encoded beforehand (by PostgreSQL itself, COPY … TO STDOUT), so the clock runs while the server stores them
+        /// and not while a client builds them: this is the server's rate.
+        /// </summary>
+        public static async Task<double> MeasureAsync(string connectionString, int rows, Shape shape, Target target)
         {
             await using var connection = new NpgsqlConnection(connectionString);
             await connection.OpenAsync();
-            var table = $"bench_copy_{Guid.NewGuid():N}"[..24];
-            await using (var create = new NpgsqlCommand($"CREATE TABLE {table} (device_id uuid NOT NULL, seq bigint NOT NULL, ts timestamptz NOT NULL, metric_names text[] NOT NULL, metric_values double precision[] NOT NULL, PRIMARY KEY (device_id, ts, seq))", connection))
+            var encoded = await EncodeAsync(connection, rows, shape);
+            var table = target == Target.Telemetry ? "telemetry" : $"bench_copy_{Guid.NewGuid():N}"[..24];
+            if (target == Target.FreshTable)
             {
+                await using var create = new NpgsqlCommand($"CREATE TABLE {table} (device_id uuid NOT NULL, seq bigint NOT NULL, ts timestamptz NOT NULL, metric_names text[] NOT NULL, metric_values double precision[] NOT NULL, PRIMARY KEY (device_id, ts, seq))", connection);
                 await create.ExecuteNonQueryAsync();
             }
 
             try
             {
-                var devices = Enumerable.Range(0, 1000).Select(_ => Guid.NewGuid()).ToArray();
-                var now = DateTime.UtcNow;
+                await using var transaction = await connection.BeginTransactionAsync();
                 var clock = Stopwatch.StartNew();
-                await using (var transaction = await connection.BeginTransactionAsync())
+                await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)"))
                 {
-                    await using (var importer = await connection.BeginBinaryImportAsync($"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)"))
-                    {
-                        var values = new double[metrics.Length];
-                        for (var i = 0; i < rows; i++)
-                        {
-                            for (var m = 0; m < values.Length; m++)
-                            {
-                                values[m] = Random.Shared.NextDouble();
-                            }
-
-                            await importer.StartRowAsync();
-                            await importer.WriteAsync(devices[i % devices.Length], NpgsqlDbType.Uuid);
-                            await importer.WriteAsync((long)(i / devices.Length), NpgsqlDbType.Bigint);
-                            await importer.WriteAsync(now.AddMilliseconds(-(i / devices.Length)), NpgsqlDbType.TimestampTz);
-                            await importer.WriteAsync(metrics, NpgsqlDbType.Array | NpgsqlDbType.Text);
-                            await importer.WriteAsync(values, NpgsqlDbType.Array | NpgsqlDbType.Double);
-                        }
-
-                        await importer.CompleteAsync();
-                    }
-
-                    await transaction.CommitAsync();
+                    encoded.Position = 0;
+                    await encoded.CopyToAsync(copy, 1 << 16);
                 }
 
-                return rows / clock.Elapsed.TotalSeconds;
+                var elapsed = clock.Elapsed;
+                await transaction.RollbackAsync();
+                return rows / elapsed.TotalSeconds;
             }
             finally
             {
-                await using var drop = new NpgsqlCommand($"DROP TABLE {table}", connection);
-                await drop.ExecuteNonQueryAsync();
+                if (target == Target.FreshTable)
+                {
+                    await using var drop = new NpgsqlCommand($"DROP TABLE {table}", connection);
+                    await drop.ExecuteNonQueryAsync();
+                }
             }
+        }
+
+        /// <summary>
+        /// The rows as binary COPY data: request r (of <see cref="Shape.ReadingsPerRequest"/> readings) comes from device
+        /// r mod n with the next consecutive seqs of that device, as the load sends them.
+        /// </summary>
+        private static async Task<MemoryStream> EncodeAsync(NpgsqlConnection connection, int rows, Shape shape)
+        {
+            await using (var table = new NpgsqlCommand("CREATE TEMP TABLE IF NOT EXISTS bench_devices (n int, id uuid); TRUNCATE bench_devices", connection))
+            {
+                await table.ExecuteNonQueryAsync();
+            }
+
+            await using (var devices = new NpgsqlCommand("INSERT INTO bench_devices SELECT n - 1, id FROM unnest($1::uuid[]) WITH ORDINALITY AS d(id, n)", connection))
+            {
+                devices.Parameters.Add(new NpgsqlParameter { Value = shape.Devices });
+                await devices.ExecuteNonQueryAsync();
+            }
+
+            var (perRequest, count) = (shape.ReadingsPerRequest, shape.Devices.Length);
+            var requests = (rows + perRequest - 1) / perRequest;
+            var names = $"ARRAY[{string.Join(", ", shape.Metrics.Select(m => $"'{m}'"))}]";
+            var query = $"""
+                SELECT d.id, {SeqBase} + (r / {count}) * {perRequest} + k, now() - k * interval '1 ms', {names},
+                       ARRAY(SELECT random() * 100 + k * 0 FROM generate_series(1, {shape.Metrics.Length}))
+                FROM generate_series(0, {requests - 1}) AS r CROSS JOIN generate_series(0, {perRequest - 1}) AS k
+                JOIN bench_devices d ON d.n = r % {count}
+                ORDER BY r, k LIMIT {rows}
+                """;
+            var encoded = new MemoryStream();
+            await using (var copy = await connection.BeginRawBinaryCopyAsync($"COPY ({query}) TO STDOUT (FORMAT BINARY)"))
+            {
+                await copy.CopyToAsync(encoded);
+            }
+
+            return encoded;
         }
     }
 

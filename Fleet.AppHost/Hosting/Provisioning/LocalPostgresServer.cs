@@ -19,6 +19,13 @@ public static class LocalPostgresServer
     public const string Superuser = "postgres";
     private static readonly TimeSpan ReadyTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Telemetry is insert-heavy: a day's partition and its key index soon outgrow the default 128 MB of shared buffers,
+    /// and then every COPY evicts dirty pages itself; with the default 1 GB of WAL between checkpoints, a few minutes of
+    /// ingest force a checkpoint and the full-page images that follow it.
+    /// </summary>
+    private static readonly string[] IngestSettings = ["-c", "shared_buffers=1GB", "-c", "max_wal_size=8GB", "-c", "checkpoint_timeout=15min"];
+
     public static bool IsAvailable(string? binDirectory) => ServerBinaries.FindPostgresBinDirectory(binDirectory) is not null;
 
     public static async Task<RunningServer> StartAsync(LocalPostgresOptions options, Action<string, bool>? onLine, CancellationToken cancellationToken)
@@ -38,7 +45,7 @@ public static class LocalPostgresServer
 
         var port = PortAllocator.Choose(options.PreferredPort);
         var (program, arguments) = AsAccount(account, Path.Combine(binDirectory, "postgres"),
-            ["-D", dataDirectory, "-p", port.ToString(), "-c", "listen_addresses=127.0.0.1", "-k", "", "-c", "logging_collector=off", "-c", "max_connections=300"]);
+            ["-D", dataDirectory, "-p", port.ToString(), "-c", "listen_addresses=127.0.0.1", "-k", "", "-c", "logging_collector=off", "-c", "max_connections=300", .. IngestSettings]);
         var process = ChildProcess.Start(new ChildProcessSpec(program, arguments, root), onLine);
 
         var connectionString = new NpgsqlConnectionStringBuilder

@@ -20,15 +20,20 @@ public sealed class DeviceHealthMarks(IConnectionMultiplexer redis, IOptions<Rol
     public Task RecordBootAsync(Guid deviceId, DateTimeOffset at, long uptimeSeconds) =>
         redis.GetDatabase().SortedSetAddAsync(RedisKeys.HealthBoots, deviceId.ToString("N"), (at - TimeSpan.FromSeconds(uptimeSeconds)).ToUnixTimeMilliseconds());
 
-    /// <summary>Called with every accepted telemetry batch: a Redis write only when a reading carries the error metric above zero.</summary>
-    public Task RecordErrorsAsync(Guid deviceId, DateTimeOffset at, IEnumerable<TelemetryReading?> readings)
+    /// <summary>Whether some reading of a batch carries the error metric above zero.</summary>
+    public bool ReportsErrors(IEnumerable<TelemetryReading?> readings)
     {
         var errorMetric = options.Value.ErrorMetric;
-        var erred = readings.Any(reading => reading?.Metrics is { } values && values.TryGetValue(errorMetric, out var value) && value > 0);
-        return erred
-            ? redis.GetDatabase().SortedSetAddAsync(RedisKeys.HealthErrors, deviceId.ToString("N"), at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan)
-            : Task.CompletedTask;
+        return readings.Any(reading => reading?.Metrics is { } values && values.TryGetValue(errorMetric, out var value) && value > 0);
     }
+
+    /// <summary>Called with every accepted telemetry batch: a Redis write only when a reading carries the error metric above zero.</summary>
+    public Task RecordErrorsAsync(Guid deviceId, DateTimeOffset at, IEnumerable<TelemetryReading?> readings) =>
+        ReportsErrors(readings) ? MarkErrorsAsync(deviceId, at) : Task.CompletedTask;
+
+    /// <summary>The device reported errors at <paramref name="at"/>.</summary>
+    public Task MarkErrorsAsync(Guid deviceId, DateTimeOffset at) =>
+        redis.GetDatabase().SortedSetAddAsync(RedisKeys.HealthErrors, deviceId.ToString("N"), at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
 
     public async Task<HealthMarks> SinceAsync(DateTimeOffset from)
     {

@@ -52,7 +52,8 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await Expect(page.Locator("[data-testid=firmware-row-version]", new() { HasTextString = version })).ToHaveCountAsync(1, Patiently);
         await BrowserSession.ScreenshotAsync(page, "firmware");
 
-        // Wizard: release from the list's "Roll out", every device, one phase without soak, start now.
+        // Wizard: release from the list's "Roll out", every device, one phase with a minute's soak, start now. The soak
+        // keeps the rollout running until the pause below lands: without it, 20 devices could all update first.
         await page.Locator("tr", new() { Has = page.Locator("[data-testid=firmware-row-version]", new() { HasTextString = version }) }).GetByText("Roll out").ClickAsync();
         await Expect(page.GetByTestId("wizard-release")).ToHaveCountAsync(1, Patiently);
         await page.GetByTestId("wizard-next").ClickAsync();
@@ -61,6 +62,9 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await page.GetByTestId("wizard-next").ClickAsync();
         await page.GetByTestId("phase-single").ClickAsync();
         await Expect(page.GetByTestId("phase-row")).ToHaveCountAsync(1);
+        var soak = Input(page, "phase-soak");
+        await soak.FillAsync("1");
+        await soak.PressAsync("Tab");
         await page.GetByTestId("wizard-next").ClickAsync();
         await page.GetByTestId("wizard-next").ClickAsync();
         await Expect(page.GetByTestId("review-release")).ToHaveTextAsync(version);

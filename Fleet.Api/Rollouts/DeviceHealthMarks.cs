@@ -27,11 +27,7 @@ public sealed class DeviceHealthMarks(IConnectionMultiplexer redis, IOptions<Rol
         return readings.Any(reading => reading?.Metrics is { } values && values.TryGetValue(errorMetric, out var value) && value > 0);
     }
 
-    /// <summary>Called with every accepted telemetry batch: a Redis write only when a reading carries the error metric above zero.</summary>
-    public Task RecordErrorsAsync(Guid deviceId, DateTimeOffset at, IEnumerable<TelemetryReading?> readings) =>
-        ReportsErrors(readings) ? MarkErrorsAsync(deviceId, at) : Task.CompletedTask;
-
-    /// <summary>The device reported errors at <paramref name="at"/>.</summary>
+    /// <summary>The device reported errors at <paramref name="at"/>: called for an accepted telemetry batch that <see cref="ReportsErrors"/>.</summary>
     public Task MarkErrorsAsync(Guid deviceId, DateTimeOffset at) =>
         redis.GetDatabase().SortedSetAddAsync(RedisKeys.HealthErrors, deviceId.ToString("N"), at.ToUnixTimeMilliseconds(), SortedSetWhen.GreaterThan);
 

@@ -248,6 +248,7 @@ namespace Fleet.IngestBench
             var (perRequest, count) = (shape.ReadingsPerRequest, shape.Devices.Length);
             var requests = (rows + perRequest - 1) / perRequest;
             var names = $"ARRAY[{string.Join(", ", shape.Metrics.Select(m => $"'{m}'"))}]";
+            // "+ k * 0" ties the values' subquery to its row, so PostgreSQL draws new random values per row instead of once.
             var query = $"""
                 SELECT d.id, {SeqBase} + (r / {count}) * {perRequest} + k, now() - k * interval '1 ms', {names},
                        ARRAY(SELECT random() * 100 + k * 0 FROM generate_series(1, {shape.Metrics.Length}))

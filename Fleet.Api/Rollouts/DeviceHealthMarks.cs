@@ -20,10 +20,13 @@ public sealed class DeviceHealthMarks(IConnectionMultiplexer redis, IOptions<Rol
     public Task RecordBootAsync(Guid deviceId, DateTimeOffset at, long uptimeSeconds) =>
         redis.GetDatabase().SortedSetAddAsync(RedisKeys.HealthBoots, deviceId.ToString("N"), (at - TimeSpan.FromSeconds(uptimeSeconds)).ToUnixTimeMilliseconds());
 
+    /// <summary>The metric whose value above zero means a reading reports errors.</summary>
+    public string ErrorMetric => options.Value.ErrorMetric;
+
     /// <summary>Whether some reading of a batch carries the error metric above zero.</summary>
     public bool ReportsErrors(IEnumerable<TelemetryReading?> readings)
     {
-        var errorMetric = options.Value.ErrorMetric;
+        var errorMetric = ErrorMetric;
         return readings.Any(reading => reading?.Metrics is { } values && values.TryGetValue(errorMetric, out var value) && value > 0);
     }
 

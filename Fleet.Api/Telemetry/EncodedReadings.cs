@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using System.Text;
 using Fleet.Contracts;
 
@@ -8,24 +9,16 @@ namespace Fleet.Api.Telemetry;
 /// <summary>
 /// One request's readings (one device), already encoded as PostgreSQL binary COPY tuples of
 /// <c>(device_id, seq, ts, metric_names, metric_values)</c>, with what the writer needs to know about them: their
-/// seqs as ranges, their days and how many points they hold. The request thread does the encoding, so the writer's
-/// lanes only move bytes; the buffer is pooled and goes back once the writer is done with it (<see cref="Dispose"/>).
+/// seqs as ranges, their days and how many points they hold. The request thread does the encoding (<see cref="Builder"/>),
+/// so the writer's lanes only move bytes; the buffer is pooled and goes back once the writer is done with it (<see cref="Dispose"/>).
 /// </summary>
-public sealed class EncodedReadings : IDisposable
+public sealed partial class EncodedReadings : IDisposable
 {
     /// <summary>The binary COPY file header: signature, flags, header extension length.</summary>
     public static ReadOnlyMemory<byte> CopyHeader { get; } = new byte[] {(byte)'P', (byte)'G', (byte)'C', (byte)'O', (byte)'P', (byte)'Y', (byte)'\n', 0xFF, (byte)'\r', (byte)'\n', 0, 0, 0, 0, 0, 0, 0, 0, 0 };
 
     /// <summary>The binary COPY trailer: a field count of -1.</summary>
     public static ReadOnlyMemory<byte> CopyTrailer { get; } = new byte[] { 0xFF, 0xFF };
-
-    private const short Columns = 5;
-    private const int TextOid = 25;
-    private const int Float8Oid = 701;
-    private const int ArrayHeaderBytes = 20; // dimensions, has-nulls flag, element type, length, lower bound
-
-    // PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
-    private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
 
     private byte[]? _buffer;
 
@@ -64,36 +57,44 @@ public sealed class EncodedReadings : IDisposable
     /// <summary>Encodes validated readings: each has a seq, a ts and at least one metric.</summary>
     public static EncodedReadings Encode(Guid deviceId, IReadOnlyList<TelemetryReading?> readings)
     {
-        var size = 0;
-        var points = 0;
+        var builder = new Builder(deviceId, readings.Count * 128);
+        var names = new ArrayBufferWriter<byte>(256);
+        var (ranges, values) = (new List<Range>(), new List<double>());
         foreach (var reading in readings)
         {
-            var metrics = reading!.Metrics!;
-            size += TupleBytes(metrics);
-            points += metrics.Count;
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(size);
-        var span = buffer.AsSpan();
-        var offset = 0;
-        var seqs = new long[readings.Count];
-        var days = new List<DateOnly>(1);
-        for (var i = 0; i < readings.Count; i++)
-        {
-            var reading = readings[i]!;
-            var ts = reading.Ts!.Value.UtcDateTime;
-            seqs[i] = reading.Seq!.Value;
-            var day = DateOnly.FromDateTime(ts);
-            if (!days.Contains(day))
+            names.ResetWrittenCount();
+            ranges.Clear();
+            values.Clear();
+            foreach (var (name, value) in reading!.Metrics!)
             {
-                days.Add(day);
+                var start = names.WrittenCount;
+                names.Advance(Encoding.UTF8.GetBytes(name, names.GetSpan(Encoding.UTF8.GetMaxByteCount(name.Length))));
+                ranges.Add(start..names.WrittenCount);
+                values.Add(value);
             }
 
-            offset += WriteTuple(span[offset..], deviceId, seqs[i], ts, reading.Metrics!);
+            builder.Add(reading.Seq!.Value, reading.Ts!.Value.UtcDateTime, names.WrittenSpan, CollectionsMarshal.AsSpan(ranges), CollectionsMarshal.AsSpan(values));
         }
 
-        var (ranges, repeats) = Runs(seqs);
-        return new EncodedReadings(deviceId, buffer, offset, readings.Count, points, ranges, repeats, [.. days]);
+        return builder.Build();
+    }
+
+    /// <summary>The metrics of the tuple that starts at <paramref name="offset"/>, in the order they were sent.</summary>
+    public Dictionary<string, double> MetricsAt(int offset)
+    {
+        var tuple = Tuples.Span[(offset + Builder.FixedFieldBytes)..];
+        var count = BinaryPrimitives.ReadInt32BigEndian(tuple[(4 + 12)..]);
+        var names = tuple[(4 + Builder.ArrayHeaderBytes)..];
+        var values = tuple[(4 + BinaryPrimitives.ReadInt32BigEndian(tuple) + 4 + Builder.ArrayHeaderBytes)..];
+        var metrics = new Dictionary<string, double>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32BigEndian(names);
+            metrics[Encoding.UTF8.GetString(names.Slice(4, length))] = BinaryPrimitives.ReadDoubleBigEndian(values[(i * 12 + 4)..]);
+            names = names[(4 + length)..];
+        }
+
+        return metrics;
     }
 
     public void Dispose()
@@ -104,77 +105,10 @@ public sealed class EncodedReadings : IDisposable
         }
     }
 
-    private static int TupleBytes(IReadOnlyDictionary<string, double> metrics)
-    {
-        var names = 0;
-        foreach (var name in metrics.Keys)
-        {
-            names += 4 + Encoding.UTF8.GetByteCount(name);
-        }
-
-        return 2 + (4 + 16) + (4 + 8) + (4 + 8)
-            + 4 + ArrayHeaderBytes + names
-            + 4 + ArrayHeaderBytes + metrics.Count * (4 + 8);
-    }
-
-    private static int WriteTuple(Span<byte> span, Guid deviceId, long seq, DateTime ts, IReadOnlyDictionary<string, double> metrics)
-    {
-        BinaryPrimitives.WriteInt16BigEndian(span, Columns);
-        var at = 2;
-        at += WriteLength(span[at..], 16);
-        deviceId.TryWriteBytes(span[at..], bigEndian: true, out _);
-        at += 16;
-        at += WriteLength(span[at..], 8);
-        BinaryPrimitives.WriteInt64BigEndian(span[at..], seq);
-        at += 8;
-        at += WriteLength(span[at..], 8);
-        BinaryPrimitives.WriteInt64BigEndian(span[at..], (ts.Ticks - PostgresEpochTicks) / TimeSpan.TicksPerMicrosecond);
-        at += 8;
-
-        // metric_names text[]: the field length is known only once the names are written.
-        var namesField = at;
-        at += 4;
-        at += WriteArrayHeader(span[at..], TextOid, metrics.Count);
-        foreach (var name in metrics.Keys)
-        {
-            var written = Encoding.UTF8.GetBytes(name, span[(at + 4)..]);
-            at += WriteLength(span[at..], written) + written;
-        }
-
-        WriteLength(span[namesField..], at - namesField - 4);
-
-        at += WriteLength(span[at..], ArrayHeaderBytes + metrics.Count * (4 + 8));
-        at += WriteArrayHeader(span[at..], Float8Oid, metrics.Count);
-        foreach (var value in metrics.Values)
-        {
-            at += WriteLength(span[at..], 8);
-            BinaryPrimitives.WriteDoubleBigEndian(span[at..], value);
-            at += 8;
-        }
-
-        return at;
-    }
-
-    private static int WriteArrayHeader(Span<byte> span, int elementOid, int count)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(span, 1); // one dimension
-        BinaryPrimitives.WriteInt32BigEndian(span[4..], 0); // no nulls
-        BinaryPrimitives.WriteInt32BigEndian(span[8..], elementOid);
-        BinaryPrimitives.WriteInt32BigEndian(span[12..], count);
-        BinaryPrimitives.WriteInt32BigEndian(span[16..], 1); // lower bound
-        return ArrayHeaderBytes;
-    }
-
-    private static int WriteLength(Span<byte> span, int length)
-    {
-        BinaryPrimitives.WriteInt32BigEndian(span, length);
-        return 4;
-    }
-
     /// <summary>Seqs as ascending runs of consecutive numbers, and whether any seq came twice.</summary>
-    public static ((long First, long Last)[] Runs, bool Repeats) Runs(long[] seqs)
+    public static ((long First, long Last)[] Runs, bool Repeats) Runs(ReadOnlySpan<long> seqs)
     {
-        var sorted = (long[])seqs.Clone();
+        var sorted = seqs.ToArray();
         Array.Sort(sorted);
         var runs = new List<(long First, long Last)>(1);
         var repeats = false;

@@ -5,7 +5,7 @@ namespace Fleet.Api.Telemetry;
 /// <summary>Field-level checks of a telemetry batch; each error names the JSON path it is about.</summary>
 public static class TelemetryValidation
 {
-    private const int MaxMetricNameLength = 64;
+    public const int MaxMetricNameLength = 64;
 
     public static Dictionary<string, string[]> Validate(TelemetryBatchRequest request, DateTimeOffset now, TelemetryOptions options)
     {

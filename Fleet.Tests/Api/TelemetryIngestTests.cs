@@ -257,6 +257,32 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Bodies_in_shapes_the_fast_path_leaves_alone_are_stored_through_the_serializer()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-LENIENT", Cancellation);
+        var ts = DateTimeOffset.UtcNow.AddMinutes(-1).ToString("O");
+        string[] bodies =
+        [
+            $$$"""{"Readings": [{"Seq": 1, "TS": "{{{ts}}}", "Metrics": {"t": 1}}]}""",
+            $$$"""{"device": "ignored", "readings": [{"seq": 2, "ts": "{{{ts}}}", "metrics": {"t": 2}, "note": "ignored"}]}""",
+            $$$"""{"readings": [{"seq": 3, "ts": "{{{ts}}}", "metrics": {"\u0074": 3}}]}""",
+            $$$"""{"readings": [{"seq": 4, "ts": "{{{ts}}}", "metrics": {"t": 0, "u": 5, "t": 4}}]}""",
+        ];
+
+        foreach (var body in bodies)
+        {
+            using var response = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey, new StringContent(body, Encoding.UTF8, "application/json"), Cancellation);
+            response.StatusCode.ShouldBe(HttpStatusCode.Accepted, body);
+        }
+
+        var stored = await Sql.ScalarAsync<string>(_api.DatabaseConnectionString,
+            "SELECT string_agg(seq || ':' || array_to_string(metric_names, ',') || '=' || array_to_string(metric_values, ','), ' ' ORDER BY seq) FROM telemetry WHERE device_id = $1",
+            Cancellation, device.DeviceId);
+        // A metric named twice keeps its last value, in the place of its first (the serializer's dictionary).
+        stored.ShouldBe("1:t=1 2:t=2 3:t=3 4:t,u=4,5");
+    }
+
+    [Fact]
     public async Task More_than_a_thousand_readings_are_refused()
     {
         var device = await _http.RegisterDeviceAsync("TEL-TOO-MANY", Cancellation);

@@ -60,6 +60,12 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
         paths.Count("direct").ShouldBe(1);
         (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 3, 3, 0));
         (await CountPointsAsync(device.DeviceId)).ShouldBe(6);
+
+        // The clash aborted that transaction before its COMMIT; the next new readings go straight in again.
+        (await SendAsync(device.DeviceKey, Batch(Reading(4), Reading(5)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        paths.Count("direct").ShouldBe(2);
+        (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 5, 5, 0));
+        (await CountPointsAsync(device.DeviceId)).ShouldBe(10);
     }
 
     /// <summary>Group commits of this API's writer by path (fleet.telemetry.batches), counted as they are recorded.</summary>

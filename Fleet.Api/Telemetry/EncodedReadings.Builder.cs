@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 
 namespace Fleet.Api.Telemetry;
 
@@ -91,7 +92,7 @@ public sealed partial class EncodedReadings
         {
             var buffer = _buffer ?? throw new ObjectDisposedException(nameof(Builder));
             _buffer = null;
-            var (ranges, repeats) = Runs(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_seqs));
+            var (ranges, repeats) = Runs(CollectionsMarshal.AsSpan(_seqs));
             return new EncodedReadings(deviceId, buffer, _length, _seqs.Count, _points, ranges, repeats, [.. _days]);
         }
 

@@ -27,9 +27,11 @@ public static class TelemetryBodyReader
     public static ParsedTelemetry? TryRead(ReadOnlySpan<byte> json, Guid deviceId, DateTimeOffset now, TelemetryOptions options, string errorMetric)
     {
         var writer = new EncodedReadings.Builder(deviceId, json.Length * 2);
+        Span<byte> errorMetricBytes = stackalloc byte[Encoding.UTF8.GetMaxByteCount(errorMetric.Length)];
+        errorMetricBytes = errorMetricBytes[..Encoding.UTF8.GetBytes(errorMetric, errorMetricBytes)];
         try
         {
-            if (ReadBody(json, writer, now, options, Encoding.UTF8.GetBytes(errorMetric)) is { } read)
+            if (ReadBody(json, writer, now, options, errorMetricBytes) is { } read)
             {
                 var readings = writer.Build();
                 return new ParsedTelemetry(readings, readings.MetricsAt(read.LatestOffset), read.ReportsErrors);
@@ -44,7 +46,7 @@ public static class TelemetryBodyReader
         return null;
     }
 
-    private static (int LatestOffset, bool ReportsErrors)? ReadBody(ReadOnlySpan<byte> json, EncodedReadings.Builder writer, DateTimeOffset now, TelemetryOptions options, byte[] errorMetric)
+    private static (int LatestOffset, bool ReportsErrors)? ReadBody(ReadOnlySpan<byte> json, EncodedReadings.Builder writer, DateTimeOffset now, TelemetryOptions options, ReadOnlySpan<byte> errorMetric)
     {
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Disallow });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject

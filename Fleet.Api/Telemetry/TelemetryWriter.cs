@@ -111,6 +111,7 @@ public sealed partial class TelemetryWriter(
             SELECT count(*) AS n FROM incoming i JOIN known k ON k.device_id = i.device_id
             WHERE k.seen && i.seqs
         ), claimed AS (
+            -- Reading clashes here (seq_clash raises anyway) makes the update wait for known's locks, taken in device order.
             UPDATE telemetry_sequences AS s SET {{AddSeqs}}
             FROM incoming i WHERE s.device_id = i.device_id AND (SELECT n FROM clashes) = 0
         )

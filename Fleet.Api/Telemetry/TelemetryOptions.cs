@@ -40,4 +40,11 @@ public sealed class TelemetryOptions
     /// <summary>The most rows the writer puts into one COPY; requests queued meanwhile join the next one.</summary>
     [Range(100, 1_000_000)]
     public int MaxRowsPerWrite { get; set; } = 50_000;
+
+    /// <summary>
+    /// How often a writer lane drops its cached plans, so that the claim is planned again for the table sizes of now
+    /// (a plan made while the fleet was small scans every device's sequence row, for as long as it is kept).
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan WriterReplanInterval { get; set; } = TimeSpan.FromSeconds(10);
 }

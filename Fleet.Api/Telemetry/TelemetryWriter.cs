@@ -170,7 +170,7 @@ public sealed partial class TelemetryWriter(
 
     private async Task RunLaneAsync(CancellationToken stoppingToken)
     {
-        var lane = new Lane();
+        var lane = new Lane(options.Value.WriterReplanInterval);
         var batch = new List<PendingWrite>();
         try
         {
@@ -368,17 +368,29 @@ public sealed partial class TelemetryWriter(
 
     /// <summary>
     /// One lane's long-lived connection: its session holds the staging table, and the claim and the merge are prepared
-    /// on it once, so a group commit does not plan them again.
+    /// on it once, so a group commit does not plan them again. A generic plan keeps the row counts of when it was made,
+    /// though: planned while telemetry_sequences held a handful of rows, the claim hash-joins a full scan of that table,
+    /// and goes on scanning every device's row per group as the fleet grows to thousands. So every
+    /// <paramref name="replanInterval"/> the lane drops its plans (DISCARD PLANS keeps the prepared statements) and the
+    /// next group plans them again for the tables as they are.
     /// </summary>
-    private sealed class Lane
+    private sealed class Lane(TimeSpan replanInterval)
     {
         private LaneStatements? _open;
+        private long _plannedAt;
 
         public async Task<LaneStatements> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
         {
-            if (_open is { Connection.State: System.Data.ConnectionState.Open })
+            if (_open is { Connection.State: System.Data.ConnectionState.Open } open)
             {
-                return _open;
+                if (Stopwatch.GetElapsedTime(_plannedAt) >= replanInterval)
+                {
+                    await using var discard = new NpgsqlCommand("DISCARD PLANS", open.Connection);
+                    await discard.ExecuteNonQueryAsync(cancellationToken);
+                    _plannedAt = Stopwatch.GetTimestamp();
+                }
+
+                return open;
             }
 
             await ResetAsync();
@@ -406,6 +418,7 @@ public sealed partial class TelemetryWriter(
                 await claim.PrepareAsync(cancellationToken);
                 await merge.PrepareAsync(cancellationToken);
                 _open = new LaneStatements(connection, claim, merge);
+                _plannedAt = Stopwatch.GetTimestamp();
                 return _open;
             }
             catch

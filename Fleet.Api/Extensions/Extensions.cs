@@ -89,6 +89,7 @@ public static class Extensions
         builder.Services.AddSingleton<TelemetryPartitions>();
         builder.Services.AddSingleton<TelemetryMetrics>();
         builder.Services.AddSingleton<TelemetryRateLimiter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryRateLimiter>());
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         builder.Services.AddHostedService<TelemetryRetention>();

@@ -46,7 +46,7 @@ public static class TelemetryApi
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        if (await rateLimiter.RetryAfterAsync(device.Id) is { } retryAfter)
+        if (rateLimiter.RetryAfter(device.Id) is { } retryAfter)
         {
             http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             metrics.Rejected(StatusCodes.Status429TooManyRequests);

@@ -33,6 +33,13 @@ public sealed class TelemetryOptions
     [Range(1, 100_000)]
     public int RequestsPerDevicePerMinute { get; set; } = 120;
 
+    /// <summary>
+    /// How often each replica adds the telemetry requests it counted to the devices' shared counts in Redis (and learns
+    /// the other replicas'): a device spread over several replicas can pass its budget by what they accept in this time.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:00:10")]
+    public TimeSpan RateFlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
     /// <summary>Writer lanes (connections) committing batches side by side; two let one copy while the other waits for the disk.</summary>
     [Range(1, 16)]
     public int WriterLanes { get; set; } = 2;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Fleet.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
@@ -5,33 +6,203 @@ using StackExchange.Redis;
 namespace Fleet.Api.Telemetry;
 
 /// <summary>
-/// A fixed one-minute window per device, counted in Redis so every replica shares it. Returns how long to
-/// wait when the device is over its budget.
+/// A fixed one-minute window per device, shared by every replica through Redis, without a Redis round trip per request.
+/// Each replica decides from what it knows: the device's count in Redis as of its last flush, plus the requests it has
+/// accepted since. Every <see cref="TelemetryOptions.RateFlushInterval"/> it adds those requests to the devices' Redis
+/// counts in one script call and learns the totals, other replicas' requests included. With one replica the limit is
+/// exact; a device whose requests are spread over several replicas can pass its budget by what the others accepted
+/// since they last flushed. If Redis is out of reach, the counts wait for the next flush and each replica keeps
+/// limiting on its own.
 /// </summary>
-public sealed class TelemetryRateLimiter(IConnectionMultiplexer redis, IOptions<TelemetryOptions> options, TimeProvider clock)
+public sealed partial class TelemetryRateLimiter(
+    IConnectionMultiplexer redis,
+    IOptions<TelemetryOptions> options,
+    TimeProvider clock,
+    ILogger<TelemetryRateLimiter> logger) : BackgroundService
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
-    // Count and, for a new window, set its expiry, in one command (one round trip and one command for Redis per request).
-    private const string CountRequest = """
-        local count = redis.call('INCR', KEYS[1])
-        if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-        return count
+    // Adds ARGV[i] to KEYS[i] and returns the new totals; a key that this call created gets its expiry (ARGV[#KEYS + 1]).
+    private const string AddCounts = """
+        local totals = {}
+        for i, key in ipairs(KEYS) do
+            local count = redis.call('INCRBY', key, ARGV[i])
+            if count == tonumber(ARGV[i]) then redis.call('PEXPIRE', key, ARGV[#KEYS + 1]) end
+            totals[i] = count
+        end
+        return totals
         """;
 
-    public async Task<TimeSpan?> RetryAfterAsync(Guid deviceId)
+    private const int MaxKeysPerCall = 1000;
+
+    private readonly ConcurrentDictionary<Guid, DeviceCount> _devices = new();
+    private readonly ConcurrentQueue<Guid> _unflushed = new();
+    private long _prunedWindow;
+
+    /// <summary>Counts the request and returns null, or returns how long to wait when the device is over its budget.</summary>
+    public TimeSpan? RetryAfter(Guid deviceId)
     {
         var now = clock.GetUtcNow();
-        var window = now.ToUnixTimeSeconds() / (long)Window.TotalSeconds;
-        var key = RedisKeys.TelemetryRate(deviceId, window);
-        // SE.Redis sends the script by its SHA (EVALSHA) once Redis has seen it.
-        var count = (long)await redis.GetDatabase().ScriptEvaluateAsync(CountRequest, [key], [(long)(Window * 2).TotalMilliseconds]);
-        if (count <= options.Value.RequestsPerDevicePerMinute)
+        var window = WindowOf(now);
+        while (true)
         {
-            return null;
+            var device = _devices.GetOrAdd(deviceId, _ => new DeviceCount());
+            lock (device)
+            {
+                if (!device.Removed)
+                {
+                    return Count(deviceId, device, window, now);
+                }
+            }
+        }
+    }
+
+    private TimeSpan? Count(Guid deviceId, DeviceCount device, long window, DateTimeOffset now)
+    {
+        if (device.Window != window)
+        {
+            // The previous window's requests no longer count; any not flushed yet are left out of Redis too.
+            (device.Window, device.Known, device.Flushing, device.Unflushed) = (window, 0, 0, 0);
         }
 
-        var windowEnd = DateTimeOffset.FromUnixTimeSeconds((window + 1) * (long)Window.TotalSeconds);
-        return windowEnd - now;
+        if (device.Known + device.Flushing + device.Unflushed >= options.Value.RequestsPerDevicePerMinute)
+        {
+            return DateTimeOffset.FromUnixTimeSeconds((window + 1) * (long)Window.TotalSeconds) - now;
+        }
+
+        if (device.Unflushed++ == 0)
+        {
+            _unflushed.Enqueue(deviceId);
+        }
+
+        return null;
     }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RateFlushInterval, clock);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: what was counted since the last flush goes to Redis once more, for the other replicas.
+            await FlushAsync();
+        }
+    }
+
+    /// <summary>Adds the requests counted here since the last flush to Redis and takes back every replica's totals.</summary>
+    private async Task FlushAsync()
+    {
+        var window = WindowOf(clock.GetUtcNow());
+        PruneBefore(window);
+        var batch = new List<(Guid DeviceId, DeviceCount Device, int Added)>();
+        while (_unflushed.TryDequeue(out var deviceId))
+        {
+            if (!_devices.TryGetValue(deviceId, out var device))
+            {
+                continue;
+            }
+
+            lock (device)
+            {
+                if (device.Window == window && device.Unflushed > 0)
+                {
+                    batch.Add((deviceId, device, device.Unflushed));
+                    (device.Flushing, device.Unflushed) = (device.Flushing + device.Unflushed, 0);
+                }
+            }
+        }
+
+        foreach (var chunk in batch.Chunk(MaxKeysPerCall))
+        {
+            await FlushChunkAsync(window, chunk);
+        }
+    }
+
+    private async Task FlushChunkAsync(long window, (Guid DeviceId, DeviceCount Device, int Added)[] chunk)
+    {
+        var keys = chunk.Select(c => (RedisKey)RedisKeys.TelemetryRate(c.DeviceId, window)).ToArray();
+        var values = chunk.Select(c => (RedisValue)c.Added).Append((long)(Window * 2).TotalMilliseconds).ToArray();
+        RedisResult[]? totals = null;
+        try
+        {
+            // SE.Redis sends the script by its SHA (EVALSHA) once Redis has seen it.
+            totals = (RedisResult[]?)await redis.GetDatabase().ScriptEvaluateAsync(AddCounts, keys, values);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogFlushFailed(logger, chunk.Length, exception);
+        }
+
+        for (var i = 0; i < chunk.Length; i++)
+        {
+            var (deviceId, device, added) = chunk[i];
+            lock (device)
+            {
+                if (device.Window != window)
+                {
+                    continue;
+                }
+
+                device.Flushing -= added;
+                if (totals is not null)
+                {
+                    // Redis's total holds these requests, and the other replicas' flushed ones.
+                    device.Known = Math.Max(device.Known + added, (long)totals[i]);
+                }
+                else
+                {
+                    // Not stored: they go with the next flush.
+                    if (device.Unflushed == 0)
+                    {
+                        _unflushed.Enqueue(deviceId);
+                    }
+
+                    device.Unflushed += added;
+                }
+            }
+        }
+    }
+
+    /// <summary>Once per window, forgets the devices that sent nothing in it, so the map holds the devices sending now.</summary>
+    private void PruneBefore(long window)
+    {
+        if (Interlocked.Exchange(ref _prunedWindow, window) == window)
+        {
+            return;
+        }
+
+        foreach (var (deviceId, device) in _devices)
+        {
+            lock (device)
+            {
+                if (device.Window < window && device.Flushing == 0)
+                {
+                    device.Removed = _devices.TryRemove(KeyValuePair.Create(deviceId, device));
+                }
+            }
+        }
+    }
+
+    private static long WindowOf(DateTimeOffset time) => time.ToUnixTimeSeconds() / (long)Window.TotalSeconds;
+
+    /// <summary>One device's count in the current window: known from Redis, being flushed, and not flushed yet.</summary>
+    private sealed class DeviceCount
+    {
+        public long Window;
+        public long Known;
+        public int Flushing;
+        public int Unflushed;
+
+        /// <summary>Pruned from the map: a request that found it just before must count on the device's new entry.</summary>
+        public bool Removed;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Telemetry request counts of {Devices} devices did not reach Redis; they go with the next flush")]
+    private static partial void LogFlushFailed(ILogger logger, int devices, Exception exception);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Fleet.Api.Infrastructure;
 using StackExchange.Redis;
@@ -10,8 +11,11 @@ namespace Fleet.Api.Alerts;
 /// for their duration, and when to look at a device again if nothing else changes. The evaluator's work per tick
 /// follows these, not the fleet size.
 /// </summary>
-public sealed class AlertSignals(IConnectionMultiplexer redis)
+public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<AlertSignals> logger) : BackgroundService
 {
+    /// <summary>How often the latest metrics that ingest recorded go to Redis, in one pipelined batch.</summary>
+    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
+
     public const string DirtyKey = "fleet:alerts:dirty";
     public const string DueKey = "fleet:alerts:due";
     public const string HoldsKey = "fleet:alerts:holds";
@@ -19,13 +23,59 @@ public sealed class AlertSignals(IConnectionMultiplexer redis)
 
     public static string MetricsKey(Guid deviceId) => $"fleet:device:{deviceId:N}:metrics";
 
-    /// <summary>Latest value of each metric of a reading, and a mark for the evaluator. Not awaited by ingest: losing one is harmless, the next reading rewrites it.</summary>
-    public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics)
+    // Each device's latest metrics not yet in Redis; a newer batch of the same device replaces its entry.
+    private readonly ConcurrentDictionary<Guid, IReadOnlyDictionary<string, double>> _unflushed = new();
+
+    /// <summary>
+    /// Latest value of each metric of a reading, and a mark for the evaluator. Ingest does not wait for Redis: the
+    /// values go with the next flush, within <see cref="FlushInterval"/>, all devices' in one pipelined batch.
+    /// </summary>
+    public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics) => _unflushed[deviceId] = metrics;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        using var timer = new PeriodicTimer(FlushInterval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                await FlushAsync();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            await FlushAsync();
+        }
+    }
+
+    /// <summary>Writes the recorded metrics and marks their devices changed; what fails stays for the next flush.</summary>
+    private async Task FlushAsync()
+    {
+        if (_unflushed.IsEmpty)
+        {
+            return;
+        }
+
+        var taken = _unflushed.ToArray();
         var database = redis.GetDatabase();
-        var fields = metrics.Select(m => new HashEntry(m.Key, m.Value.ToString("R", CultureInfo.InvariantCulture))).ToArray();
-        database.HashSet(MetricsKey(deviceId), fields, CommandFlags.FireAndForget);
-        database.SetAdd(DirtyKey, deviceId.ToString("N"), CommandFlags.FireAndForget);
+        var writes = taken.Select(entry => database.HashSetAsync(MetricsKey(entry.Key),
+            [.. entry.Value.Select(m => new HashEntry(m.Key, m.Value.ToString("R", CultureInfo.InvariantCulture)))])).ToList();
+        writes.Add(database.SetAddAsync(DirtyKey, [.. taken.Select(entry => (RedisValue)entry.Key.ToString("N"))]));
+        try
+        {
+            await Task.WhenAll(writes);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            LogFlushFailed(logger, taken.Length, exception);
+            return;
+        }
+
+        foreach (var entry in taken)
+        {
+            // Only if no newer batch of the device came meanwhile; that one goes with the next flush.
+            _unflushed.TryRemove(entry);
+        }
     }
 
     public Task MarkChangedAsync(IEnumerable<Guid> deviceIds)
@@ -128,4 +178,7 @@ public sealed class AlertSignals(IConnectionMultiplexer redis)
     }
 
     public static string HoldField(Guid ruleId, Guid deviceId) => $"{ruleId:N}:{deviceId:N}";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Latest metrics of {Devices} devices did not reach Redis; they go with the next flush")]
+    private static partial void LogFlushFailed(ILogger logger, int devices, Exception exception);
 }

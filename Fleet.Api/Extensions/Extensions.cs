@@ -57,6 +57,7 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<AlertSignals>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AlertSignals>());
         builder.Services.AddSingleton<AlertWindows>();
         builder.Services.AddSingleton<AlertMetrics>();
         builder.Services.AddHttpClient(AlertNotifier.WebhookClient);

@@ -11,7 +11,7 @@ namespace Fleet.Api.Alerts;
 /// for their duration, and when to look at a device again if nothing else changes. The evaluator's work per tick
 /// follows these, not the fleet size.
 /// </summary>
-public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<AlertSignals> logger) : BackgroundService
+public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<AlertSignals> logger) : PeriodicFlusher(FlushInterval)
 {
     /// <summary>How often the latest metrics that ingest recorded go to Redis, in one pipelined batch.</summary>
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
@@ -32,24 +32,8 @@ public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<A
     /// </summary>
     public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics) => _unflushed[deviceId] = metrics;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            await FlushAsync();
-        }
-    }
-
     /// <summary>Writes the recorded metrics and marks their devices changed; what fails stays for the next flush.</summary>
-    private async Task FlushAsync()
+    protected override async Task FlushAsync()
     {
         if (_unflushed.IsEmpty)
         {

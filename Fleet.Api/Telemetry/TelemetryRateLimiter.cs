@@ -18,7 +18,7 @@ public sealed partial class TelemetryRateLimiter(
     IConnectionMultiplexer redis,
     IOptions<TelemetryOptions> options,
     TimeProvider clock,
-    ILogger<TelemetryRateLimiter> logger) : BackgroundService
+    ILogger<TelemetryRateLimiter> logger) : PeriodicFlusher(options.Value.RateFlushInterval)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
@@ -78,25 +78,8 @@ public sealed partial class TelemetryRateLimiter(
         return null;
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RateFlushInterval, clock);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync();
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-            // Stopping: what was counted since the last flush goes to Redis once more, for the other replicas.
-            await FlushAsync();
-        }
-    }
-
     /// <summary>Adds the requests counted here since the last flush to Redis and takes back every replica's totals.</summary>
-    private async Task FlushAsync()
+    protected override async Task FlushAsync()
     {
         var window = WindowOf(clock.GetUtcNow());
         PruneBefore(window);

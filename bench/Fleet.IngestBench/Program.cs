@@ -69,6 +69,10 @@ async Task<(HttpResponseMessage Response, double Milliseconds)> SendAsync(int de
     return (response, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
 }
 
+// Requests slower than this are listed by when they were sent, so a stall shows as a cluster at one moment.
+const double SlowMs = 250;
+var slow = new System.Collections.Concurrent.ConcurrentBag<(double SentAtSeconds, double Ms)>();
+
 async Task WorkerAsync(DateTime measureFrom, DateTime stopAt, List<double> latencies)
 {
     while (DateTime.UtcNow < stopAt)
@@ -83,6 +87,11 @@ async Task WorkerAsync(DateTime measureFrom, DateTime stopAt, List<double> laten
             }
 
             latencies.Add(elapsed);
+            if (elapsed >= SlowMs)
+            {
+                slow.Add(((DateTime.UtcNow - measureFrom).TotalSeconds - (elapsed / 1000), elapsed));
+            }
+
             load.Count((int)response.StatusCode, response.IsSuccessStatusCode ? options.Readings * options.Metrics : 0);
         }
     }
@@ -131,6 +140,13 @@ Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length /
 Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
 Ceiling("COPY ceiling  ", intoTelemetry, "into telemetry");
 Ceiling("              ", intoFresh, "into a fresh table");
+if (!slow.IsEmpty)
+{
+    var stalls = slow.GroupBy(r => Math.Floor(r.SentAtSeconds)).OrderBy(g => g.Key)
+        .Select(g => $"{g.Key:0} s: {g.Count()} (max {g.Max(r => r.Ms):0} ms)");
+    Console.WriteLine($"over {SlowMs:0} ms : {slow.Count} requests, by second of the measured minute they were sent in: {string.Join(", ", stalls)}");
+}
+
 if (probe.Latencies.Count > 0)
 {
     var sorted = probe.Latencies.Order().ToArray();

@@ -109,6 +109,7 @@ await Parallel.ForAsync(0, options.Devices, new ParallelOptions { MaxDegreeOfPar
 Console.WriteLine($"load: {options.Concurrency} concurrent senders, {options.Readings} readings x {options.Metrics} metrics per request, {options.Seconds} s after {options.WarmupSeconds} s warm-up ...");
 var measureFrom = DateTime.UtcNow.AddSeconds(options.WarmupSeconds);
 var stopAt = measureFrom.AddSeconds(options.Seconds);
+Console.WriteLine($"measured from {measureFrom:HH:mm:ss} to {stopAt:HH:mm:ss} UTC");
 var perWorker = Enumerable.Range(0, options.Concurrency).Select(_ => new List<double>()).ToArray();
 var probe = new AlertProbe(http, app, run);
 var probing = options.AlertProbes > 0 ? Task.Run(async () =>

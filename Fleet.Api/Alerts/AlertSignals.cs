@@ -33,7 +33,7 @@ public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<A
     public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics) => _unflushed[deviceId] = metrics;
 
     /// <summary>Writes the recorded metrics and marks their devices changed; what fails stays for the next flush.</summary>
-    protected override async Task FlushAsync()
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         if (_unflushed.IsEmpty)
         {
@@ -47,9 +47,9 @@ public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<A
         writes.Add(database.SetAddAsync(DirtyKey, [.. taken.Select(entry => (RedisValue)entry.Key.ToString("N"))]));
         try
         {
-            await Task.WhenAll(writes);
+            await Task.WhenAll(writes).WaitAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException)
         {
             LogFlushFailed(logger, taken.Length, exception);
             return;

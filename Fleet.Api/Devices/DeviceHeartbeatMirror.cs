@@ -16,7 +16,7 @@ namespace Fleet.Api.Devices;
 public sealed partial class DeviceHeartbeatMirror(
     NpgsqlDataSource dataSource,
     IOptions<FleetOptions> options,
-    ILogger<DeviceHeartbeatMirror> logger) : BackgroundService
+    ILogger<DeviceHeartbeatMirror> logger) : PeriodicFlusher(options.Value.HeartbeatMirrorInterval)
 {
     // Every sub-statement sees the rows as they were before the update, so "before" holds the old firmware and slot.
     private const string Mirror = """
@@ -46,27 +46,8 @@ public sealed partial class DeviceHeartbeatMirror(
     public void Record(Guid deviceId, HeartbeatRequest heartbeat, DateTimeOffset at) =>
         _pending[deviceId] = new MirroredHeartbeat(heartbeat.Firmware!, heartbeat.Slot!, at, heartbeat.Location?.Lat, heartbeat.Location?.Lon);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.HeartbeatMirrorInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-
-        // Last writes on a graceful stop, with a bound of their own.
-        using var final = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-        await FlushAsync(final.Token);
-    }
-
     /// <summary>Writes what is pending; on failure the newer of old and new heartbeats is kept for the next try.</summary>
-    public async Task FlushAsync(CancellationToken cancellationToken)
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         var batch = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Guid, MirroredHeartbeat>());
         if (batch.IsEmpty)

@@ -2,11 +2,15 @@ namespace Fleet.Api.Infrastructure;
 
 /// <summary>
 /// A background service for state that requests record in memory and that goes to a shared store in batches: it
-/// flushes every <paramref name="interval"/>, and once more when the app stops so that nothing recorded is left behind.
+/// flushes every <paramref name="interval"/>, and once more when the app stops (bounded by <see cref="FinalFlushTimeout"/>)
+/// so that what was recorded is not left behind.
 /// </summary>
 public abstract class PeriodicFlusher(TimeSpan interval) : BackgroundService
 {
-    protected abstract Task FlushAsync();
+    public static readonly TimeSpan FinalFlushTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>Writes what is recorded; what cannot be written stays for the next flush.</summary>
+    public abstract Task FlushAsync(CancellationToken cancellationToken);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -15,12 +19,14 @@ public abstract class PeriodicFlusher(TimeSpan interval) : BackgroundService
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                await FlushAsync();
+                await FlushAsync(stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            await FlushAsync();
         }
+
+        using var final = new CancellationTokenSource(FinalFlushTimeout);
+        await FlushAsync(final.Token);
     }
 }

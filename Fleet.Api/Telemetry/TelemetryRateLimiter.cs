@@ -79,7 +79,7 @@ public sealed partial class TelemetryRateLimiter(
     }
 
     /// <summary>Adds the requests counted here since the last flush to Redis and takes back every replica's totals.</summary>
-    protected override async Task FlushAsync()
+    public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         var window = WindowOf(clock.GetUtcNow());
         PruneBefore(window);
@@ -103,11 +103,11 @@ public sealed partial class TelemetryRateLimiter(
 
         foreach (var chunk in batch.Chunk(MaxKeysPerCall))
         {
-            await FlushChunkAsync(window, chunk);
+            await FlushChunkAsync(window, chunk, cancellationToken);
         }
     }
 
-    private async Task FlushChunkAsync(long window, (Guid DeviceId, DeviceCount Device, int Added)[] chunk)
+    private async Task FlushChunkAsync(long window, (Guid DeviceId, DeviceCount Device, int Added)[] chunk, CancellationToken cancellationToken)
     {
         var keys = chunk.Select(c => (RedisKey)RedisKeys.TelemetryRate(c.DeviceId, window)).ToArray();
         var values = chunk.Select(c => (RedisValue)c.Added).Append((long)(Window * 2).TotalMilliseconds).ToArray();
@@ -115,9 +115,9 @@ public sealed partial class TelemetryRateLimiter(
         try
         {
             // SE.Redis sends the script by its SHA (EVALSHA) once Redis has seen it.
-            totals = (RedisResult[]?)await redis.GetDatabase().ScriptEvaluateAsync(AddCounts, keys, values);
+            totals = (RedisResult[]?)await redis.GetDatabase().ScriptEvaluateAsync(AddCounts, keys, values).WaitAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException)
         {
             LogFlushFailed(logger, chunk.Length, exception);
         }

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
@@ -27,7 +26,7 @@ public sealed class TelemetryRateLimitTests(TelemetryRateLimitTests.Fixture fixt
 
         for (var seq = 1; seq <= 15; seq++)
         {
-            (await SendAsync(first, device.DeviceKey, seq)).ShouldBe(HttpStatusCode.Accepted);
+            (await first.SendReadingAsync(device.DeviceKey, seq, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
         }
 
         // The first replica's count reaches Redis at its next flush.
@@ -40,7 +39,7 @@ public sealed class TelemetryRateLimitTests(TelemetryRateLimitTests.Fixture fixt
         var accepted = 0;
         for (var seq = 16; seq <= 16 + Budget; seq++)
         {
-            var status = await SendAsync(second, device.DeviceKey, seq);
+            var status = await second.SendReadingAsync(device.DeviceKey, seq, Cancellation);
             if (status == HttpStatusCode.TooManyRequests)
             {
                 break;
@@ -53,9 +52,9 @@ public sealed class TelemetryRateLimitTests(TelemetryRateLimitTests.Fixture fixt
 
         accepted.ShouldBe(Budget - 15);
         // Back on the first replica, one more request is decided on what it knew; its flush then learns the total.
-        await SendAsync(first, device.DeviceKey, 100);
+        await first.SendReadingAsync(device.DeviceKey, 100, Cancellation);
         await Task.Delay(300, Cancellation);
-        (await SendAsync(first, device.DeviceKey, 101)).ShouldBe(HttpStatusCode.TooManyRequests, "the first replica learns the total too");
+        (await first.SendReadingAsync(device.DeviceKey, 101, Cancellation)).ShouldBe(HttpStatusCode.TooManyRequests, "the first replica learns the total too");
     }
 
     [Fact]
@@ -68,7 +67,7 @@ public sealed class TelemetryRateLimitTests(TelemetryRateLimitTests.Fixture fixt
         var statuses = new List<HttpStatusCode>();
         for (var seq = 1; seq <= Budget + 5; seq++)
         {
-            statuses.Add(await SendAsync(http, device.DeviceKey, seq));
+            statuses.Add(await http.SendReadingAsync(device.DeviceKey, seq, Cancellation));
         }
 
         statuses.Count(s => s == HttpStatusCode.Accepted).ShouldBe(Budget);
@@ -87,13 +86,6 @@ public sealed class TelemetryRateLimitTests(TelemetryRateLimitTests.Fixture fixt
         {
             await Task.Delay(TimeSpan.FromSeconds(61 - now.Second), Cancellation);
         }
-    }
-
-    private static async Task<HttpStatusCode> SendAsync(HttpClient http, string key, int seq)
-    {
-        var batch = new TelemetryBatchRequest([new TelemetryReading(seq, DateTimeOffset.UtcNow, new Dictionary<string, double> { ["temperature"] = 20 })]);
-        using var response = await http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, key, JsonContent.Create(batch), Cancellation);
-        return response.StatusCode;
     }
 
     /// <summary>Two APIs on one database and one Redis database, with a budget of 20 requests a minute.</summary>

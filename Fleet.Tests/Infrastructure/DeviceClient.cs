@@ -28,6 +28,14 @@ public static class DeviceClient
         return await http.SendAsync(request, cancellationToken);
     }
 
+    /// <summary>Sends one telemetry reading (seq <paramref name="seq"/>, a temperature, stamped now) as the device; its status.</summary>
+    public static async Task<System.Net.HttpStatusCode> SendReadingAsync(this HttpClient http, string key, long seq, CancellationToken cancellationToken)
+    {
+        var batch = new TelemetryBatchRequest([new TelemetryReading(seq, DateTimeOffset.UtcNow, new Dictionary<string, double> { ["temperature"] = 20 })]);
+        using var response = await http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, key, JsonContent.Create(batch), cancellationToken);
+        return response.StatusCode;
+    }
+
     public static async Task<T?> GetAsOperatorAsync<T>(this HttpClient http, string route, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, route);

@@ -1,7 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Rollouts;
 
 namespace Fleet.Tests.Telemetry;
 
@@ -23,31 +23,31 @@ public sealed class TelemetryWriterPlanTests(TelemetryWriterPlanTests.Fixture fi
         var api = fixture.Api;
         using var http = api.CreateClient();
         var device = await http.RegisterDeviceAsync("PLAN-1", Cancellation);
-        await SendAsync(http, device.DeviceKey, 1);
+        (await http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
         // Statistics taken while the fleet is one device (as autovacuum takes them on a new install); they invalidate the
         // lane's plans, so its next group plans the claim for a one-row table.
-        await ExecuteAsync(api.DatabaseConnectionString, """
+        await RolloutTestFleet.ExecuteAsync(api.DatabaseConnectionString, """
             ALTER TABLE telemetry_sequences SET (autovacuum_enabled = false);
             ANALYZE telemetry_sequences;
-            """);
-        await SendAsync(http, device.DeviceKey, 2);
+            """, Cancellation);
+        (await http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
 
         // The fleet grows (as if other replicas had taken the new devices' first readings); no ANALYZE runs meanwhile.
-        await ExecuteAsync(api.DatabaseConnectionString, """
+        await RolloutTestFleet.ExecuteAsync(api.DatabaseConnectionString, """
             SET session_replication_role = replica;
             INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
             SELECT gen_random_uuid(), 0, 0, 0 FROM generate_series(1, 20000);
-            """);
+            """, Cancellation);
 
         // Past the replan interval, the next group plans the claim again.
         await Task.Delay(TimeSpan.FromSeconds(1.5), Cancellation);
-        await SendAsync(http, device.DeviceKey, 3);
+        (await http.SendReadingAsync(device.DeviceKey, 3, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
         await Task.Delay(StatisticsDelay, Cancellation);
         var before = await SequentialScansAsync(api.DatabaseConnectionString);
 
         for (var seq = 4; seq < 9; seq++)
         {
-            await SendAsync(http, device.DeviceKey, seq);
+            (await http.SendReadingAsync(device.DeviceKey, seq, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
         }
 
         await Task.Delay(StatisticsDelay, Cancellation);
@@ -56,23 +56,8 @@ public sealed class TelemetryWriterPlanTests(TelemetryWriterPlanTests.Fixture fi
             .ShouldBe(new TelemetrySequenceStats(1, 8, 8, 0));
     }
 
-    private static async Task SendAsync(HttpClient http, string key, int seq)
-    {
-        var batch = new TelemetryBatchRequest([new TelemetryReading(seq, DateTimeOffset.UtcNow, new Dictionary<string, double> { ["temperature"] = 20 })]);
-        using var response = await http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, key, JsonContent.Create(batch), Cancellation);
-        response.StatusCode.ShouldBe(HttpStatusCode.Accepted);
-    }
-
     private static Task<long> SequentialScansAsync(string connectionString) =>
         Sql.ScalarAsync<long>(connectionString, "SELECT seq_scan FROM pg_stat_user_tables WHERE relname = 'telemetry_sequences'", Cancellation);
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Cancellation);
-    }
 
     /// <summary>An API with one writer lane that plans again every second.</summary>
     public sealed class Fixture(BackingServers servers) : IAsyncLifetime

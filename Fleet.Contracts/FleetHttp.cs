@@ -10,6 +10,8 @@ public static class FleetHttp
     public const string OperatorAuthScheme = "Bearer";
 
     public const string RegisterRoute = "/api/v1/devices/register";
+    /// <summary>Every call a device makes once registered (heartbeat, telemetry, firmware, channel) is under this path.</summary>
+    public const string DeviceRoutesPrefix = "/api/v1/device";
     public const string HeartbeatRoute = "/api/v1/device/heartbeat";
     public const string TelemetryRoute = "/api/v1/device/telemetry";
     public const string FleetStatsRoute = "/api/v1/fleet/stats";

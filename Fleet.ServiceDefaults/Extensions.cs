@@ -3,7 +3,9 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Instrumentation.AspNetCore;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 
@@ -48,6 +50,16 @@ public static class Extensions
             logging.IncludeScopes = true;
         });
 
+        builder.Services.Configure<TraceBudgetOptions>(builder.Configuration.GetSection(TraceBudgetOptions.Section));
+        builder.Services.AddSingleton(services => new TraceBudgetSampler(
+            services.GetRequiredService<IOptions<TraceBudgetOptions>>().Value, services.GetService<TimeProvider>() ?? TimeProvider.System));
+        builder.Services.AddOptions<AspNetCoreTraceInstrumentationOptions>().Configure<TraceBudgetSampler>((options, budget) =>
+            // Probes would drown the traces that matter; device traffic is recorded up to its budget.
+            options.Filter = context =>
+                !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                && !context.Request.Path.StartsWithSegments(PrometheusEndpointPath)
+                && budget.ShouldRecordRequest(context.Request.Path.Value ?? "/"));
         builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics => metrics
                 .AddAspNetCoreInstrumentation()
@@ -58,14 +70,10 @@ public static class Extensions
                 // is pull-based and collects only when scraped, so it costs nothing in a service that does not map it.
                 .AddPrometheusExporter())
             .WithTracing(tracing => tracing
+                .SetSampler(services => services.GetRequiredService<TraceBudgetSampler>())
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource(FleetTelemetryPrefix + "*")
-                .AddAspNetCoreInstrumentation(options =>
-                    // Probes would drown the traces that matter.
-                    options.Filter = context =>
-                        !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                        && !context.Request.Path.StartsWithSegments(PrometheusEndpointPath))
+                .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -7,6 +7,7 @@ using Fleet.Api.Rollouts;
 using Fleet.Api.Stats;
 using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
+using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 
 namespace Fleet.Api.Extensions;
@@ -93,6 +94,12 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryRateLimiter>());
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
+        // Device calls and group commits come by the thousand a second: tracing each would cost more than ingesting it.
+        builder.Services.Configure<TraceBudgetOptions>(tracing =>
+        {
+            tracing.BudgetedPaths.Add(FleetHttp.DeviceRoutesPrefix);
+            tracing.BudgetedSpans.Add(TelemetryWriter.WriteSpanName);
+        });
         builder.Services.AddHostedService<TelemetryRetention>();
         builder.Services.AddOptions<IngestRateOptions>()
             .Bind(builder.Configuration.GetSection(IngestRateOptions.Section))

@@ -25,9 +25,10 @@ public sealed class RedisTracing : IDisposable
 
     private ProfilingSession? SessionForCurrentActivity()
     {
-        // Commands outside any trace (background polling) are not worth a root span each.
+        // Commands outside any trace (background polling) are not worth a root span each, nor are those of a trace
+        // the sampler left out (children of an unrecorded parent are dropped anyway).
         var parent = Activity.Current;
-        if (parent is null || !Source.HasListeners())
+        if (parent is null || !parent.Recorded || !Source.HasListeners())
         {
             return null;
         }

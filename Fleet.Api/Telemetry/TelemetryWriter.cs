@@ -213,20 +213,14 @@ public sealed partial class TelemetryWriter(
     private async Task WriteBatchAsync(Lane lane, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
     {
         using var activity = Activities.StartActivity(WriteSpanName);
-        // A group commit left out of the traces leaves its database calls out too, or each would be a trace of its own.
-        using var untraced = activity is null ? SuppressInstrumentationScope.Begin() : null;
         activity?.SetTag("fleet.telemetry.requests", batch.Count);
         activity?.SetTag("fleet.telemetry.readings", rows);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var statements = await lane.OpenAsync(dataSource, cancellationToken);
-            var keys = GroupKeys.Of(batch);
-            await partitions.EnsureAsync(statements.Connection, keys.Days, cancellationToken);
-            var direct = await TryDirectAsync(statements, batch, keys, cancellationToken);
-            var (admitted, storedPoints) = direct ?? await MergeAsync(statements, batch, keys, cancellationToken);
-            activity?.SetTag("fleet.telemetry.path", direct is null ? "staging" : "direct");
-            metrics.Written(rows, admitted, storedPoints, direct is not null, Stopwatch.GetElapsedTime(started));
+            var (admitted, storedPoints, direct) = await StoreAsync(lane, batch, traced: activity is not null, cancellationToken);
+            activity?.SetTag("fleet.telemetry.path", direct ? "direct" : "staging");
+            metrics.Written(rows, admitted, storedPoints, direct, Stopwatch.GetElapsedTime(started));
             // Counted once per group commit, and only what was new: duplicates and refused batches are not ingest.
             ingest.Stored(storedPoints);
             foreach (var pending in batch)
@@ -244,6 +238,24 @@ public sealed partial class TelemetryWriter(
                 pending.Committed.TrySetException(new TelemetryStoreUnavailableException(exception));
             }
         }
+    }
+
+    /// <summary>The group's database work: the direct path, or the staging path when a seq clashes.</summary>
+    private async Task<(long Admitted, long StoredPoints, bool Direct)> StoreAsync(Lane lane, List<PendingWrite> batch, bool traced, CancellationToken cancellationToken)
+    {
+        // A group commit left out of the traces leaves its database calls out too, or each would be a trace of its own.
+        // Only these calls: the scope also silences log records, and the caller logs a failure.
+        using var untraced = traced ? null : SuppressInstrumentationScope.Begin();
+        var statements = await lane.OpenAsync(dataSource, cancellationToken);
+        var keys = GroupKeys.Of(batch);
+        await partitions.EnsureAsync(statements.Connection, keys.Days, cancellationToken);
+        if (await TryDirectAsync(statements, batch, keys, cancellationToken) is { } direct)
+        {
+            return (direct.Admitted, direct.StoredPoints, true);
+        }
+
+        var (admitted, storedPoints) = await MergeAsync(statements, batch, keys, cancellationToken);
+        return (admitted, storedPoints, false);
     }
 
     /// <summary>

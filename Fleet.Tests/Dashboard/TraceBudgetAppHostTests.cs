@@ -66,6 +66,12 @@ public sealed class TraceBudgetAppHostTests : IDisposable
         var commit = await dashboard.GetFromJsonAsync<TraceDto>($"/api/traces/{groupCommits[0].TraceId}", DashboardServer.Json, Cancellation);
         commit!.Spans.ShouldContain(span => span.Attributes.Keys.Any(key => key.StartsWith("db.", StringComparison.Ordinal)));
         traces.Where(trace => trace.SpanCount == 1).Select(trace => trace.RootName).ShouldNotContain(name => name.Contains("COPY", StringComparison.OrdinalIgnoreCase), rootNames);
+        // Leaving a group commit out of the traces leaves its meters alone: every stored point is counted.
+        using var scrape = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "api")) };
+        var stored = (await scrape.GetStringAsync("/metrics", Cancellation)).Split('\n')
+            .Where(line => line.StartsWith("fleet_telemetry_points_stored_total", StringComparison.Ordinal))
+            .Sum(line => double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
+        stored.ShouldBeGreaterThanOrEqualTo(Requests, "one point per request, all stored");
         TestContext.Current.TestOutputHelper?.WriteLine($"{deviceTraces} device traces and {groupCommits.Count} group commits recorded of {Requests} requests in {secondsUp:F0} s; roots: {rootNames}");
     }
 

@@ -1,3 +1,4 @@
+using Fleet.Contracts;
 using Npgsql;
 
 namespace Fleet.Api.Rollouts;
@@ -9,7 +10,9 @@ public sealed partial class RolloutEngine
     /// The gate's counts: devices by update state and by each health signal, and the phase's devices not started yet.
     /// Reboots and errors count from the phase's start for devices still waiting, and from their update (plus the
     /// grace) for updated ones, never before the phase began; so an updated device is watched no longer than a
-    /// waiting one, which leans towards passing, not breaching.
+    /// waiting one, which leans towards passing, not breaching. A boot that an operator's reboot command explains (from the
+    /// command's creation until the grace after its delivery last changed: sent, accepted, or the device's report that it
+    /// rebooted) is not a crash.
     /// </summary>
     private async Task<GateInput> GateInputAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -23,7 +26,11 @@ public sealed partial class RolloutEngine
                      SELECT rd.*, CASE WHEN rd.state = 'healthy' THEN greatest($13, rd.state_changed_at + $14) ELSE $13 END AS since
                      FROM rollout_devices rd WHERE rd.rollout_id = $1)
             SELECT rd.state, d.connectivity = 'offline', rd.state = 'waiting' AND {InPhase},
-                   coalesce(b.at > rd.since, false), coalesce(e.at > rd.since, false), count(*)::int
+                   coalesce(b.at > rd.since AND NOT EXISTS (
+                       SELECT 1 FROM command_deliveries cd JOIN commands c ON c.id = cd.command_id
+                       WHERE cd.device_id = rd.device_id AND c.name = '{CommandNames.Reboot}' AND cd.state IN ('sent', 'accepted', 'completed')
+                         AND b.at BETWEEN c.created_at AND cd.updated_at + $14), false),
+                   coalesce(e.at > rd.since, false), count(*)::int
             FROM watched rd JOIN devices d ON d.id = rd.device_id
             LEFT JOIN boots b ON b.device_id = rd.device_id
             LEFT JOIN errs e ON e.device_id = rd.device_id

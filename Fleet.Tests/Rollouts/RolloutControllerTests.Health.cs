@@ -80,6 +80,42 @@ public sealed partial class RolloutControllerTests
         aborted.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_reboot_an_operator_sent_is_not_taken_for_a_crash()
+    {
+        var updated = await CanaryUpdatedAsync();
+        var now = fixture.Clock.GetUtcNow();
+        // Two devices rebooted on their own; one had a reboot command queued that never reached it; the rest rebooted
+        // on an operator's command, accepted 90 s ago and reported done 55 s ago.
+        var crashed = updated.Devices.Take(2).ToList();
+        var neverSent = updated.Devices[2];
+        var commanded = updated.Devices.Skip(3).ToList();
+        var command = Guid.NewGuid();
+        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString,
+            "INSERT INTO commands (id, name, created_by, created_at, expires_at) VALUES ($1, 'reboot', 'operator', $2, $2 + interval '10 minutes')",
+            Cancellation, command, now - TimeSpan.FromSeconds(90));
+        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString, """
+            INSERT INTO command_deliveries (command_id, device_id, state, attempts, last_sent_at, expires_at, updated_at)
+            SELECT $1, device_id, state, 1, $2, $2 + interval '10 minutes', $3 FROM unnest($4::uuid[], $5::text[]) AS x(device_id, state)
+            """, Cancellation, command, now - TimeSpan.FromSeconds(90), now - TimeSpan.FromSeconds(55),
+            commanded.Append(neverSent).ToArray(), commanded.Select(_ => "completed").Append("queued").ToArray());
+
+        // Every device booted a minute ago, as in the crash test above.
+        foreach (var device in updated.Devices)
+        {
+            await Health.RecordBootAsync(device, now, uptimeSeconds: 60);
+        }
+
+        await TickAsync();
+
+        var rebooted = (await GatesAsync(updated.Rollout))[0].Health!.Single(h => h.Signal == "rebooted");
+        rebooted.UpdatedDevices.ShouldBe(updated.Devices.Count);
+        rebooted.UpdatedAffected.ShouldBe(crashed.Count + 1, "the two that crashed and the one whose command was never sent");
+
+        using var aborted = await fixture.Operator.ActAsync(updated.Rollout, "abort", Cancellation, "test done");
+        aborted.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK);
+    }
+
     /// <summary>A 10 % canary of 400 devices updated and healthy, its soak passed, its gate not yet evaluated.</summary>
     private async Task<(Guid Rollout, IReadOnlyList<Guid> Devices)> CanaryUpdatedAsync()
     {

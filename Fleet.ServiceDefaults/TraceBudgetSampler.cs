@@ -31,8 +31,9 @@ public sealed class TraceBudgetOptions
 /// recorded trace context, or the devices would decide what the API records), a budgeted root span, and a client
 /// call made outside any trace (a polling loop's query). Each budgeted path, each budgeted span name and the outside
 /// client calls have a budget of their own (a token bucket of <see cref="TraceBudgetOptions.BudgetedTracesPerSecond"/>),
-/// so a busy poller does not use up the devices' traces. Every other span follows its parent, and a root span is
-/// recorded, as the SDK's default sampler does.
+/// so a busy poller does not use up the devices' traces. An incoming request is left to the filter whatever its
+/// caller decided (so it is recorded unless its path's budget is spent); every other span follows its parent, and a
+/// root span is recorded, as the SDK's default sampler does.
 /// </summary>
 public sealed class TraceBudgetSampler(TraceBudgetOptions options, TimeProvider time) : Sampler
 {

@@ -141,6 +141,7 @@ public sealed class DashboardAppHostTests : IDisposable
     [Fact]
     public async Task A_burst_of_device_requests_is_traced_within_the_budget_while_every_operator_request_is_traced()
     {
+        // A budget of one trace a second for device requests, and 200 of them in a few seconds.
         var started = Stopwatch.GetTimestamp();
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, new Dictionary<string, string>
         {

@@ -18,7 +18,7 @@ public sealed partial class TelemetryRateLimiter(
     IConnectionMultiplexer redis,
     IOptions<TelemetryOptions> options,
     TimeProvider clock,
-    ILogger<TelemetryRateLimiter> logger) : PeriodicFlusher(options.Value.RateFlushInterval)
+    ILogger<TelemetryRateLimiter> logger) : PeriodicFlusher(options.Value.RateFlushInterval, clock)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
@@ -42,7 +42,7 @@ public sealed partial class TelemetryRateLimiter(
     /// <summary>Counts the request and returns null, or returns how long to wait when the device is over its budget.</summary>
     public TimeSpan? RetryAfter(Guid deviceId)
     {
-        var now = clock.GetUtcNow();
+        var now = Clock.GetUtcNow();
         var window = WindowOf(now);
         while (true)
         {
@@ -81,7 +81,7 @@ public sealed partial class TelemetryRateLimiter(
     /// <summary>Adds the requests counted here since the last flush to Redis and takes back every replica's totals.</summary>
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var window = WindowOf(clock.GetUtcNow());
+        var window = WindowOf(Clock.GetUtcNow());
         PruneBefore(window);
         var batch = new List<(Guid DeviceId, DeviceCount Device, int Added)>();
         while (_unflushed.TryDequeue(out var deviceId))

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using OpenTelemetry.Trace;
 
@@ -37,11 +36,15 @@ public sealed class TraceBudgetOptions
 /// </summary>
 public sealed class TraceBudgetSampler(TraceBudgetOptions options, TimeProvider time) : Sampler
 {
-    private const string ClientCallsOutsideTraces = "client";
     private static readonly SamplingResult Record = new(SamplingDecision.RecordAndSample);
     private static readonly SamplingResult Drop = new(SamplingDecision.Drop);
 
-    private readonly ConcurrentDictionary<string, TokenBucket> _budgets = new();
+    // One bucket per budget, made once from the options: each budgeted path, each budgeted span name, the calls outside traces.
+    private readonly (string Prefix, TokenBucket Budget)[] _paths =
+        [.. options.BudgetedPaths.Select(prefix => (prefix, new TokenBucket(options.BudgetedTracesPerSecond, time)))];
+    private readonly Dictionary<string, TokenBucket> _spans =
+        options.BudgetedSpans.Distinct().ToDictionary(name => name, _ => new TokenBucket(options.BudgetedTracesPerSecond, time));
+    private readonly TokenBucket _callsOutsideTraces = new(options.BudgetedTracesPerSecond, time);
 
     public override SamplingResult ShouldSample(in SamplingParameters samplingParameters)
     {
@@ -55,21 +58,29 @@ public sealed class TraceBudgetSampler(TraceBudgetOptions options, TimeProvider 
 
         if (samplingParameters.Kind == ActivityKind.Client)
         {
-            return Take(ClientCallsOutsideTraces) ? Record : Drop;
+            return _callsOutsideTraces.TryTake() ? Record : Drop;
         }
 
-        return !options.BudgetedSpans.Contains(samplingParameters.Name) || Take(samplingParameters.Name) ? Record : Drop;
+        return !_spans.TryGetValue(samplingParameters.Name, out var budget) || budget.TryTake() ? Record : Drop;
     }
 
     /// <summary>Whether a request the sampler let through is recorded: always, unless its path is budgeted and the budget is spent.</summary>
-    public bool ShouldRecordRequest(string path) =>
-        options.BudgetedPaths.Find(budgeted => IsUnder(path, budgeted)) is not { } budgetedPath || Take(budgetedPath);
+    public bool ShouldRecordRequest(string path)
+    {
+        foreach (var (prefix, budget) in _paths)
+        {
+            if (IsUnder(path, prefix))
+            {
+                return budget.TryTake();
+            }
+        }
+
+        return true;
+    }
 
     private static bool IsUnder(string path, string prefix) =>
         path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)
         && (path.Length == prefix.Length || prefix.EndsWith('/') || path[prefix.Length] == '/');
-
-    private bool Take(string budget) => _budgets.GetOrAdd(budget, _ => new TokenBucket(options.BudgetedTracesPerSecond, time)).TryTake();
 
     /// <summary>Holds up to max(1, rate) tokens, refilled continuously at <paramref name="perSecond"/>; starts full.</summary>
     private sealed class TokenBucket(double perSecond, TimeProvider time)

@@ -152,9 +152,8 @@ public sealed class DashboardAppHostTests : IDisposable
         using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(30));
         using var dashboard = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "dashboard")), Timeout = TimeSpan.FromSeconds(10) };
 
-        var registration = DeviceClient.Registration("TRACE-BUDGET") with { EnrollmentToken = FleetAppHost.ReadSecret(state, "enrollment-token") };
-        using var registered = await api.PostAsJsonAsync(FleetHttp.RegisterRoute, registration, Cancellation);
-        var device = (await registered.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(Cancellation))!;
+        var device = await api.RegisterDeviceAsync(
+            DeviceClient.Registration("TRACE-BUDGET") with { EnrollmentToken = FleetAppHost.ReadSecret(state, "enrollment-token") }, Cancellation);
         for (var seq = 1; seq <= DeviceRequests; seq++)
         {
             (await api.SendReadingAsync(device.DeviceKey, seq, Cancellation)).ShouldBe(HttpStatusCode.Accepted);

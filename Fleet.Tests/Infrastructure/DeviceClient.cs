@@ -10,9 +10,13 @@ public static class DeviceClient
     public static RegisterDeviceRequest Registration(string serial) =>
         new(ApiFactory.EnrollmentToken, serial, "meter", "rev-a", "eu-west", Location: new GeoLocation(48.1, 11.6));
 
-    public static async Task<RegisterDeviceResponse> RegisterDeviceAsync(this HttpClient http, string serial, CancellationToken cancellationToken)
+    public static Task<RegisterDeviceResponse> RegisterDeviceAsync(this HttpClient http, string serial, CancellationToken cancellationToken) =>
+        http.RegisterDeviceAsync(Registration(serial), cancellationToken);
+
+    /// <summary>Registers with <paramref name="registration"/> as it is, e.g. with an AppHost's own enrollment token.</summary>
+    public static async Task<RegisterDeviceResponse> RegisterDeviceAsync(this HttpClient http, RegisterDeviceRequest registration, CancellationToken cancellationToken)
     {
-        using var response = await http.PostAsJsonAsync(FleetHttp.RegisterRoute, Registration(serial), cancellationToken);
+        using var response = await http.PostAsJsonAsync(FleetHttp.RegisterRoute, registration, cancellationToken);
         return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RegisterDeviceResponse>(cancellationToken))!;
     }
 

@@ -5,7 +5,6 @@ using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace Fleet.Tests.Api;
 
@@ -334,13 +333,7 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     private Task<HttpResponseMessage> HeartbeatAsync(string key, HttpClient? replica = null) =>
         (replica ?? _http).PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(new HeartbeatRequest(87.5, -61, "1.4.0", "A", 3600, new GeoLocation(48.1, 11.6))), Cancellation);
 
-    private async Task ExecuteAsync(string sql)
-    {
-        await using var connection = new NpgsqlConnection(_api.DatabaseConnectionString);
-        await connection.OpenAsync(Cancellation);
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync(Cancellation);
-    }
+    private Task ExecuteAsync(string sql) => Sql.ExecuteAsync(_api.DatabaseConnectionString, sql, Cancellation);
 
     private Task<T> ScalarAsync<T>(string sql) => Sql.ScalarAsync<T>(_api.DatabaseConnectionString, sql, Cancellation);
 

@@ -177,7 +177,7 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
         await RolloutTestFleet.InsertDevicesAsync(fixture.Api.DatabaseConnectionString, 2, region, Cancellation, type: "gateway", tags: [tag]);
         await RolloutTestFleet.InsertDevicesAsync(fixture.Api.DatabaseConnectionString, 3, region, Cancellation, tags: ["other"]);
         var suspended = await RolloutTestFleet.InsertDevicesAsync(fixture.Api.DatabaseConnectionString, 1, region, Cancellation, tags: [tag]);
-        await RolloutTestFleet.ExecuteAsync(fixture.Api.DatabaseConnectionString, "UPDATE devices SET lifecycle = 'Suspended' WHERE id = $1", Cancellation, suspended[0]);
+        await Sql.ExecuteAsync(fixture.Api.DatabaseConnectionString, "UPDATE devices SET lifecycle = 'Suspended' WHERE id = $1", Cancellation, suspended[0]);
 
         var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.Identify, Segment: new CommandSegment(Types: ["meter"], Tags: [tag])));
 

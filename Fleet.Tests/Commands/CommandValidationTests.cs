@@ -62,7 +62,7 @@ public sealed class CommandValidationTests(CommandResendFixture fixture) : IClas
         }
 
         var suspended = (await RolloutTestFleet.InsertDevicesAsync(fixture.Api.DatabaseConnectionString, 1, "eu-west", Cancellation)).Single();
-        await RolloutTestFleet.ExecuteAsync(fixture.Api.DatabaseConnectionString, "UPDATE devices SET lifecycle = 'Suspended' WHERE id = $1", Cancellation, suspended);
+        await Sql.ExecuteAsync(fixture.Api.DatabaseConnectionString, "UPDATE devices SET lifecycle = 'Suspended' WHERE id = $1", Cancellation, suspended);
         using (var inactive = await PostAsync($$"""{"name":"reboot","deviceId":"{{suspended}}"}"""))
         {
             inactive.StatusCode.ShouldBe(HttpStatusCode.Conflict);

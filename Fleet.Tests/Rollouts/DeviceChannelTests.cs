@@ -130,7 +130,7 @@ public sealed class DeviceChannelTests(RolloutControllerFixture fixture) : IClas
         using var socket = await ConnectAsync(fixture.Api, key);
         var (rollout, release) = await StartAsync(deviceId);
         // Enrolled by a leader that died before it offered (or whose routed offer went to a dead replica): pending, never sent.
-        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString,
+        await Sql.ExecuteAsync(fixture.DatabaseConnectionString,
             "UPDATE rollout_devices SET state = 'pending', enrolled_at = $2, state_changed_at = $2 WHERE rollout_id = $1", Cancellation, rollout.Id, fixture.Clock.GetUtcNow());
         await TickAsync();
         (await StateAsync(rollout.Id)).ShouldBe("pending");

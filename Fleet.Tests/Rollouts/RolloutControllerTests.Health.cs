@@ -1,5 +1,6 @@
 using Fleet.Api.Rollouts;
 using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Tests.Rollouts;
@@ -91,10 +92,10 @@ public sealed partial class RolloutControllerTests
         var neverSent = updated.Devices[2];
         var commanded = updated.Devices.Skip(3).ToList();
         var command = Guid.NewGuid();
-        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString,
+        await Sql.ExecuteAsync(fixture.DatabaseConnectionString,
             "INSERT INTO commands (id, name, created_by, created_at, expires_at) VALUES ($1, 'reboot', 'operator', $2, $2 + interval '10 minutes')",
             Cancellation, command, now - TimeSpan.FromSeconds(90));
-        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString, """
+        await Sql.ExecuteAsync(fixture.DatabaseConnectionString, """
             INSERT INTO command_deliveries (command_id, device_id, state, attempts, last_sent_at, expires_at, updated_at)
             SELECT $1, device_id, state, 1, $2, $2 + interval '10 minutes', $3 FROM unnest($4::uuid[], $5::text[]) AS x(device_id, state)
             """, Cancellation, command, now - TimeSpan.FromSeconds(90), now - TimeSpan.FromSeconds(55),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using Fleet.Api.Rollouts;
 using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
 using Npgsql;
 
 namespace Fleet.Tests.Rollouts;
@@ -78,7 +79,7 @@ public sealed partial class RolloutControllerTests(RolloutControllerFixture fixt
         var rollout = await StartAsync(new RolloutTarget(Regions: [region]), Plan([10, 100]));
         await TickAsync();
         await WalkPendingAsync(rollout.Id, _ => DeviceUpdateState.Healthy);
-        await RolloutTestFleet.ExecuteAsync(fixture.DatabaseConnectionString,
+        await Sql.ExecuteAsync(fixture.DatabaseConnectionString,
             "UPDATE devices SET connectivity = 'offline' WHERE id IN (SELECT device_id FROM rollout_devices WHERE rollout_id = $1 AND state = 'healthy')", Cancellation, rollout.Id);
         fixture.Clock.Advance(Soak + TimeSpan.FromSeconds(1));
 

@@ -26,7 +26,7 @@ public sealed class RolloutPhaseCountsTests(ApiFixture fixture) : IClassFixture<
             [new SegmentOverride(slow, [2.5, 30, 100])]);
         var rollout = await _operator.CreateRolloutAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [plain, slow]), plan), Cancellation);
         // States by bucket across phase limits, so each phase holds a mix; the rollout stays a draft so no controller moves them.
-        await RolloutTestFleet.ExecuteAsync(_api.DatabaseConnectionString, """
+        await Sql.ExecuteAsync(_api.DatabaseConnectionString, """
             UPDATE rollout_devices SET state = CASE
                 WHEN bucket < 2000 THEN 'healthy' WHEN bucket < 4000 THEN 'downloading' WHEN bucket < 4500 THEN 'failed' ELSE state END
             WHERE rollout_id = $1

@@ -30,19 +30,6 @@ public static class RolloutTestFleet
         return ids;
     }
 
-    public static async Task ExecuteAsync(string connectionString, string sql, CancellationToken cancellationToken, params object[] parameters)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var parameter in parameters)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
-        }
-
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     public static async Task<FirmwareReleaseResponse> PublishReleaseAsync(this HttpClient operatorHttp, CancellationToken cancellationToken, string deviceTypes = "meter", string? hardwareRevisions = null, string? minimumCurrentVersion = null) =>
         await operatorHttp.PublishAsync($"2.{Random.Shared.Next(1_000_000)}.{Random.Shared.Next(1_000_000)}", [1, 2, 3, 4], cancellationToken, deviceTypes, hardwareRevisions, minimumCurrentVersion);
 

@@ -167,7 +167,7 @@ public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         (await ActAsync(rollout.Id, "start")).StatusCode.ShouldBe(HttpStatusCode.OK);
         var ids = (await DevicesAsync(rollout.Id)).Items.Select(d => d.DeviceId).ToList();
         var progress = _api.Services.GetRequiredService<RolloutDeviceProgress>();
-        await RolloutTestFleet.ExecuteAsync(_api.DatabaseConnectionString, "UPDATE rollout_devices SET state = 'pending' WHERE rollout_id = $1 AND device_id = ANY($2)", Cancellation, rollout.Id, ids.Take(3).ToArray());
+        await Sql.ExecuteAsync(_api.DatabaseConnectionString, "UPDATE rollout_devices SET state = 'pending' WHERE rollout_id = $1 AND device_id = ANY($2)", Cancellation, rollout.Id, ids.Take(3).ToArray());
         (await progress.RecordDeviceProgressAsync(rollout.Id, ids[0], DeviceUpdateState.Healthy, null, Cancellation)).ShouldBe(ProgressOutcome.Recorded);
         (await progress.RecordDeviceProgressAsync(rollout.Id, ids[1], DeviceUpdateState.Failed, "boot loop", Cancellation)).ShouldBe(ProgressOutcome.Recorded);
 
@@ -192,7 +192,7 @@ public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         var progress = _api.Services.GetRequiredService<RolloutDeviceProgress>();
 
         (await progress.RecordDeviceProgressAsync(rollout.Id, device, DeviceUpdateState.Downloading, null, Cancellation)).ShouldBe(ProgressOutcome.Illegal);
-        await RolloutTestFleet.ExecuteAsync(_api.DatabaseConnectionString, "UPDATE rollout_devices SET state = 'offered' WHERE rollout_id = $1", Cancellation, rollout.Id);
+        await Sql.ExecuteAsync(_api.DatabaseConnectionString, "UPDATE rollout_devices SET state = 'offered' WHERE rollout_id = $1", Cancellation, rollout.Id);
         (await progress.RecordDeviceProgressAsync(rollout.Id, device, DeviceUpdateState.Downloading, null, Cancellation)).ShouldBe(ProgressOutcome.Recorded);
         (await progress.RecordDeviceProgressAsync(rollout.Id, device, DeviceUpdateState.Downloading, null, Cancellation)).ShouldBe(ProgressOutcome.Unchanged);
         (await progress.RecordDeviceProgressAsync(rollout.Id, device, DeviceUpdateState.Rebooting, null, Cancellation)).ShouldBe(ProgressOutcome.Recorded);

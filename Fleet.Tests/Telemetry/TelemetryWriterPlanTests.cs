@@ -26,14 +26,14 @@ public sealed class TelemetryWriterPlanTests(TelemetryWriterPlanTests.Fixture fi
         (await http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
         // Statistics taken while the fleet is one device (as autovacuum takes them on a new install); they invalidate the
         // lane's plans, so its next group plans the claim for a one-row table.
-        await RolloutTestFleet.ExecuteAsync(api.DatabaseConnectionString, """
+        await Sql.ExecuteAsync(api.DatabaseConnectionString, """
             ALTER TABLE telemetry_sequences SET (autovacuum_enabled = false);
             ANALYZE telemetry_sequences;
             """, Cancellation);
         (await http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
 
         // The fleet grows (as if other replicas had taken the new devices' first readings); no ANALYZE runs meanwhile.
-        await RolloutTestFleet.ExecuteAsync(api.DatabaseConnectionString, """
+        await Sql.ExecuteAsync(api.DatabaseConnectionString, """
             SET session_replication_role = replica;
             INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
             SELECT gen_random_uuid(), 0, 0, 0 FROM generate_series(1, 20000);

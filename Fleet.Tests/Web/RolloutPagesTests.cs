@@ -126,7 +126,7 @@ public sealed class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetim
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
         var rollout = await _http.CreateRolloutAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [_region]), Name: "phase counts"), Cancellation);
         // The lower half by bucket healthy, the rest failed: by rank, since six random buckets can all fall on one side of 5000.
-        await RolloutTestFleet.ExecuteAsync(_fixture.Api.DatabaseConnectionString, """
+        await Sql.ExecuteAsync(_fixture.Api.DatabaseConnectionString, """
             UPDATE rollout_devices rd SET state = CASE WHEN ranked.n <= 3 THEN 'healthy' ELSE 'failed' END
             FROM (SELECT device_id, row_number() OVER (ORDER BY bucket) AS n FROM rollout_devices WHERE rollout_id = $1) ranked
             WHERE rd.rollout_id = $1 AND rd.device_id = ranked.device_id

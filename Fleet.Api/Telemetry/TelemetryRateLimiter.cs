@@ -112,10 +112,19 @@ public sealed partial class TelemetryRateLimiter(
         var keys = chunk.Select(c => (RedisKey)RedisKeys.TelemetryRate(c.DeviceId, window)).ToArray();
         var values = chunk.Select(c => (RedisValue)c.Added).Append((long)(Window * 2).TotalMilliseconds).ToArray();
         RedisResult[]? totals = null;
+        // Once the API is stopping, the rest of the chunks are not sent (nor warned about): their counts stay unflushed.
+        // A call cut short while in flight may still have reached Redis, like one that timed out; its counts go again
+        // with the next flush, which errs towards limiting.
         try
         {
-            // SE.Redis sends the script by its SHA (EVALSHA) once Redis has seen it.
-            totals = (RedisResult[]?)await redis.GetDatabase().ScriptEvaluateAsync(AddCounts, keys, values).WaitAsync(cancellationToken);
+            if (!cancellationToken.IsCancellationRequested)
+            {
+                // SE.Redis sends the script by its SHA (EVALSHA) once Redis has seen it.
+                totals = (RedisResult[]?)await redis.GetDatabase().ScriptEvaluateAsync(AddCounts, keys, values).WaitAsync(cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException)
         {

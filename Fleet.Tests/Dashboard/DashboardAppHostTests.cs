@@ -75,9 +75,8 @@ public sealed class DashboardAppHostTests : IDisposable
         // The simulated devices' telemetry went through the ingest path: its counters are there and not zero.
         await Eventually.TrueAsync(async () =>
         {
-            var lines = (await api.GetStringAsync("/metrics", Cancellation)).Split('\n');
-            return IngestCounters.All(name =>
-                lines.Any(line => line.StartsWith(name, StringComparison.Ordinal) && double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture) > 0));
+            var text = await api.GetStringAsync("/metrics", Cancellation);
+            return IngestCounters.All(name => SampleValues(text, name).Any(value => value > 0));
         }, TelemetryTimeout, "non-zero telemetry ingest counters on api's /metrics", Cancellation);
 
         // The status sweeper's tick is a span of its own.
@@ -188,14 +187,17 @@ public sealed class DashboardAppHostTests : IDisposable
         traces.Where(trace => trace.SpanCount == 1).Select(trace => trace.RootName).ShouldNotContain(name => name.Contains("COPY", StringComparison.OrdinalIgnoreCase), rootNames);
         // Leaving a group commit out of the traces leaves its meters alone: every stored point is counted.
         using var scrape = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "api")) };
-        var stored = (await scrape.GetStringAsync("/metrics", Cancellation)).Split('\n')
-            .Where(line => line.StartsWith("fleet_telemetry_points_stored_total", StringComparison.Ordinal))
-            .Sum(line => double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
+        var stored = SampleValues(await scrape.GetStringAsync("/metrics", Cancellation), "fleet_telemetry_points_stored_total").Sum();
         stored.ShouldBeGreaterThanOrEqualTo(DeviceRequests, "one point per request, all stored");
         TestContext.Current.TestOutputHelper?.WriteLine($"{deviceTraces} device traces and {groupCommits.Count} group commits recorded of {DeviceRequests} requests in {secondsUp:F0} s; roots: {rootNames}");
     }
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
+
+    /// <summary>The values of every sample of <paramref name="name"/> (any labels) in a Prometheus exposition.</summary>
+    private static IEnumerable<double> SampleValues(string exposition, string name) =>
+        exposition.Split('\n').Where(line => line.StartsWith(name, StringComparison.Ordinal))
+            .Select(line => double.Parse(line.Split(' ')[^1], System.Globalization.CultureInfo.InvariantCulture));
 
     private sealed record ProcessDto(string State, IReadOnlyList<int> ProcessIds);
 

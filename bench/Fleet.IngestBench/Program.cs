@@ -205,7 +205,7 @@ namespace Fleet.IngestBench
         /// Lets the machine finish the load's aftermath before the ceiling is measured, so the COPYs measure PostgreSQL and
         /// not what the load left running: a CHECKPOINT writes the dirty shared buffers, <c>sync</c> the kernel's dirty
         /// pages (GBs after a minute of ingest, written back in bursts otherwise), and autovacuum workers (the load's
-        /// inserts start them on the day partition) are given up to a minute to finish. Before this, single COPYs of one
+        /// inserts start them on the day partition) are waited for until 90 s after settling began. Before this, single COPYs of one
         /// run differed by up to 50 %.
         /// </summary>
         public static async Task<(TimeSpan Elapsed, string Note)> SettleAsync(string connectionString)

@@ -20,6 +20,7 @@ public sealed class TelemetryMetrics
     private readonly Counter<long> _batches;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<long> _batchReadings;
+    private readonly Histogram<double> _phaseDuration;
 
     /// <summary>This API's meter (tests listen to it alone: every host in a process names its meter the same).</summary>
     public Meter Meter => _meter;
@@ -38,6 +39,10 @@ public sealed class TelemetryMetrics
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
         _batchReadings = _meter.CreateHistogram<long>("fleet.telemetry.batch.readings", "{reading}", "Readings in one group commit.",
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = HistogramBuckets.Counts });
+        _phaseDuration = _meter.CreateHistogram<double>("fleet.telemetry.batch.phase.duration", "s",
+            "Where a group commit's time goes, by path and phase: copy.start (until PostgreSQL takes COPY data), copy (until it has " +
+            "stored the rows), commit (claim or merge, and COMMIT). Each is the writer's wait, round trip included.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = HistogramBuckets.Seconds });
     }
 
     /// <summary>Called once by the writer, which owns the queue.</summary>
@@ -48,6 +53,11 @@ public sealed class TelemetryMetrics
 
     public void Rejected(int statusCode) => _rejectedRequests.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
 
+    /// <summary>One phase of a group commit; <paramref name="phase"/> is one of <see cref="WritePhase"/>'s names.</summary>
+    public void Phase(bool direct, string phase, TimeSpan duration) => _phaseDuration.Record(duration.TotalSeconds,
+        new KeyValuePair<string, object?>("fleet.telemetry.path", direct ? "direct" : "staging"),
+        new KeyValuePair<string, object?>("fleet.telemetry.phase", phase));
+
     public void Written(int readings, long admitted, long storedPoints, bool direct, TimeSpan duration)
     {
         _batches.Add(1, new KeyValuePair<string, object?>("fleet.telemetry.path", direct ? "direct" : "staging"));
@@ -57,4 +67,12 @@ public sealed class TelemetryMetrics
         _batchDuration.Record(duration.TotalSeconds);
         _batchReadings.Record(readings);
     }
+}
+
+/// <summary>The phases of a group commit, as <see cref="TelemetryMetrics.Phase"/> names them.</summary>
+public static class WritePhase
+{
+    public const string CopyStart = "copy.start";
+    public const string Copy = "copy";
+    public const string Commit = "commit";
 }

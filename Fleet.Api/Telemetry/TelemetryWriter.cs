@@ -249,12 +249,12 @@ public sealed partial class TelemetryWriter(
         var statements = await lane.OpenAsync(dataSource, cancellationToken);
         var keys = GroupKeys.Of(batch);
         await partitions.EnsureAsync(statements.Connection, keys.Days, cancellationToken);
-        if (await TryDirectAsync(statements, batch, keys, cancellationToken) is { } direct)
+        if (await TryDirectAsync(statements, batch, keys, metrics, cancellationToken) is { } direct)
         {
             return (direct.Admitted, direct.StoredPoints, true);
         }
 
-        var (admitted, storedPoints) = await MergeAsync(statements, batch, keys, cancellationToken);
+        var (admitted, storedPoints) = await MergeAsync(statements, batch, keys, metrics, cancellationToken);
         return (admitted, storedPoints, false);
     }
 
@@ -262,7 +262,7 @@ public sealed partial class TelemetryWriter(
     /// The common case, a batch of readings never stored before: COPY straight into telemetry, then claim the seqs and
     /// commit in one round trip; null (rolled back, nothing stored) when a seq clashes, for <see cref="MergeAsync"/> to sort out.
     /// </summary>
-    private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, CancellationToken cancellationToken)
+    private static async Task<(long Admitted, long StoredPoints)?> TryDirectAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, TelemetryMetrics metrics, CancellationToken cancellationToken)
     {
         if (keys.RepeatsSeq)
         {
@@ -274,15 +274,17 @@ public sealed partial class TelemetryWriter(
         {
             using (Activities.StartActivity("telemetry.copy"))
             {
-                await CopyAsync(statements.Connection, TelemetrySchema.Table, batch, cancellationToken);
+                await CopyAsync(statements.Connection, TelemetrySchema.Table, batch, direct: true, metrics, cancellationToken);
             }
 
+            var claimed = Stopwatch.GetTimestamp();
             statements.ClaimAndCommit.Transaction = transaction;
             statements.ClaimAndCommit.BatchCommands[0].Parameters[0].Value = keys.Devices;
             statements.ClaimAndCommit.BatchCommands[1].Parameters[0].Value = keys.RunDevices;
             statements.ClaimAndCommit.BatchCommands[1].Parameters[1].Value = keys.RunFirsts;
             statements.ClaimAndCommit.BatchCommands[1].Parameters[2].Value = keys.RunLasts;
             await statements.ClaimAndCommit.ExecuteNonQueryAsync(cancellationToken);
+            metrics.Phase(direct: true, WritePhase.Commit, Stopwatch.GetElapsedTime(claimed));
         }
         catch (PostgresException exception) when (exception.SqlState == PostgresErrorCodes.UniqueViolation)
         {
@@ -296,14 +298,15 @@ public sealed partial class TelemetryWriter(
     }
 
     /// <summary>The staging path: COPY into the session's staging table, then admit each (device, seq) once.</summary>
-    private static async Task<(long Admitted, long StoredPoints)> MergeAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, CancellationToken cancellationToken)
+    private static async Task<(long Admitted, long StoredPoints)> MergeAsync(LaneStatements statements, List<PendingWrite> batch, GroupKeys keys, TelemetryMetrics metrics, CancellationToken cancellationToken)
     {
         await using var transaction = await statements.Connection.BeginTransactionAsync(cancellationToken);
         using (Activities.StartActivity("telemetry.copy"))
         {
-            await CopyAsync(statements.Connection, "telemetry_staging", batch, cancellationToken);
+            await CopyAsync(statements.Connection, "telemetry_staging", batch, direct: false, metrics, cancellationToken);
         }
 
+        var merged = Stopwatch.GetTimestamp();
         long admitted, storedPoints;
         statements.Merge.Transaction = transaction;
         statements.Merge.BatchCommands[0].Parameters[0].Value = keys.Devices;
@@ -314,21 +317,33 @@ public sealed partial class TelemetryWriter(
         }
 
         await transaction.CommitAsync(cancellationToken);
+        metrics.Phase(direct: false, WritePhase.Commit, Stopwatch.GetElapsedTime(merged));
         return (admitted, storedPoints);
     }
 
-    /// <summary>One binary COPY of the group's readings, each request's tuples written as they were encoded.</summary>
-    private static async Task CopyAsync(NpgsqlConnection connection, string table, List<PendingWrite> batch, CancellationToken cancellationToken)
+    /// <summary>
+    /// One binary COPY of the group's readings, each request's tuples written as they were encoded. Its two phases are
+    /// timed apart: starting a COPY is a round trip with a fixed cost on the server, taking the rows a cost per row.
+    /// </summary>
+    private static async Task CopyAsync(NpgsqlConnection connection, string table, List<PendingWrite> batch, bool direct, TelemetryMetrics metrics, CancellationToken cancellationToken)
     {
-        await using var copy = await connection.BeginRawBinaryCopyAsync(
-            $"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken);
-        await copy.WriteAsync(EncodedReadings.CopyHeader, cancellationToken);
-        foreach (var pending in batch)
+        var started = Stopwatch.GetTimestamp();
+        long copying;
+        await using (var copy = await connection.BeginRawBinaryCopyAsync(
+            $"COPY {table} (device_id, seq, ts, metric_names, metric_values) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
-            await copy.WriteAsync(pending.Readings.Tuples, cancellationToken);
+            copying = Stopwatch.GetTimestamp();
+            metrics.Phase(direct, WritePhase.CopyStart, Stopwatch.GetElapsedTime(started, copying));
+            await copy.WriteAsync(EncodedReadings.CopyHeader, cancellationToken);
+            foreach (var pending in batch)
+            {
+                await copy.WriteAsync(pending.Readings.Tuples, cancellationToken);
+            }
+
+            await copy.WriteAsync(EncodedReadings.CopyTrailer, cancellationToken);
         }
 
-        await copy.WriteAsync(EncodedReadings.CopyTrailer, cancellationToken);
+        metrics.Phase(direct, WritePhase.Copy, Stopwatch.GetElapsedTime(copying));
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Requests} telemetry requests ({Rows} readings) failed; they are answered 503")]

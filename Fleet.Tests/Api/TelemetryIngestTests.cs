@@ -68,6 +68,82 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
         (await CountPointsAsync(device.DeviceId)).ShouldBe(10);
     }
 
+    [Fact]
+    public async Task A_group_commit_records_the_time_of_each_phase_by_path()
+    {
+        var device = await _http.RegisterDeviceAsync("TEL-PHASES", Cancellation);
+        using var phases = new GroupCommitPhases(_api.Services.GetRequiredService<TelemetryMetrics>().Meter);
+
+        (await SendAsync(device.DeviceKey, Batch(Reading(1), Reading(2)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        phases.Recorded.Select(p => (p.Path, p.Phase)).ShouldBe([("direct", "copy.start"), ("direct", "copy"), ("direct", "commit")]);
+
+        // Seq 2 again with a new ts: the direct COPY goes through, its claim clashes and the transaction is rolled back
+        // before any commit, and the staging path stores seq 3.
+        phases.Clear();
+        (await SendAsync(device.DeviceKey, Batch(Reading(2) with { Ts = DateTimeOffset.UtcNow }, Reading(3)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
+        phases.Recorded.Select(p => (p.Path, p.Phase)).ShouldBe(
+            [("direct", "copy.start"), ("direct", "copy"), ("staging", "copy.start"), ("staging", "copy"), ("staging", "commit")]);
+        phases.Recorded.ShouldAllBe(p => p.Seconds > 0 && p.Seconds < 30);
+    }
+
+    /// <summary>The phases of this API's group commits (fleet.telemetry.batch.phase.duration), in the order they were recorded.</summary>
+    private sealed class GroupCommitPhases : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private readonly List<(string Path, string Phase, double Seconds)> _recorded = [];
+
+        public GroupCommitPhases(Meter meter)
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter == meter && instrument.Name == "fleet.telemetry.batch.phase.duration")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
+            {
+                var (path, phase) = ("", "");
+                foreach (var tag in tags)
+                {
+                    (path, phase) = tag.Key switch
+                    {
+                        "fleet.telemetry.path" => ((string)tag.Value!, phase),
+                        "fleet.telemetry.phase" => (path, (string)tag.Value!),
+                        _ => (path, phase),
+                    };
+                }
+
+                lock (_recorded)
+                {
+                    _recorded.Add((path, phase, seconds));
+                }
+            });
+            _listener.Start();
+        }
+
+        public IReadOnlyList<(string Path, string Phase, double Seconds)> Recorded
+        {
+            get
+            {
+                lock (_recorded)
+                {
+                    return [.. _recorded];
+                }
+            }
+        }
+
+        public void Clear()
+        {
+            lock (_recorded)
+            {
+                _recorded.Clear();
+            }
+        }
+
+        public void Dispose() => _listener.Dispose();
+    }
+
     /// <summary>Group commits of this API's writer by path (fleet.telemetry.batches), counted as they are recorded.</summary>
     private sealed class GroupCommitPaths : IDisposable
     {

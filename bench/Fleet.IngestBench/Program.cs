@@ -114,10 +114,19 @@ var perWorker = Enumerable.Range(0, options.Concurrency).Select(_ => new List<do
 var probe = new AlertProbe(http, app, run);
 var probing = options.AlertProbes > 0 ? Task.Run(async () =>
 {
-    await Task.Delay(measureFrom - DateTime.UtcNow);
+    await UntilAsync(measureFrom);
     await probe.RunAsync(options.AlertProbes, stopAt);
 }) : Task.CompletedTask;
+// The writer's group commits over the measured minute, read from the API's /metrics when it starts and ends.
+var writerDuring = Task.Run(async () =>
+{
+    await UntilAsync(measureFrom);
+    var first = await WriterSnapshot.ReadAsync(http);
+    await UntilAsync(stopAt);
+    return (await WriterSnapshot.ReadAsync(http)).Since(first);
+});
 await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(measureFrom, stopAt, latencies))).Append(probing));
+var writer = await writerDuring;
 var all = perWorker.SelectMany(l => l).Order().ToArray();
 var pointsPerSecond = load.Points / (double)options.Seconds;
 
@@ -142,6 +151,7 @@ Console.WriteLine();
 Console.WriteLine($"devices {options.Devices}, {options.Seconds} s measured, {all.Length} requests ({string.Join(", ", load.ByStatus.OrderBy(p => p.Key).Select(p => $"{p.Key}: {p.Value}"))})");
 Console.WriteLine($"ingest        : {pointsPerSecond:N0} points/s ({all.Length / (double)options.Seconds:N0} requests/s)");
 Console.WriteLine($"latency       : p50 {Percentile(all, 0.50):0.0} ms, p99 {Percentile(all, 0.99):0.0} ms, max {(all.Length > 0 ? all[^1] : 0):0.0} ms");
+Console.WriteLine($"writer        : {writer.Describe(options.Seconds)}");
 Ceiling("COPY ceiling  ", intoTelemetry, "into telemetry");
 Ceiling("              ", intoFresh, "into a fresh table");
 if (!slow.IsEmpty)
@@ -167,6 +177,8 @@ void Ceiling(string label, List<double> runs, string into)
     var (best, median) = (runs.Max(), runs.Order().ElementAt(runs.Count / 2));
     Console.WriteLine($"{label}: {best:N0} readings/s = {best * metricNames.Length:N0} points/s {into} (best of {string.Join(", ", runs.Select(r => r.ToString("N0")))}) -> ingest is {pointsPerSecond / (best * metricNames.Length):P0} of it ({pointsPerSecond / (median * metricNames.Length):P0} of the median)");
 }
+
+static Task UntilAsync(DateTime moment) => Task.Delay(moment > DateTime.UtcNow ? moment - DateTime.UtcNow : TimeSpan.Zero);
 
 static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 

@@ -17,28 +17,10 @@ if [[ -z ${NO_BUILD:-} ]]; then
   dotnet build bench/Fleet.AlertBench -c "$configuration" >/dev/null
 fi
 
-state=$(mktemp -d /tmp/fleet-alert-cost-XXXX)
-chmod 755 "$state"
 export Fleet__Status__AtRiskAfter=01:00:00 Fleet__Status__OfflineAfter=02:00:00
-dotnet "Fleet.AppHost/bin/$configuration/net10.0/Fleet.AppHost.dll" --state-dir "$state" --devices 1 --no-dashboard >"$state.log" 2>&1 &
-apphost=$!
-stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
-trap stop EXIT
-
-healthy() {
-  python3 - "$state/apphost.json" <<'PY' 2>/dev/null
-import json, sys
-s = json.load(open(sys.argv[1]))
-sys.exit(0 if s.get("running") and all(r["state"] == "Healthy" for r in s["resources"]) else 1)
-PY
-}
-
-deadline=$((SECONDS + 600))
-until healthy; do
-  kill -0 "$apphost" 2>/dev/null || { echo "AppHost exited; see $state.log" >&2; exit 1; }
-  (( SECONDS < deadline )) || { echo "the app did not become healthy in 10 min; see $state.log" >&2; exit 1; }
-  sleep 1
-done
+source bench/lib.sh
+start_apphost alert-cost dotnet "Fleet.AppHost/bin/$configuration/net10.0/Fleet.AppHost.dll" --devices 1 --no-dashboard
+wait_for 600 "every resource healthy" all_healthy
 
 echo "app healthy; $(uptime)" >&2
 dotnet "bench/Fleet.AlertBench/bin/$configuration/net10.0/Fleet.AlertBench.dll" --state-dir "$state" "$@"

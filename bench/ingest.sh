@@ -14,20 +14,10 @@ shift $(( $# < 3 ? $# : 3 ))
 
 [[ -n ${NO_BUILD:-} ]] || dotnet build Fleet.Aspire.sln -c Release -nologo -v quiet >/dev/null
 
-state=$(mktemp -d /tmp/fleet-ingest-XXXX)
-chmod 755 "$state"
 export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
-dotnet run -c Release --no-build --project Fleet.AppHost -- --devices 1 --state-dir "$state" >"$state.log" 2>&1 &
-apphost=$!
-stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
-trap stop EXIT
-
-deadline=$((SECONDS + 300))
-until grep -q "healthy in" "$state.log"; do
-  kill -0 "$apphost" 2>/dev/null || { echo "AppHost exited; see $state.log" >&2; exit 1; }
-  (( SECONDS < deadline )) || { echo "the app did not become healthy in 5 min; see $state.log" >&2; exit 1; }
-  sleep 1
-done
+source bench/lib.sh
+start_apphost ingest dotnet run -c Release --no-build --project Fleet.AppHost -- --devices 1
+wait_for 300 "every resource healthy" all_healthy
 
 dotnet run -c Release --no-build --project bench/Fleet.IngestBench -- --state-dir "$state" \
   --devices "$devices" --readings "$readings" --concurrency "$concurrency" --metrics 5 --seconds 60 --warmup 30 "$@"

@@ -12,13 +12,9 @@ devices=${1:-10000}
 samples=${2:-6}
 between=${3:-10}
 
-state=$(mktemp -d /tmp/fleet-sim-memory-XXXX)
-chmod 755 "$state"
 export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
-dotnet run ${NO_BUILD:+--no-build} --project Fleet.AppHost -- --state-dir "$state" --devices "$devices" >"$state.log" 2>&1 &
-apphost=$!
-stop() { kill -TERM "$apphost" 2>/dev/null || true; wait "$apphost" 2>/dev/null || true; rm -rf "$state"; }
-trap stop EXIT
+source bench/lib.sh
+start_apphost sim-memory dotnet run ${NO_BUILD:+--no-build} --project Fleet.AppHost -- --devices "$devices"
 
 resource() { # $1 = resource name, $2 = url|pid; empty until it is healthy
   python3 - "$state/apphost.json" "$1" "$2" <<'PY' 2>/dev/null || true
@@ -32,20 +28,16 @@ PY
 
 status_field() { curl -sf "$url/status" | python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 
-deadline=$((SECONDS + 600))
-until url=$(resource devices url) && [[ -n $url ]]; do
-  kill -0 "$apphost" 2>/dev/null || { echo "AppHost exited; see $state.log" >&2; exit 1; }
-  (( SECONDS < deadline )) || { echo "the app did not become healthy in 10 min; see $state.log" >&2; exit 1; }
-  sleep 1
-done
+simulator_healthy() { url=$(resource devices url) && [[ -n $url ]]; }
+wait_for 600 "the simulator healthy" simulator_healthy
 pid=$(resource devices pid)
 echo "simulator pid $pid at $url; waiting for $devices devices to register and report" >&2
 
-until [[ $(status_field registered) == "$devices" ]] && (( $(status_field telemetryBatchesSent) >= devices )) \
-  && (( $(status_field channelsOpen) >= devices )); do
-  (( SECONDS < deadline )) || { echo "devices did not all register and report in time: $(curl -sf "$url/status")" >&2; exit 1; }
-  sleep 2
-done
+all_reported() {
+  [[ $(status_field registered) == "$devices" ]] && (($(status_field telemetryBatchesSent) >= devices)) \
+    && (($(status_field channelsOpen) >= devices))
+}
+wait_for 600 "all $devices devices registered, reporting and connected" all_reported
 
 rss=()
 for i in $(seq "$samples"); do

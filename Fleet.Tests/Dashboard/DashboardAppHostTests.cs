@@ -28,7 +28,7 @@ public sealed class DashboardAppHostTests : IDisposable
         var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
 
         appHost.Output.Split('\n')[0].ShouldStartWith("fleet | dashboard: http://127.0.0.1:");
-        var dashboardUrl = state.Resources.Single(resource => resource.Name == "dashboard").Urls[0];
+        var dashboardUrl = FleetAppHost.Url(state, "dashboard");
         appHost.Output.Split('\n')[0].ShouldContain(dashboardUrl);
         using var dashboard = new HttpClient { BaseAddress = new Uri(dashboardUrl), Timeout = TimeSpan.FromSeconds(10) };
 
@@ -63,7 +63,7 @@ public sealed class DashboardAppHostTests : IDisposable
         apiLogs.ShouldAllBe(log => log.Resource == "api");
 
         // Fleet's own meters on the api's Prometheus endpoint: devices by status (all 10 online) and the transitions that got them there.
-        using var api = new HttpClient { BaseAddress = new Uri(state.Resources.Single(resource => resource.Name == "api").Urls[0]) };
+        using var api = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "api")) };
         var exposition = await Eventually.GetAsync(async () =>
         {
             var text = await api.GetStringAsync("/metrics", Cancellation);
@@ -132,7 +132,7 @@ public sealed class DashboardAppHostTests : IDisposable
         await Eventually.GetAsync(
             async () => (await external.GetAsync<List<ResourceViewDto>>("/api/resources")).FirstOrDefault(r => r.Name == "api" && r.Telemetry!.Spans > 0),
             TelemetryTimeout, "api's spans at the configured endpoint", Cancellation);
-        using var dashboard = new HttpClient { BaseAddress = new Uri(state.Resources.Single(resource => resource.Name == "dashboard").Urls[0]) };
+        using var dashboard = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "dashboard")) };
         var own = await dashboard.GetFromJsonAsync<List<ResourceViewDto>>("/api/resources", DashboardServer.Json, Cancellation);
         own!.ShouldAllBe(resource => resource.Telemetry == null);
     }

@@ -27,7 +27,7 @@ public sealed class DashboardBrowserTests : IDisposable
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", "3");
         var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
-        var dashboardUrl = state.Resources.Single(resource => resource.Name == "dashboard").Urls[0];
+        var dashboardUrl = FleetAppHost.Url(state, "dashboard");
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchPersistentContextAsync(_profileDirectory, new BrowserTypeLaunchPersistentContextOptions

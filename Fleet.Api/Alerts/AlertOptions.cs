@@ -34,4 +34,11 @@ public sealed class AlertOptions
     /// <summary>The norm is taken as at least this (percentage points per hour), so a fleet that barely drains does not make every device an outlier.</summary>
     [Range(0.0, 100.0)]
     public double DrainNormFloorPerHour { get; set; } = 0.5;
+
+    /// <summary>
+    /// How often each replica sends the latest metrics that ingest recorded to Redis (one pipelined batch for all
+    /// devices) and marks their devices changed; a threshold breach reaches the evaluator up to this much later.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
+    public TimeSpan SignalFlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Fleet.Api.Infrastructure;
+using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
 namespace Fleet.Api.Alerts;
@@ -11,11 +12,9 @@ namespace Fleet.Api.Alerts;
 /// for their duration, and when to look at a device again if nothing else changes. The evaluator's work per tick
 /// follows these, not the fleet size.
 /// </summary>
-public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<AlertSignals> logger) : PeriodicFlusher(FlushInterval)
+public sealed partial class AlertSignals(IConnectionMultiplexer redis, IOptions<AlertOptions> options, ILogger<AlertSignals> logger)
+    : PeriodicFlusher(options.Value.SignalFlushInterval)
 {
-    /// <summary>How often the latest metrics that ingest recorded go to Redis, in one pipelined batch.</summary>
-    public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(100);
-
     public const string DirtyKey = "fleet:alerts:dirty";
     public const string DueKey = "fleet:alerts:due";
     public const string HoldsKey = "fleet:alerts:holds";
@@ -28,7 +27,7 @@ public sealed partial class AlertSignals(IConnectionMultiplexer redis, ILogger<A
 
     /// <summary>
     /// Latest value of each metric of a reading, and a mark for the evaluator. Ingest does not wait for Redis: the
-    /// values go with the next flush, within <see cref="FlushInterval"/>, all devices' in one pipelined batch.
+    /// values go with the next flush, within <see cref="AlertOptions.SignalFlushInterval"/>, all devices' in one pipelined batch.
     /// </summary>
     public void RecordMetrics(Guid deviceId, IReadOnlyDictionary<string, double> metrics) => _unflushed[deviceId] = metrics;
 

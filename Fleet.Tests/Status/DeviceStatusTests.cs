@@ -99,7 +99,7 @@ public sealed class DeviceStatusTests : IClassFixture<ApiFixture>, IAsyncLifetim
         using var http = _fixture.Api.CreateClient();
         var device = await http.RegisterDeviceAsync($"STATUS-{Guid.NewGuid():N}", Cancellation);
         await using var dataSource = NpgsqlDataSource.Create(_fixture.Api.DatabaseConnectionString);
-        var recorder = new DeviceStatusRecorder(dataSource, _redis, new Fleet.Api.Alerts.AlertSignals(_redis, Microsoft.Extensions.Logging.Abstractions.NullLogger<Fleet.Api.Alerts.AlertSignals>.Instance), _clock);
+        var recorder = new DeviceStatusRecorder(dataSource, _redis, new Fleet.Api.Alerts.AlertSignals(_redis, Microsoft.Extensions.Options.Options.Create(new Fleet.Api.Alerts.AlertOptions()), Microsoft.Extensions.Logging.Abstractions.NullLogger<Fleet.Api.Alerts.AlertSignals>.Instance), _clock);
         var published = Channel.CreateUnbounded<string>();
         var subscription = await _redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(RedisKeys.DeviceStatusChannel));
         // The channel is fleet-wide: other tests' devices publish on it too, so keep only this device's messages.

@@ -54,19 +54,21 @@ public sealed class TelemetryMetrics
     public void Rejected(int statusCode) => _rejectedRequests.Add(1, new KeyValuePair<string, object?>("http.response.status_code", statusCode));
 
     /// <summary>One phase of a group commit; <paramref name="phase"/> is one of <see cref="WritePhase"/>'s names.</summary>
-    public void Phase(bool direct, string phase, TimeSpan duration) => _phaseDuration.Record(duration.TotalSeconds,
-        new KeyValuePair<string, object?>("fleet.telemetry.path", direct ? "direct" : "staging"),
-        new KeyValuePair<string, object?>("fleet.telemetry.phase", phase));
+    public void Phase(bool direct, string phase, TimeSpan duration) =>
+        _phaseDuration.Record(duration.TotalSeconds, PathTag(direct), new KeyValuePair<string, object?>("fleet.telemetry.phase", phase));
 
     public void Written(int readings, long admitted, long storedPoints, bool direct, TimeSpan duration)
     {
-        _batches.Add(1, new KeyValuePair<string, object?>("fleet.telemetry.path", direct ? "direct" : "staging"));
+        _batches.Add(1, PathTag(direct));
         _storedReadings.Add(admitted);
         _storedPoints.Add(storedPoints);
         _duplicateReadings.Add(readings - admitted);
         _batchDuration.Record(duration.TotalSeconds);
         _batchReadings.Record(readings);
     }
+
+    /// <summary>Which path a group commit took: direct (copied straight into telemetry) or staging (a seq clashed).</summary>
+    private static KeyValuePair<string, object?> PathTag(bool direct) => new("fleet.telemetry.path", direct ? "direct" : "staging");
 }
 
 /// <summary>The phases of a group commit, as <see cref="TelemetryMetrics.Phase"/> names them.</summary>

@@ -48,22 +48,22 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     public async Task New_readings_are_copied_straight_in_and_a_resend_is_sorted_out_on_the_staging_path()
     {
         var device = await _http.RegisterDeviceAsync("TEL-PATHS", Cancellation);
-        using var paths = new GroupCommitPaths(_api.Services.GetRequiredService<TelemetryMetrics>().Meter);
+        using var batches = new WriterMeasurements(_api.Services.GetRequiredService<TelemetryMetrics>().Meter, "fleet.telemetry.batches");
 
         (await SendAsync(device.DeviceKey, Batch(Reading(1), Reading(2)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        paths.Count("direct").ShouldBe(1);
-        paths.Count("staging").ShouldBe(0);
+        batches.Total("direct").ShouldBe(1);
+        batches.Total("staging").ShouldBe(0);
 
         // Seq 2 again (new ts) next to a new seq 3: the group is rolled back and admitted one by one, keeping seq 3.
         (await SendAsync(device.DeviceKey, Batch(Reading(2) with { Ts = DateTimeOffset.UtcNow }, Reading(3)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        paths.Count("staging").ShouldBe(1);
-        paths.Count("direct").ShouldBe(1);
+        batches.Total("staging").ShouldBe(1);
+        batches.Total("direct").ShouldBe(1);
         (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 3, 3, 0));
         (await CountPointsAsync(device.DeviceId)).ShouldBe(6);
 
         // The clash aborted that transaction before its COMMIT; the next new readings go straight in again.
         (await SendAsync(device.DeviceKey, Batch(Reading(4), Reading(5)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        paths.Count("direct").ShouldBe(2);
+        batches.Total("direct").ShouldBe(2);
         (await SequenceAsync(device.DeviceId)).ShouldBe(new TelemetrySequenceStats(1, 5, 5, 0));
         (await CountPointsAsync(device.DeviceId)).ShouldBe(10);
     }
@@ -72,7 +72,7 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
     public async Task A_group_commit_records_the_time_of_each_phase_by_path()
     {
         var device = await _http.RegisterDeviceAsync("TEL-PHASES", Cancellation);
-        using var phases = new GroupCommitPhases(_api.Services.GetRequiredService<TelemetryMetrics>().Meter);
+        using var phases = new WriterMeasurements(_api.Services.GetRequiredService<TelemetryMetrics>().Meter, "fleet.telemetry.batch.phase.duration");
 
         (await SendAsync(device.DeviceKey, Batch(Reading(1), Reading(2)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         phases.Recorded.Select(p => (p.Path, p.Phase)).ShouldBe([("direct", "copy.start"), ("direct", "copy"), ("direct", "commit")]);
@@ -83,46 +83,33 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
         (await SendAsync(device.DeviceKey, Batch(Reading(2) with { Ts = DateTimeOffset.UtcNow }, Reading(3)))).StatusCode.ShouldBe(HttpStatusCode.Accepted);
         phases.Recorded.Select(p => (p.Path, p.Phase)).ShouldBe(
             [("direct", "copy.start"), ("direct", "copy"), ("staging", "copy.start"), ("staging", "copy"), ("staging", "commit")]);
-        phases.Recorded.ShouldAllBe(p => p.Seconds > 0 && p.Seconds < 30);
+        phases.Recorded.ShouldAllBe(p => p.Value > 0 && p.Value < 30);
     }
 
-    /// <summary>The phases of this API's group commits (fleet.telemetry.batch.phase.duration), in the order they were recorded.</summary>
-    private sealed class GroupCommitPhases : IDisposable
+    /// <summary>
+    /// One instrument of this API's writer (fleet.telemetry.batches, fleet.telemetry.batch.phase.duration), each
+    /// measurement with its path and phase tags, in the order they were recorded.
+    /// </summary>
+    private sealed class WriterMeasurements : IDisposable
     {
         private readonly MeterListener _listener = new();
-        private readonly List<(string Path, string Phase, double Seconds)> _recorded = [];
+        private readonly List<(string Path, string Phase, double Value)> _recorded = [];
 
-        public GroupCommitPhases(Meter meter)
+        public WriterMeasurements(Meter meter, string instrumentName)
         {
             _listener.InstrumentPublished = (instrument, listener) =>
             {
-                if (instrument.Meter == meter && instrument.Name == "fleet.telemetry.batch.phase.duration")
+                if (instrument.Meter == meter && instrument.Name == instrumentName)
                 {
                     listener.EnableMeasurementEvents(instrument);
                 }
             };
-            _listener.SetMeasurementEventCallback<double>((_, seconds, tags, _) =>
-            {
-                var (path, phase) = ("", "");
-                foreach (var tag in tags)
-                {
-                    (path, phase) = tag.Key switch
-                    {
-                        "fleet.telemetry.path" => ((string)tag.Value!, phase),
-                        "fleet.telemetry.phase" => (path, (string)tag.Value!),
-                        _ => (path, phase),
-                    };
-                }
-
-                lock (_recorded)
-                {
-                    _recorded.Add((path, phase, seconds));
-                }
-            });
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) => Add(value, tags));
+            _listener.SetMeasurementEventCallback<double>((_, value, tags, _) => Add(value, tags));
             _listener.Start();
         }
 
-        public IReadOnlyList<(string Path, string Phase, double Seconds)> Recorded
+        public IReadOnlyList<(string Path, string Phase, double Value)> Recorded
         {
             get
             {
@@ -133,6 +120,9 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
             }
         }
 
+        /// <summary>The sum of what was recorded for group commits on <paramref name="path"/>.</summary>
+        public double Total(string path) => Recorded.Where(m => m.Path == path).Sum(m => m.Value);
+
         public void Clear()
         {
             lock (_recorded)
@@ -142,39 +132,25 @@ public sealed class TelemetryIngestTests(ApiFixture fixture) : IClassFixture<Api
         }
 
         public void Dispose() => _listener.Dispose();
-    }
 
-    /// <summary>Group commits of this API's writer by path (fleet.telemetry.batches), counted as they are recorded.</summary>
-    private sealed class GroupCommitPaths : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _counts = new();
-
-        public GroupCommitPaths(Meter meter)
+        private void Add(double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
         {
-            _listener.InstrumentPublished = (instrument, listener) =>
+            var (path, phase) = ("", "");
+            foreach (var tag in tags)
             {
-                if (instrument.Meter == meter && instrument.Name == "fleet.telemetry.batches")
+                (path, phase) = tag.Key switch
                 {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+                    "fleet.telemetry.path" => ((string)tag.Value!, phase),
+                    "fleet.telemetry.phase" => (path, (string)tag.Value!),
+                    _ => (path, phase),
+                };
+            }
+
+            lock (_recorded)
             {
-                foreach (var tag in tags)
-                {
-                    if (tag.Key == "fleet.telemetry.path")
-                    {
-                        _counts.AddOrUpdate((string)tag.Value!, value, (_, total) => total + value);
-                    }
-                }
-            });
-            _listener.Start();
+                _recorded.Add((path, phase, value));
+            }
         }
-
-        public long Count(string path) => _counts.GetValueOrDefault(path);
-
-        public void Dispose() => _listener.Dispose();
     }
 
     [Fact]

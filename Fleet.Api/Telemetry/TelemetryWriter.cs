@@ -54,26 +54,26 @@ public sealed partial class TelemetryWriter(
 
     // A reading is (device, seq). Each device's row in telemetry_sequences holds the seqs it has stored as one
     // int8multirange (a device counting up keeps a single range, a gap splits it), so admitting a reading is a
-    // containment test on one row per device, not an index insert per reading. Both paths first make sure every
-    // device of the group has its row ($1: the group's devices; waiting on a concurrent transaction that is creating
-    // it), then lock those rows in device order, so concurrent lanes and replicas take turns per device and never
-    // admit a seq twice.
+    // containment test on one row per device, not an index insert per reading. Both paths lock the group's devices'
+    // rows in device order, so concurrent lanes and replicas take turns per device and never admit a seq twice. The
+    // staging path first makes sure every device of the group has its row ($1: the group's devices; waiting on a
+    // concurrent transaction that is creating it); the direct path's claim creates them itself.
     private const string EnsureSequences = """
         INSERT INTO telemetry_sequences (device_id, first_seq, last_seq, received)
         SELECT device_id, 0, 0, 0 FROM unnest($1::uuid[]) AS r(device_id) ORDER BY device_id
         ON CONFLICT (device_id) DO NOTHING
         """;
 
-    // Both paths add a group's seqs (alias i: first_seq, last_seq, received, seqs) to a device's row s the same way.
-    private const string AddSeqs = """
-        first_seq = CASE WHEN s.received = 0 THEN i.first_seq ELSE LEAST(s.first_seq, i.first_seq) END,
-                last_seq = CASE WHEN s.received = 0 THEN i.last_seq ELSE GREATEST(s.last_seq, i.last_seq) END,
-                received = s.received + i.received,
-                seen = s.seen + i.seqs
+    // Both paths add a group's seqs (row i: first_seq, last_seq, received, seen) to a device's row s the same way.
+    private static string AddSeqs(string i) => $"""
+        first_seq = CASE WHEN s.received = 0 THEN {i}.first_seq ELSE LEAST(s.first_seq, {i}.first_seq) END,
+                last_seq = CASE WHEN s.received = 0 THEN {i}.last_seq ELSE GREATEST(s.last_seq, {i}.last_seq) END,
+                received = s.received + {i}.received,
+                seen = s.seen + {i}.seen
         """;
 
     // Data-modifying CTEs run whether or not the final SELECT reads them; it returns what was admitted and stored.
-    private const string Merge = $$"""
+    private static readonly string Merge = $$"""
         WITH known AS (
             SELECT device_id, seen FROM telemetry_sequences
             WHERE device_id IN (SELECT device_id FROM telemetry_staging)
@@ -89,10 +89,10 @@ public sealed partial class TelemetryWriter(
             RETURNING cardinality(metric_names) AS points
         ), per_device AS (
             SELECT device_id, min(seq) AS first_seq, max(seq) AS last_seq, count(*) AS received,
-                   range_agg(int8range(seq, seq, '[]')) AS seqs
+                   range_agg(int8range(seq, seq, '[]')) AS seen
             FROM admitted GROUP BY device_id
         ), sequences AS (
-            UPDATE telemetry_sequences AS s SET {{AddSeqs}}
+            UPDATE telemetry_sequences AS s SET {{AddSeqs("i")}}
             FROM per_device i WHERE s.device_id = i.device_id
         )
         SELECT (SELECT count(*) FROM admitted), (SELECT coalesce(sum(points), 0) FROM stored)
@@ -100,26 +100,23 @@ public sealed partial class TelemetryWriter(
 
     // The direct path: the readings are copied straight into telemetry, then each device claims the group's seqs on its
     // row. The seqs come as runs of consecutive numbers ($1 device, $2 first and $3 last seq per run; the writer has made
-    // sure runs of one device do not overlap), so this is work per run, not per reading. If any seq was stored before,
-    // seq_clash raises: the writer rolls the copy back and takes the staging path, which admits seq by seq.
-    private const string Claim = $$"""
+    // sure runs of one device do not overlap), so this is work per run, not per reading. One upsert, in device order,
+    // creates a new device's row or locks an existing one (waiting on a concurrent transaction that holds it) and adds the
+    // seqs only where none was stored before; a device left out of the returned rows clashed, and seq_clash raises: the
+    // writer rolls the copy back and takes the staging path, which admits seq by seq.
+    private static readonly string Claim = $$"""
         WITH incoming AS (
             SELECT device_id, min(first) AS first_seq, max(last) AS last_seq, sum(last - first + 1)::int8 AS received,
-                   range_agg(int8range(first, last, '[]')) AS seqs
+                   range_agg(int8range(first, last, '[]')) AS seen
             FROM unnest($1::uuid[], $2::int8[], $3::int8[]) AS r(device_id, first, last) GROUP BY device_id
-        ), known AS (
-            SELECT device_id, seen FROM telemetry_sequences
-            WHERE device_id IN (SELECT device_id FROM incoming)
-            ORDER BY device_id FOR UPDATE
-        ), clashes AS (
-            SELECT count(*) AS n FROM incoming i JOIN known k ON k.device_id = i.device_id
-            WHERE k.seen && i.seqs
         ), claimed AS (
-            -- Reading clashes here (seq_clash raises anyway) makes the update wait for known's locks, taken in device order.
-            UPDATE telemetry_sequences AS s SET {{AddSeqs}}
-            FROM incoming i WHERE s.device_id = i.device_id AND (SELECT n FROM clashes) = 0
+            INSERT INTO telemetry_sequences AS s (device_id, first_seq, last_seq, received, seen)
+            SELECT device_id, first_seq, last_seq, received, seen FROM incoming ORDER BY device_id
+            ON CONFLICT (device_id) DO UPDATE SET {{AddSeqs("excluded")}}
+            WHERE NOT s.seen && excluded.seen
+            RETURNING 1
         )
-        SELECT pg_temp.seq_clash(n) FROM clashes
+        SELECT pg_temp.seq_clash((SELECT count(*) FROM incoming) - (SELECT count(*) FROM claimed))
         """;
 
     private readonly Channel<PendingWrite> _queue = Channel.CreateBounded<PendingWrite>(
@@ -279,10 +276,9 @@ public sealed partial class TelemetryWriter(
 
             var claimed = Stopwatch.GetTimestamp();
             statements.ClaimAndCommit.Transaction = transaction;
-            statements.ClaimAndCommit.BatchCommands[0].Parameters[0].Value = keys.Devices;
-            statements.ClaimAndCommit.BatchCommands[1].Parameters[0].Value = keys.RunDevices;
-            statements.ClaimAndCommit.BatchCommands[1].Parameters[1].Value = keys.RunFirsts;
-            statements.ClaimAndCommit.BatchCommands[1].Parameters[2].Value = keys.RunLasts;
+            statements.ClaimAndCommit.BatchCommands[0].Parameters[0].Value = keys.RunDevices;
+            statements.ClaimAndCommit.BatchCommands[0].Parameters[1].Value = keys.RunFirsts;
+            statements.ClaimAndCommit.BatchCommands[0].Parameters[2].Value = keys.RunLasts;
             await statements.ClaimAndCommit.ExecuteNonQueryAsync(cancellationToken);
             metrics.Phase(direct: true, WritePhase.Commit, Stopwatch.GetElapsedTime(claimed));
         }
@@ -439,7 +435,6 @@ public sealed partial class TelemetryWriter(
                 {
                     BatchCommands =
                     {
-                        new(EnsureSequences) { Parameters = { new NpgsqlParameter<Guid[]>() } },
                         new(Claim) { Parameters = { new NpgsqlParameter<Guid[]>(), new NpgsqlParameter<long[]>(), new NpgsqlParameter<long[]>() } },
                         new("COMMIT"),
                     },

@@ -59,6 +59,61 @@ public sealed class LocalRedisServerTests : IDisposable
     }
 
     [Fact]
+    public async Task What_was_written_survives_a_killed_server_through_its_append_only_file()
+    {
+        var first = await LocalRedisServer.StartAsync(new LocalRedisOptions(_directory, "pw-5"), null, Cancellation);
+        await using (var connection = await ConnectionMultiplexer.ConnectAsync(first.ConnectionString))
+        {
+            await connection.GetDatabase().StreamAddAsync("fleet:test:log", "f", "logged");
+        }
+
+        // No snapshot is taken on SIGKILL (and none within 60 s of one write): only the append-only file has the entry.
+        Posix.Signal(first.ProcessId!.Value, Posix.SIGKILL);
+        await Eventually.TrueAsync(() => Task.FromResult(!ProcessTree.IsRunning(first.ProcessId!.Value)), TimeSpan.FromSeconds(10), "the killed server to exit", Cancellation);
+
+        var second = await LocalRedisServer.StartAsync(new LocalRedisOptions(_directory, "pw-5"), null, Cancellation);
+        try
+        {
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(second.ConnectionString);
+            (await connection.GetDatabase().StreamLengthAsync("fleet:test:log")).ShouldBe(1);
+        }
+        finally
+        {
+            await second.StopAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_folder_with_only_a_snapshot_keeps_its_data_when_the_append_only_file_is_switched_on()
+    {
+        // A folder as servers before the append-only file left it: dump.rdb only.
+        var older = await LocalRedisServer.StartAsync(new LocalRedisOptions(_directory, "pw-6"), null, Cancellation);
+        await using (var connection = await ConnectionMultiplexer.ConnectAsync(older.ConnectionString))
+        {
+            await connection.GetDatabase().StringSetAsync("fleet:test", "from the snapshot");
+        }
+
+        // A stopping server writes its snapshot.
+        await older.StopAsync();
+        File.Exists(Path.Combine(_directory, "dump.rdb")).ShouldBeTrue();
+        Directory.Delete(Path.Combine(_directory, "appendonlydir"), recursive: true);
+
+        var next = await LocalRedisServer.StartAsync(new LocalRedisOptions(_directory, "pw-6"), null, Cancellation);
+        try
+        {
+            await using var connection = await ConnectionMultiplexer.ConnectAsync(next.ConnectionString + ",allowAdmin=true");
+            ((string?)await connection.GetDatabase().StringGetAsync("fleet:test")).ShouldBe("from the snapshot");
+            (await connection.GetServers()[0].ConfigGetAsync("appendonly")).Single().Value.ShouldBe("yes");
+        }
+        finally
+        {
+            await next.StopAsync();
+        }
+
+        Directory.Exists(Path.Combine(_directory, "appendonlydir")).ShouldBeTrue();
+    }
+
+    [Fact]
     public async Task Preferred_port_in_use_gives_another_free_port()
     {
         using var squatter = new TcpListener(IPAddress.Loopback, 0);

@@ -32,7 +32,7 @@ public sealed class ContainerEngine(string cli)
         var port = PortAllocator.Choose(options.PreferredPort);
         Directory.CreateDirectory(options.DataDirectory);
         await RunContainerAsync(containerName, port, 6379, options.DataDirectory, "/data", [],
-            [Publishing.BackingImages.Redis, "redis-server", "--requirepass", options.Password, "--save", "60 1"], cancellationToken);
+            [Publishing.BackingImages.Redis, "redis-server", "--requirepass", options.Password, "--save", "60 1", "--appendonly", "yes"], cancellationToken);
         var connectionString = $"127.0.0.1:{port},password={options.Password}";
         await LocalRedisServer.WaitUntilAnswersAsync(connectionString, null, cancellationToken);
         return new RunningServer(ProvisioningMode.Container, connectionString, $"tcp://127.0.0.1:{port}", () => RemoveAsync(containerName));

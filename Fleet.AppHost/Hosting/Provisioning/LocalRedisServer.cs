@@ -6,7 +6,7 @@ namespace Fleet.AppHost.Hosting.Provisioning;
 public sealed record LocalRedisOptions(string DataDirectory, string Password, int? PreferredPort = null, string? BinDirectory = null, int Databases = 16);
 
 /// <summary>
-/// Runs <c>redis-server</c> from the local binaries with its data (an RDB snapshot) under the state folder,
+/// Runs <c>redis-server</c> from the local binaries with its data (an append-only file and RDB snapshots) under the state folder,
 /// so a second run finds what the first one stored. The password lives in a config file, not on the command line.
 /// </summary>
 public static class LocalRedisServer
@@ -25,6 +25,10 @@ public static class LocalRedisServer
         var pidFile = Path.Combine(dataDirectory, "redis.pid");
         await StopLeftoverAsync(pidFile);
 
+        // The append-only file, written each second, keeps what was acknowledged into the telemetry log across a Redis
+        // restart. Redis started with it switched on ignores a snapshot it finds without one, so a folder from before it
+        // starts from its snapshot and switches the file on once running, which writes it from the data loaded.
+        var fromSnapshot = File.Exists(Path.Combine(dataDirectory, "dump.rdb")) && !Directory.Exists(Path.Combine(dataDirectory, "appendonlydir"));
         var port = PortAllocator.Choose(options.PreferredPort);
         var configFile = Path.Combine(dataDirectory, "redis.conf");
         await File.WriteAllLinesAsync(configFile,
@@ -34,7 +38,8 @@ public static class LocalRedisServer
             $"dir {dataDirectory}",
             "dbfilename dump.rdb",
             "save 60 1",
-            "appendonly no",
+            $"appendonly {(fromSnapshot ? "no" : "yes")}",
+            "appendfsync everysec",
             "daemonize no",
             $"pidfile {pidFile}",
             "logfile \"\"",
@@ -48,6 +53,10 @@ public static class LocalRedisServer
         try
         {
             await WaitUntilAnswersAsync(connectionString, process, cancellationToken);
+            if (fromSnapshot)
+            {
+                await SwitchOnAppendOnlyFileAsync(connectionString);
+            }
         }
         catch
         {
@@ -61,6 +70,14 @@ public static class LocalRedisServer
             $"tcp://127.0.0.1:{port}",
             stop: () => process.StopAsync(Posix.SIGTERM, TimeSpan.FromSeconds(10)),
             processId: process.Id);
+    }
+
+    private static async Task SwitchOnAppendOnlyFileAsync(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AllowAdmin = true;
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(options);
+        await connection.GetServers()[0].ConfigSetAsync("appendonly", "yes");
     }
 
     /// <summary>Sends PING until Redis answers, the process dies, or the timeout passes.</summary>

@@ -136,10 +136,14 @@ Console.WriteLine($"measuring the COPY ceiling with {options.CopyRows:N0} rows o
 // can store these rows at; a fresh, empty table with the same key shows what an index that is still small allows.
 // One COPY takes a few seconds and a busy moment of the machine pulls it down: each ceiling is the best of its runs,
 // taken once the machine has settled from the load (see CopyCeiling.SettleAsync).
-var settled = await CopyCeiling.SettleAsync(app.DatabaseConnectionString);
-Console.WriteLine($"settled in {settled.Elapsed.TotalSeconds:0.0} s ({settled.Note})");
-var shape = new CopyCeiling.Shape(ids, options.Readings, metricNames);
 var (intoTelemetry, intoFresh) = (new List<double>(), new List<double>());
+if (options.CopyRuns > 0)
+{
+    var settled = await CopyCeiling.SettleAsync(app.DatabaseConnectionString);
+    Console.WriteLine($"settled in {settled.Elapsed.TotalSeconds:0.0} s ({settled.Note})");
+}
+
+var shape = new CopyCeiling.Shape(ids, options.Readings, metricNames);
 for (var copyRun = 0; copyRun < options.CopyRuns; copyRun++)
 {
     intoTelemetry.Add(await CopyCeiling.MeasureAsync(app.DatabaseConnectionString, options.CopyRows, shape, CopyCeiling.Target.Telemetry));
@@ -174,6 +178,11 @@ if (simulator is { } sim)
 
 void Ceiling(string label, List<double> runs, string into)
 {
+    if (runs.Count == 0)
+    {
+        return;
+    }
+
     var (best, median) = (runs.Max(), runs.Order().ElementAt(runs.Count / 2));
     Console.WriteLine($"{label}: {best:N0} readings/s = {best * metricNames.Length:N0} points/s {into} (best of {string.Join(", ", runs.Select(r => r.ToString("N0")))}) -> ingest is {pointsPerSecond / (best * metricNames.Length):P0} of it ({pointsPerSecond / (median * metricNames.Length):P0} of the median)");
 }

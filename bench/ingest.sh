@@ -5,6 +5,7 @@
 # ceiling), and stops the app.
 #   bench/ingest.sh [DEVICES=10000] [READINGS=200] [CONCURRENCY=6] [more Fleet.IngestBench options ...]
 # NO_BUILD=1 skips the Release build (after `dotnet build Fleet.Aspire.sln -c Release`), which matters on a busy machine.
+# ACK=Logged runs the API with Fleet:Telemetry:Acknowledge=Logged (202 once in the telemetry log); default Committed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 devices=${1:-10000}
@@ -15,6 +16,8 @@ shift $(( $# < 3 ? $# : 3 ))
 [[ -n ${NO_BUILD:-} ]] || dotnet build Fleet.Aspire.sln -c Release -nologo -v quiet >/dev/null
 
 export Fleet__Telemetry__RequestsPerDevicePerMinute=${RATE:-100000}
+export Fleet__Telemetry__Acknowledge=${ACK:-Committed}
+echo "telemetry acknowledged: $Fleet__Telemetry__Acknowledge"
 source bench/lib.sh
 start_apphost ingest dotnet run -c Release --no-build --project Fleet.AppHost -- --devices 1
 wait_for 300 "every resource healthy" all_healthy

@@ -92,6 +92,7 @@ public static class Extensions
         builder.Services.AddSingleton<TelemetryMetrics>();
         builder.Services.AddSingleton<TelemetryRateLimiter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryRateLimiter>());
+        builder.Services.AddSingleton<TelemetryLog>();
         builder.Services.AddSingleton<TelemetryWriter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         // Device calls and group commits come by the thousand a second: tracing each would cost more than ingesting it.

@@ -17,12 +17,19 @@ public sealed partial class EncodedReadings
 
         internal const int ArrayHeaderBytes = 20; // dimensions, has-nulls flag, element type, length, lower bound
 
-        private const short Columns = 5;
+        internal const short Columns = 5;
         private const int TextOid = 25;
         private const int Float8Oid = 701;
 
         // PostgreSQL timestamps count microseconds from 2000-01-01 UTC.
         private static readonly long PostgresEpochTicks = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc).Ticks;
+
+        /// <summary>A timestamp as COPY carries it; null when it is outside what <see cref="DateTime"/> holds.</summary>
+        internal static DateTime? FromPostgresTimestamp(long microseconds) =>
+            microseconds is > (long.MinValue / TimeSpan.TicksPerMicrosecond) and < (long.MaxValue / TimeSpan.TicksPerMicrosecond)
+            && PostgresEpochTicks + (microseconds * TimeSpan.TicksPerMicrosecond) is var ticks && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks
+                ? new DateTime(ticks, DateTimeKind.Utc)
+                : null;
 
         private byte[]? _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(initialBytes, 256));
         private int _length;

@@ -24,7 +24,7 @@ public static class TelemetryApi
             .WithTags("Device")
             .AddEndpointFilter<DeviceAuthFilter>()
             .Accepts<TelemetryBatchRequest>("application/json")
-            .WithSummary("Send a batch of 1..1000 readings; 202 once they are committed.");
+            .WithSummary("Send a batch of 1..1000 readings; 202 once they are durable: committed, or in the telemetry log (Fleet:Telemetry:Acknowledge).");
 
         var devices = app.MapGroup(FleetHttp.DevicesRoute).WithTags("Telemetry").AddEndpointFilter<OperatorAuthFilter>();
         devices.MapGet("/{id:guid}/telemetry/sequence", SequenceAsync)
@@ -38,6 +38,7 @@ public static class TelemetryApi
         CurrentDevice device,
         TelemetryRateLimiter rateLimiter,
         TelemetryWriter writer,
+        TelemetryLog log,
         TelemetryMetrics metrics,
         AlertSignals alerts,
         DeviceHealthMarks health,
@@ -100,7 +101,17 @@ public static class TelemetryApi
         var (count, points) = (readings.Readings, readings.Points);
         try
         {
-            await writer.WriteAsync(readings, cancellationToken);
+            if (settings.Acknowledge == TelemetryAcknowledgement.Committed)
+            {
+                await writer.WriteAsync(readings, cancellationToken);
+            }
+            else if (!await AppendAsync(log, readings, cancellationToken))
+            {
+                http.Response.Headers.RetryAfter = "1";
+                metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telemetry backlog full",
+                    detail: "The telemetry log holds as many batches as it may until the writer stores them; nothing of this batch was kept; send it again.");
+            }
         }
         catch (TelemetryStoreUnavailableException)
         {
@@ -118,6 +129,15 @@ public static class TelemetryApi
         }
 
         return TypedResults.Accepted((string?)null, new TelemetryAccepted(count, points));
+    }
+
+    /// <summary>Appends to the telemetry log; the readings' buffer goes back once Redis has them.</summary>
+    private static async Task<bool> AppendAsync(TelemetryLog log, EncodedReadings readings, CancellationToken cancellationToken)
+    {
+        using (readings)
+        {
+            return await log.AppendAsync(readings, cancellationToken);
+        }
     }
 
     /// <summary>

@@ -48,10 +48,47 @@ public sealed class TelemetryOptions
     [Range(100, 1_000_000)]
     public int MaxRowsPerWrite { get; set; } = 50_000;
 
+    /// <summary>When a telemetry request is answered 202: once its readings are committed in PostgreSQL, or once they are in the telemetry log.</summary>
+    public TelemetryAcknowledgement Acknowledge { get; set; } = TelemetryAcknowledgement.Committed;
+
+    /// <summary>With <see cref="TelemetryAcknowledgement.Logged"/>: requests (log entries) a writer lane takes into one group commit.</summary>
+    [Range(1, 10_000)]
+    public int LogReadCount { get; set; } = 25;
+
+    /// <summary>
+    /// With <see cref="TelemetryAcknowledgement.Logged"/>: the most entries (requests) the log holds. While it is full (the
+    /// writer is behind, or PostgreSQL is down) a request waits for room up to <see cref="LogFullWait"/>, then gets 503
+    /// with Retry-After, and nothing of it is kept.
+    /// </summary>
+    [Range(1, 10_000_000)]
+    public int MaxLogBacklog { get; set; } = 1_000;
+
+    /// <summary>With <see cref="TelemetryAcknowledgement.Logged"/>: how long a request waits for room in a full log before its 503.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:00:30")]
+    public TimeSpan LogFullWait { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>With <see cref="TelemetryAcknowledgement.Logged"/>: how long an entry read by a lane may stay unacknowledged before any lane takes it over (its replica stopped).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+    public TimeSpan LogClaimAfter { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// How often a writer lane drops its cached plans, so that the claim is planned again for the table sizes of now
     /// (a plan made while the fleet was small scans every device's sequence row, for as long as it is kept).
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
     public TimeSpan WriterReplanInterval { get; set; } = TimeSpan.FromSeconds(10);
+}
+
+/// <summary>When a telemetry request is acknowledged (202), and so what a 202 promises.</summary>
+public enum TelemetryAcknowledgement
+{
+    /// <summary>After the group commit in PostgreSQL that stored its readings: a 202'd reading can be queried at once.</summary>
+    Committed,
+
+    /// <summary>
+    /// After its readings are appended to the telemetry log, a Redis stream that the writer drains into PostgreSQL in
+    /// large groups (<see cref="TelemetryLog"/>): more readings a second for the same machine, and a reading shows in
+    /// queries a moment after its 202.
+    /// </summary>
+    Logged,
 }

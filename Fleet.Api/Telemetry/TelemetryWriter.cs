@@ -24,6 +24,7 @@ public sealed partial class TelemetryWriter(
     NpgsqlDataSource dataSource,
     TelemetryPartitions partitions,
     TelemetryMetrics metrics,
+    TelemetryLog log,
     IngestCounter ingest,
     IOptions<TelemetryOptions> options,
     ILogger<TelemetryWriter> logger) : BackgroundService
@@ -156,7 +157,9 @@ public sealed partial class TelemetryWriter(
         metrics.ObserveQueueDepth(() => QueueDepth);
         try
         {
-            await Task.WhenAll(Enumerable.Range(0, options.Value.WriterLanes).Select(_ => RunLaneAsync(stoppingToken)));
+            var logged = options.Value.Acknowledge == TelemetryAcknowledgement.Logged;
+            await Task.WhenAll(Enumerable.Range(0, options.Value.WriterLanes)
+                .Select(lane => logged ? RunLoggedLaneAsync(lane, stoppingToken) : RunLaneAsync(stoppingToken)));
         }
         finally
         {
@@ -189,7 +192,11 @@ public sealed partial class TelemetryWriter(
                 {
                     try
                     {
-                        await WriteBatchAsync(lane, batch, rows, stoppingToken);
+                        var failure = await WriteBatchAsync(lane, batch, rows, stoppingToken);
+                        foreach (var pending in batch)
+                        {
+                            _ = failure is null ? pending.Committed.TrySetResult() : pending.Committed.TrySetException(failure);
+                        }
                     }
                     finally
                     {
@@ -207,7 +214,8 @@ public sealed partial class TelemetryWriter(
         }
     }
 
-    private async Task WriteBatchAsync(Lane lane, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
+    /// <summary>One group commit; null when it is committed, else why not (the lane's connection is reset).</summary>
+    private async Task<TelemetryStoreUnavailableException?> WriteBatchAsync(Lane lane, List<PendingWrite> batch, int rows, CancellationToken cancellationToken)
     {
         using var activity = Activities.StartActivity(WriteSpanName);
         activity?.SetTag("fleet.telemetry.requests", batch.Count);
@@ -220,20 +228,14 @@ public sealed partial class TelemetryWriter(
             metrics.Written(rows, admitted, storedPoints, direct, Stopwatch.GetElapsedTime(started));
             // Counted once per group commit, and only what was new: duplicates and refused batches are not ingest.
             ingest.Stored(storedPoints);
-            foreach (var pending in batch)
-            {
-                pending.Committed.TrySetResult();
-            }
+            return null;
         }
         catch (Exception exception) when (exception is NpgsqlException or IOException or InvalidOperationException or TimeoutException)
         {
             LogWriteFailed(logger, batch.Count, rows, exception);
             activity?.SetStatus(ActivityStatusCode.Error, exception.Message);
             await lane.ResetAsync();
-            foreach (var pending in batch)
-            {
-                pending.Committed.TrySetException(new TelemetryStoreUnavailableException(exception));
-            }
+            return new TelemetryStoreUnavailableException(exception);
         }
     }
 

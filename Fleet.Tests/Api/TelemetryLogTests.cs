@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Fleet.Api.Telemetry;
+using Fleet.Contracts;
+using Fleet.Tests.Infrastructure;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using StackExchange.Redis;
+
+namespace Fleet.Tests.Api;
+
+/// <summary>
+/// <c>Fleet:Telemetry:Acknowledge = Logged</c>: a 202 once the readings are in the telemetry log (a Redis stream), which
+/// the writer drains into PostgreSQL. Real Redis and PostgreSQL; one writer lane, a log of at most two entries.
+/// </summary>
+public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClassFixture<TelemetryLogTests.Fixture>, IDisposable
+{
+    private static readonly TimeSpan Soon = TimeSpan.FromSeconds(15);
+    private readonly ApiFactory _api = fixture.Api;
+    private readonly HttpClient _http = fixture.Api.CreateClient();
+    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    private IDatabase Redis => _api.Services.GetRequiredService<IConnectionMultiplexer>().GetDatabase();
+
+    [Fact]
+    public async Task A_logged_batch_is_stored_a_moment_after_its_202_and_a_resend_is_stored_once()
+    {
+        var device = await _http.RegisterDeviceAsync("LOG-STORED", Cancellation);
+
+        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        (await _http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 2, 2, 0));
+
+        (await _http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        (await _http.SendReadingAsync(device.DeviceKey, 4, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 4, 3, 1));
+        (await CountReadingsAsync(device.DeviceId)).ShouldBe(3);
+        await LogEmptiesAsync();
+    }
+
+    [Fact]
+    public async Task An_entry_read_by_a_replica_that_stopped_before_storing_it_is_claimed_and_stored_once()
+    {
+        var device = await _http.RegisterDeviceAsync("LOG-CLAIMED", Cancellation);
+        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+
+        // Seqs 1 and 2 logged and read by a consumer that then went away: seq 1 had been stored, seq 2 not.
+        using (var readings = EncodedReadings.Encode(device.DeviceId, [Reading(1), Reading(2)]))
+        {
+            await Redis.ScriptEvaluateAsync($"""
+                redis.call('XADD', KEYS[1], '*', '{TelemetryLog.DeviceField}', ARGV[1], '{TelemetryLog.TuplesField}', ARGV[2])
+                return redis.call('XREADGROUP', 'GROUP', '{TelemetryLog.Group}', 'gone', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
+                """, [TelemetryLog.Key], [device.DeviceId.ToByteArray(bigEndian: true), readings.Tuples]);
+        }
+
+        (await Redis.StreamPendingAsync(TelemetryLog.Key, TelemetryLog.Group)).Consumers.ShouldContain(c => c.Name == "gone");
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 2, 2, 0));
+        (await CountReadingsAsync(device.DeviceId)).ShouldBe(2);
+        await LogEmptiesAsync();
+    }
+
+    [Fact]
+    public async Task While_the_log_is_full_a_request_waits_for_room_then_gets_503_and_what_was_logged_is_stored()
+    {
+        var device = await _http.RegisterDeviceAsync("LOG-FULL", Cancellation);
+        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+
+        // Holding the device's sequence row stalls the writer's claim, so what is logged now stays in the log.
+        await using var blocker = new NpgsqlConnection(_api.DatabaseConnectionString);
+        await blocker.OpenAsync(Cancellation);
+        var hold = await blocker.BeginTransactionAsync(Cancellation);
+        await using (var lockRow = new NpgsqlCommand("SELECT 1 FROM telemetry_sequences WHERE device_id = $1 FOR UPDATE", blocker, hold) { Parameters = { new() { Value = device.DeviceId } } })
+        {
+            await lockRow.ExecuteNonQueryAsync(Cancellation);
+        }
+
+        (await _http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        (await _http.SendReadingAsync(device.DeviceKey, 3, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        (await Redis.StreamLengthAsync(TelemetryLog.Key)).ShouldBe(2);
+
+        var waited = Stopwatch.StartNew();
+        var batch = new TelemetryBatchRequest([Reading(4)]);
+        using (var refused = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey, JsonContent.Create(batch), Cancellation))
+        {
+            refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
+            waited.Elapsed.ShouldBeGreaterThanOrEqualTo(Fixture.FullWait);
+            refused.Headers.RetryAfter.ShouldNotBeNull();
+            (await refused.Content.ReadFromJsonAsync<ProblemDetails>(Cancellation))!.Title.ShouldBe("Telemetry backlog full");
+        }
+
+        await hold.RollbackAsync(Cancellation);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 3, 3, 0));
+        await LogEmptiesAsync();
+        (await CountReadingsAsync(device.DeviceId)).ShouldBe(3);
+    }
+
+    [Fact]
+    public void Tuples_read_back_from_the_log_give_the_seqs_days_and_points_they_were_encoded_with()
+    {
+        var device = Guid.NewGuid();
+        var yesterday = new DateTimeOffset(2026, 12, 5, 23, 59, 0, TimeSpan.Zero);
+        var sent = new TelemetryReading?[]
+        {
+            new(7, yesterday, new Dictionary<string, double> { ["a"] = 1, ["b"] = 2 }),
+            new(5, yesterday.AddMinutes(2), new Dictionary<string, double> { ["c"] = 3 }),
+            new(6, yesterday.AddMinutes(3), new Dictionary<string, double> { ["d"] = 4, ["e"] = 5, ["f"] = 6 }),
+            new(9, yesterday.AddMinutes(4), new Dictionary<string, double> { ["g"] = 7 }),
+        };
+        using var encoded = EncodedReadings.Encode(device, sent);
+
+        using var read = EncodedReadings.FromTuples(device, encoded.Tuples.Span);
+
+        read.ShouldNotBeNull();
+        read.Tuples.ToArray().ShouldBe(encoded.Tuples.ToArray());
+        (read.Readings, read.Points, read.RepeatsSeq).ShouldBe((4, 7, false));
+        read.SeqRanges.ShouldBe([(5L, 7L), (9L, 9L)]);
+        read.Days.ShouldBe([new DateOnly(2026, 12, 5), new DateOnly(2026, 12, 6)], ignoreOrder: true);
+        read.MetricsAt(0).ShouldBe(new Dictionary<string, double> { ["a"] = 1, ["b"] = 2 });
+        EncodedReadings.FromTuples(Guid.NewGuid(), encoded.Tuples.Span).ShouldBeNull("another device's tuples");
+        EncodedReadings.FromTuples(device, encoded.Tuples.Span[..^3]).ShouldBeNull("a cut tuple");
+    }
+
+    private static TelemetryReading Reading(long seq) =>
+        new(seq, DateTimeOffset.UtcNow.AddSeconds(-seq), new Dictionary<string, double> { ["temperature"] = 20 + seq });
+
+    private Task SequenceBecomesAsync(Guid deviceId, TelemetrySequenceStats expected) =>
+        Eventually.TrueAsync(async () => await _http.GetAsOperatorAsync<TelemetrySequenceStats>($"/api/v1/devices/{deviceId}/telemetry/sequence", Cancellation) == expected,
+            Soon, $"the device's sequence to read {expected}", Cancellation);
+
+    private Task LogEmptiesAsync() =>
+        Eventually.TrueAsync(async () => await Redis.StreamLengthAsync(TelemetryLog.Key) == 0, Soon, "the telemetry log to empty", Cancellation);
+
+    private Task<long> CountReadingsAsync(Guid deviceId) =>
+        Sql.ScalarAsync<long>(_api.DatabaseConnectionString, "SELECT count(*) FROM telemetry WHERE device_id = $1", Cancellation, deviceId);
+
+    public void Dispose() => _http.Dispose();
+
+    /// <summary>An API that acknowledges logged telemetry, with one lane, a two-entry log and short waits.</summary>
+    public sealed class Fixture(BackingServers servers) : IAsyncLifetime
+    {
+        public static readonly TimeSpan FullWait = TimeSpan.FromMilliseconds(400);
+
+        public ApiFactory Api { get; private set; } = null!;
+
+        public async ValueTask InitializeAsync() => Api = await ApiFactory.StartAsync(servers, TestContext.Current.CancellationToken,
+            new Dictionary<string, string?>
+            {
+                ["Fleet:Telemetry:Acknowledge"] = "Logged",
+                ["Fleet:Telemetry:WriterLanes"] = "1",
+                ["Fleet:Telemetry:MaxLogBacklog"] = "2",
+                ["Fleet:Telemetry:LogFullWait"] = FullWait.ToString(),
+                ["Fleet:Telemetry:LogClaimAfter"] = "00:00:00.300",
+            });
+
+        public async ValueTask DisposeAsync() => await Api.DisposeAsync();
+    }
+}

@@ -11,10 +11,12 @@ namespace Fleet.Api.Telemetry;
 public sealed class TelemetryStoreUnavailableException(Exception inner) : Exception("The telemetry store is unavailable.", inner);
 
 /// <summary>
-/// Durability: a request is acknowledged (202) only after its points are committed in PostgreSQL.
-/// Requests hand their readings to this writer already encoded as binary COPY tuples (<see cref="EncodedReadings"/>),
-/// and it groups everything queued into one transaction (group commit). Usually no reading of the group was stored before: binary COPY straight into the partitioned
-/// table, then one round trip in which each device claims the group's seqs on its telemetry_sequences row and the
+/// Durability: with <see cref="TelemetryAcknowledgement.Committed"/> (the default) a request is acknowledged (202) only
+/// after its points are committed in PostgreSQL: requests hand their readings to this writer already encoded as binary
+/// COPY tuples (<see cref="EncodedReadings"/>), and it groups everything queued into one transaction (group commit).
+/// With <see cref="TelemetryAcknowledgement.Logged"/> requests are acknowledged once in the <see cref="TelemetryLog"/>,
+/// and the lanes take their groups from there instead (TelemetryWriter.Log.cs).
+/// Usually no reading of the group was stored before: binary COPY straight into the partitioned table, then one round trip in which each device claims the group's seqs on its telemetry_sequences row and the
 /// transaction commits. When a seq clashes (a re-sent reading), the claim raises, that transaction is rolled back and the group takes the staging path:
 /// binary COPY into a session staging table, then one statement that admits each (device, seq) once against the
 /// device's stored seqs, stores the admitted readings (one row per reading) and updates the per-device seqs.

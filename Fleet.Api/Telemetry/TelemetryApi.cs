@@ -107,18 +107,13 @@ public static class TelemetryApi
             }
             else if (!await AppendAsync(log, readings, cancellationToken))
             {
-                http.Response.Headers.RetryAfter = "1";
-                metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telemetry backlog full",
-                    detail: "The telemetry log holds as many batches as it may until the writer stores them; nothing of this batch was kept; send it again.");
+                return Unavailable(http, metrics, "Telemetry backlog full",
+                    "The telemetry log holds as many batches as it may until the writer stores them; nothing of this batch was kept; send it again.");
             }
         }
         catch (TelemetryStoreUnavailableException)
         {
-            http.Response.Headers.RetryAfter = "1";
-            metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Telemetry store unavailable",
-                detail: "Nothing of this batch was stored; send it again.");
+            return Unavailable(http, metrics, "Telemetry store unavailable", "Nothing of this batch was stored; send it again.");
         }
 
         metrics.Accepted(points);
@@ -129,6 +124,14 @@ public static class TelemetryApi
         }
 
         return TypedResults.Accepted((string?)null, new TelemetryAccepted(count, points));
+    }
+
+    /// <summary>A 503 the device should retry in a second; nothing of its batch was kept.</summary>
+    private static ProblemHttpResult Unavailable(HttpContext http, TelemetryMetrics metrics, string title, string detail)
+    {
+        http.Response.Headers.RetryAfter = "1";
+        metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
     }
 
     /// <summary>Appends to the telemetry log; the readings' buffer goes back once Redis has them.</summary>

@@ -39,13 +39,14 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
     {
         var settings = options.Value;
         var giveUpAt = DateTime.UtcNow + settings.LogFullWait;
+        var device = readings.DeviceId.ToByteArray(bigEndian: true);
         try
         {
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var id = await Database.ScriptEvaluateAsync(AppendScript, [Key],
-                    [settings.MaxLogBacklog, readings.DeviceId.ToByteArray(bigEndian: true), readings.Tuples]);
+                    [settings.MaxLogBacklog, device, readings.Tuples]);
                 if (!id.IsNull)
                 {
                     return true;
@@ -69,9 +70,6 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
             throw new TelemetryStoreUnavailableException(exception);
         }
     }
-
-    /// <summary>Entries appended and not yet stored (or stored and not yet deleted).</summary>
-    public async Task<long> BacklogAsync() => await Database.StreamLengthAsync(Key);
 
     /// <summary>Creates the stream and the writers' consumer group if they are not there yet.</summary>
     public async Task EnsureGroupAsync()

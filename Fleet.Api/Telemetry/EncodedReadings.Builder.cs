@@ -17,6 +17,13 @@ public sealed partial class EncodedReadings
 
         internal const int ArrayHeaderBytes = 20; // dimensions, has-nulls flag, element type, length, lower bound
 
+        // Where a tuple's device_id, seq and ts values start (each after its 4-byte length), and where an array's
+        // element count sits in its header; FromTuples and MetricsAt read what Add writes there.
+        internal const int DeviceAt = 6;
+        internal const int SeqAt = 26;
+        internal const int TsAt = 38;
+        internal const int ArrayCountAt = 12;
+
         internal const short Columns = 5;
         private const int TextOid = 25;
         private const int Float8Oid = 701;
@@ -54,12 +61,12 @@ public sealed partial class EncodedReadings
             var size = FixedFieldBytes + 4 + ArrayHeaderBytes + namesBytes + 4 + ArrayHeaderBytes + (values.Length * 12);
             var span = Reserve(size);
             BinaryPrimitives.WriteInt16BigEndian(span, Columns);
-            BinaryPrimitives.WriteInt32BigEndian(span[2..], 16);
-            deviceId.TryWriteBytes(span[6..], bigEndian: true, out _);
-            BinaryPrimitives.WriteInt32BigEndian(span[22..], 8);
-            BinaryPrimitives.WriteInt64BigEndian(span[26..], seq);
-            BinaryPrimitives.WriteInt32BigEndian(span[34..], 8);
-            BinaryPrimitives.WriteInt64BigEndian(span[38..], (utcTs.Ticks - PostgresEpochTicks) / TimeSpan.TicksPerMicrosecond);
+            BinaryPrimitives.WriteInt32BigEndian(span[(DeviceAt - 4)..], 16);
+            deviceId.TryWriteBytes(span[DeviceAt..], bigEndian: true, out _);
+            BinaryPrimitives.WriteInt32BigEndian(span[(SeqAt - 4)..], 8);
+            BinaryPrimitives.WriteInt64BigEndian(span[SeqAt..], seq);
+            BinaryPrimitives.WriteInt32BigEndian(span[(TsAt - 4)..], 8);
+            BinaryPrimitives.WriteInt64BigEndian(span[TsAt..], (utcTs.Ticks - PostgresEpochTicks) / TimeSpan.TicksPerMicrosecond);
 
             var at = FixedFieldBytes;
             BinaryPrimitives.WriteInt32BigEndian(span[at..], ArrayHeaderBytes + namesBytes);
@@ -132,7 +139,7 @@ public sealed partial class EncodedReadings
             BinaryPrimitives.WriteInt32BigEndian(span, 1); // one dimension
             BinaryPrimitives.WriteInt32BigEndian(span[4..], 0); // no nulls
             BinaryPrimitives.WriteInt32BigEndian(span[8..], elementOid);
-            BinaryPrimitives.WriteInt32BigEndian(span[12..], count);
+            BinaryPrimitives.WriteInt32BigEndian(span[ArrayCountAt..], count);
             BinaryPrimitives.WriteInt32BigEndian(span[16..], 1); // lower bound
             return ArrayHeaderBytes;
         }

@@ -92,13 +92,13 @@ public sealed partial class EncodedReadings : IDisposable
         for (var at = 0; at < tuples.Length;)
         {
             var tuple = tuples[at..];
-            if (tuple.Length < Builder.FixedFieldBytes + 4 || BinaryPrimitives.ReadInt16BigEndian(tuple) != Builder.Columns || !tuple.Slice(6, 16).SequenceEqual(device))
+            if (tuple.Length < Builder.FixedFieldBytes + 4 || BinaryPrimitives.ReadInt16BigEndian(tuple) != Builder.Columns || !tuple.Slice(Builder.DeviceAt, 16).SequenceEqual(device))
             {
                 return null;
             }
 
-            seqs.Add(BinaryPrimitives.ReadInt64BigEndian(tuple[26..]));
-            if (Builder.FromPostgresTimestamp(BinaryPrimitives.ReadInt64BigEndian(tuple[38..])) is not { } ts)
+            seqs.Add(BinaryPrimitives.ReadInt64BigEndian(tuple[Builder.SeqAt..]));
+            if (Builder.FromPostgresTimestamp(BinaryPrimitives.ReadInt64BigEndian(tuple[Builder.TsAt..])) is not { } ts)
             {
                 return null;
             }
@@ -116,7 +116,7 @@ public sealed partial class EncodedReadings : IDisposable
             }
 
             var valuesBytes = BinaryPrimitives.ReadInt32BigEndian(tuple[values..]);
-            points += BinaryPrimitives.ReadInt32BigEndian(tuple[(values + 4 + 12)..]);
+            points += BinaryPrimitives.ReadInt32BigEndian(tuple[(values + 4 + Builder.ArrayCountAt)..]);
             at += values + 4 + valuesBytes;
             if (valuesBytes < Builder.ArrayHeaderBytes || at > tuples.Length)
             {
@@ -134,7 +134,7 @@ public sealed partial class EncodedReadings : IDisposable
     public Dictionary<string, double> MetricsAt(int offset)
     {
         var tuple = Tuples.Span[(offset + Builder.FixedFieldBytes)..];
-        var count = BinaryPrimitives.ReadInt32BigEndian(tuple[(4 + 12)..]);
+        var count = BinaryPrimitives.ReadInt32BigEndian(tuple[(4 + Builder.ArrayCountAt)..]);
         var names = tuple[(4 + Builder.ArrayHeaderBytes)..];
         var values = tuple[(4 + BinaryPrimitives.ReadInt32BigEndian(tuple) + 4 + Builder.ArrayHeaderBytes)..];
         var metrics = new Dictionary<string, double>(count);

@@ -51,6 +51,8 @@ public sealed partial class TelemetryWriter
                 }
                 catch (RedisException exception)
                 {
+                    // Redis restarted empty, or the stream was deleted: the group goes with it (NOGROUP), so make it again.
+                    grouped = false;
                     LogLogUnavailable(logger, exception);
                     await Task.Delay(RetryDelay, stoppingToken);
                     continue;

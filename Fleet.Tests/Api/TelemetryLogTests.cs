@@ -63,6 +63,21 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     }
 
     [Fact]
+    public async Task A_log_that_lost_its_stream_and_consumer_group_is_drained_again()
+    {
+        var device = await _http.RegisterDeviceAsync("LOG-LOST", Cancellation);
+        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+
+        // As after a Redis that restarted without its data: the next append makes a stream that has no group.
+        (await Redis.KeyDeleteAsync(TelemetryLog.Key)).ShouldBeTrue();
+        (await _http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 2, 2, 0));
+        await LogEmptiesAsync();
+    }
+
+    [Fact]
     public async Task While_the_log_is_full_a_request_waits_for_room_then_gets_503_and_what_was_logged_is_stored()
     {
         var device = await _http.RegisterDeviceAsync("LOG-FULL", Cancellation);

@@ -18,7 +18,7 @@ public sealed partial class EncodedReadings
         internal const int ArrayHeaderBytes = 20; // dimensions, has-nulls flag, element type, length, lower bound
 
         // Where a tuple's device_id, seq and ts values start (each after its 4-byte length), and where an array's
-        // element count sits in its header; FromTuples and MetricsAt read what Add writes there.
+        // element count sits in its header; WriteLogEntry and MetricsAt read what Add writes there.
         internal const int DeviceAt = 6;
         internal const int SeqAt = 26;
         internal const int TsAt = 38;

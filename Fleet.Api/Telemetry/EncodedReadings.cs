@@ -79,57 +79,6 @@ public sealed partial class EncodedReadings : IDisposable
         return builder.Build();
     }
 
-    /// <summary>
-    /// Readings encoded before, as <see cref="Tuples"/> gave them (a telemetry log entry), read back into a pooled buffer
-    /// with their seqs, days and points; null when <paramref name="tuples"/> are not whole tuples of
-    /// <paramref name="deviceId"/>.
-    /// </summary>
-    public static EncodedReadings? FromTuples(Guid deviceId, ReadOnlySpan<byte> tuples)
-    {
-        var (seqs, days, points) = (new List<long>(tuples.Length / 128), new List<DateOnly>(1), 0);
-        var device = new byte[16];
-        deviceId.TryWriteBytes(device, bigEndian: true, out _);
-        for (var at = 0; at < tuples.Length;)
-        {
-            var tuple = tuples[at..];
-            if (tuple.Length < Builder.FixedFieldBytes + 4 || BinaryPrimitives.ReadInt16BigEndian(tuple) != Builder.Columns || !tuple.Slice(Builder.DeviceAt, 16).SequenceEqual(device))
-            {
-                return null;
-            }
-
-            seqs.Add(BinaryPrimitives.ReadInt64BigEndian(tuple[Builder.SeqAt..]));
-            if (Builder.FromPostgresTimestamp(BinaryPrimitives.ReadInt64BigEndian(tuple[Builder.TsAt..])) is not { } ts)
-            {
-                return null;
-            }
-
-            var day = DateOnly.FromDateTime(ts);
-            if (!days.Contains(day))
-            {
-                days.Add(day);
-            }
-
-            var values = Builder.FixedFieldBytes + 4 + BinaryPrimitives.ReadInt32BigEndian(tuple[Builder.FixedFieldBytes..]);
-            if (values < 0 || values + 4 + Builder.ArrayHeaderBytes > tuple.Length)
-            {
-                return null;
-            }
-
-            var valuesBytes = BinaryPrimitives.ReadInt32BigEndian(tuple[values..]);
-            points += BinaryPrimitives.ReadInt32BigEndian(tuple[(values + 4 + Builder.ArrayCountAt)..]);
-            at += values + 4 + valuesBytes;
-            if (valuesBytes < Builder.ArrayHeaderBytes || at > tuples.Length)
-            {
-                return null;
-            }
-        }
-
-        var buffer = ArrayPool<byte>.Shared.Rent(Math.Max(tuples.Length, 1));
-        tuples.CopyTo(buffer);
-        var (ranges, repeats) = Runs(CollectionsMarshal.AsSpan(seqs));
-        return new EncodedReadings(deviceId, buffer, tuples.Length, seqs.Count, points, ranges, repeats, [.. days]);
-    }
-
     /// <summary>The metrics of the tuple that starts at <paramref name="offset"/>, in the order they were sent.</summary>
     public Dictionary<string, double> MetricsAt(int offset)
     {

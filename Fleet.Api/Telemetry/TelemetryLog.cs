@@ -5,7 +5,8 @@ namespace Fleet.Api.Telemetry;
 
 /// <summary>
 /// The telemetry log, used when <see cref="TelemetryOptions.Acknowledge"/> is <see cref="TelemetryAcknowledgement.Logged"/>:
-/// a request's readings, encoded as COPY tuples, are appended to one Redis stream, and the request is acknowledged then.
+/// a request's readings, in the compact form of <see cref="EncodedReadings.WriteLogEntry"/>, are appended to one Redis
+/// stream, and the request is acknowledged then.
 /// The writer's lanes drain the stream into PostgreSQL through a consumer group, many requests per group commit, and
 /// acknowledge and delete an entry only once its readings are committed. So an entry outlives an API that stops or
 /// crashes: it stays pending for the consumer that read it, and after <see cref="TelemetryOptions.LogClaimAfter"/> any
@@ -18,12 +19,12 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
     public static readonly RedisKey Key = "fleet:telemetry:log";
     public const string Group = "telemetry-writers";
     public const string DeviceField = "d";
-    public const string TuplesField = "t";
+    public const string ReadingsField = "r";
 
     // The bound and the append in one round trip, so the log never grows past it, whatever the number of replicas.
     private const string AppendScript = $"""
         if redis.call('XLEN', KEYS[1]) >= tonumber(ARGV[1]) then return false end
-        return redis.call('XADD', KEYS[1], '*', '{DeviceField}', ARGV[2], '{TuplesField}', ARGV[3])
+        return redis.call('XADD', KEYS[1], '*', '{DeviceField}', ARGV[2], '{ReadingsField}', ARGV[3])
         """;
 
     private static readonly TimeSpan FullPollInterval = TimeSpan.FromMilliseconds(5);
@@ -40,13 +41,16 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
         var settings = options.Value;
         var giveUpAt = DateTime.UtcNow + settings.LogFullWait;
         var device = readings.DeviceId.ToByteArray(bigEndian: true);
+        // Not pooled: a command that times out may still be sent later, and must not send a buffer some other request reuses.
+        var entry = new byte[readings.MaxLogEntryLength];
+        var written = readings.WriteLogEntry(entry);
         try
         {
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var id = await Database.ScriptEvaluateAsync(AppendScript, [Key],
-                    [settings.MaxLogBacklog, device, readings.Tuples]);
+                    [settings.MaxLogBacklog, device, entry.AsMemory(0, written)]);
                 if (!id.IsNull)
                 {
                     return true;
@@ -139,8 +143,8 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
             }
 
             var device = (ReadOnlyMemory<byte>)entry[DeviceField];
-            var tuples = (ReadOnlyMemory<byte>)entry[TuplesField];
-            decoded.Add(new LoggedReadings(entry.Id, device.Length == 16 ? new Guid(device.Span, bigEndian: true) : null, tuples));
+            var readings = (ReadOnlyMemory<byte>)entry[ReadingsField];
+            decoded.Add(new LoggedReadings(entry.Id, device.Length == 16 ? new Guid(device.Span, bigEndian: true) : null, readings));
         }
 
         return decoded;
@@ -148,7 +152,8 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
 }
 
 /// <summary>
-/// One log entry: a request's device and its encoded tuples; <see cref="DeviceId"/> is null when the entry is not one
-/// this API wrote (it cannot be stored, and is dropped with an error logged).
+/// One log entry: a request's device and its readings as <see cref="EncodedReadings.WriteLogEntry"/> wrote them;
+/// <see cref="DeviceId"/> is null when the entry is not one this API wrote (it cannot be stored, and is dropped with an
+/// error logged).
 /// </summary>
-public sealed record LoggedReadings(RedisValue Id, Guid? DeviceId, ReadOnlyMemory<byte> Tuples);
+public sealed record LoggedReadings(RedisValue Id, Guid? DeviceId, ReadOnlyMemory<byte> Readings);

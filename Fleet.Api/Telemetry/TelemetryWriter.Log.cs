@@ -89,7 +89,7 @@ public sealed partial class TelemetryWriter
             var rows = 0;
             foreach (var entry in entries)
             {
-                if (entry.DeviceId is { } device && EncodedReadings.FromTuples(device, entry.Tuples.Span) is { } readings)
+                if (entry.DeviceId is { } device && EncodedReadings.FromLogEntry(device, entry.Readings.Span) is { } readings)
                 {
                     batch.Add(new PendingWrite(readings));
                     rows += readings.Readings;

@@ -51,9 +51,9 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
         using (var readings = EncodedReadings.Encode(device.DeviceId, [Reading(1), Reading(2)]))
         {
             await Redis.ScriptEvaluateAsync($"""
-                redis.call('XADD', KEYS[1], '*', '{TelemetryLog.DeviceField}', ARGV[1], '{TelemetryLog.TuplesField}', ARGV[2])
+                redis.call('XADD', KEYS[1], '*', '{TelemetryLog.DeviceField}', ARGV[1], '{TelemetryLog.ReadingsField}', ARGV[2])
                 return redis.call('XREADGROUP', 'GROUP', '{TelemetryLog.Group}', 'gone', 'COUNT', 1, 'STREAMS', KEYS[1], '>')
-                """, [TelemetryLog.Key], [device.DeviceId.ToByteArray(bigEndian: true), readings.Tuples]);
+                """, [TelemetryLog.Key], [device.DeviceId.ToByteArray(bigEndian: true), LogEntry(readings)]);
         }
 
         (await Redis.StreamPendingAsync(TelemetryLog.Key, TelemetryLog.Group)).Consumers.ShouldContain(c => c.Name == "gone");
@@ -114,29 +114,41 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     }
 
     [Fact]
-    public void Tuples_read_back_from_the_log_give_the_seqs_days_and_points_they_were_encoded_with()
+    public void A_log_entry_gives_back_the_tuples_seqs_days_and_points_it_was_written_from_in_a_third_of_their_size()
     {
         var device = Guid.NewGuid();
         var yesterday = new DateTimeOffset(2026, 12, 5, 23, 59, 0, TimeSpan.Zero);
         var sent = new TelemetryReading?[]
         {
             new(7, yesterday, new Dictionary<string, double> { ["a"] = 1, ["b"] = 2 }),
-            new(5, yesterday.AddMinutes(2), new Dictionary<string, double> { ["c"] = 3 }),
-            new(6, yesterday.AddMinutes(3), new Dictionary<string, double> { ["d"] = 4, ["e"] = 5, ["f"] = 6 }),
-            new(9, yesterday.AddMinutes(4), new Dictionary<string, double> { ["g"] = 7 }),
+            new(5, yesterday.AddMinutes(2), new Dictionary<string, double> { ["b"] = -3.5, ["a"] = double.MaxValue }),
+            new(6, yesterday.AddMinutes(-3), new Dictionary<string, double> { ["d"] = 4, ["a"] = 5, ["f"] = 6 }),
+            new(long.MaxValue, yesterday.AddMinutes(4), new Dictionary<string, double> { ["g"] = double.Epsilon }),
         };
         using var encoded = EncodedReadings.Encode(device, sent);
+        var entry = LogEntry(encoded);
 
-        using var read = EncodedReadings.FromTuples(device, encoded.Tuples.Span);
+        using var read = EncodedReadings.FromLogEntry(device, entry);
 
         read.ShouldNotBeNull();
         read.Tuples.ToArray().ShouldBe(encoded.Tuples.ToArray());
-        (read.Readings, read.Points, read.RepeatsSeq).ShouldBe((4, 7, false));
-        read.SeqRanges.ShouldBe([(5L, 7L), (9L, 9L)]);
+        (read.Readings, read.Points, read.RepeatsSeq).ShouldBe((4, 8, false));
+        read.SeqRanges.ShouldBe([(5L, 7L), (long.MaxValue, long.MaxValue)]);
         read.Days.ShouldBe([new DateOnly(2026, 12, 5), new DateOnly(2026, 12, 6)], ignoreOrder: true);
-        read.MetricsAt(0).ShouldBe(new Dictionary<string, double> { ["a"] = 1, ["b"] = 2 });
-        EncodedReadings.FromTuples(Guid.NewGuid(), encoded.Tuples.Span).ShouldBeNull("another device's tuples");
-        EncodedReadings.FromTuples(device, encoded.Tuples.Span[..^3]).ShouldBeNull("a cut tuple");
+        EncodedReadings.FromLogEntry(device, entry.AsSpan()[..^3]).ShouldBeNull("a cut entry");
+        EncodedReadings.FromLogEntry(device, [.. entry, 0]).ShouldBeNull("an entry with bytes after its readings");
+        EncodedReadings.FromLogEntry(device, encoded.Tuples.ToArray()).ShouldBeNull("tuples, not an entry");
+
+        // What a device typically sends: many readings of the same few metrics.
+        using var typical = EncodedReadings.Encode(device, [.. Enumerable.Range(1, 200).Select(seq => (TelemetryReading?)new(seq, yesterday.AddSeconds(seq),
+            new Dictionary<string, double> { ["temperature"] = 20.5 + seq, ["humidity"] = 41, ["battery"] = 87.25, ["signal"] = -71, ["uptime"] = 3600 + seq }))]);
+        LogEntry(typical).Length.ShouldBeLessThan(typical.Length / 3);
+    }
+
+    private static byte[] LogEntry(EncodedReadings readings)
+    {
+        var entry = new byte[readings.MaxLogEntryLength];
+        return entry[..readings.WriteLogEntry(entry)];
     }
 
     private static TelemetryReading Reading(long seq) =>

@@ -78,7 +78,7 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     }
 
     [Fact]
-    public async Task While_the_log_is_full_a_request_waits_for_room_then_gets_503_and_what_was_logged_is_stored()
+    public async Task While_the_log_is_full_a_request_waits_for_room_then_gets_503_and_what_was_logged_is_stored_even_when_sent_at_once()
     {
         var device = await _http.RegisterDeviceAsync("LOG-FULL", Cancellation);
         (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
@@ -93,22 +93,25 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
             await lockRow.ExecuteNonQueryAsync(Cancellation);
         }
 
-        (await _http.SendReadingAsync(device.DeviceKey, 2, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
-        (await _http.SendReadingAsync(device.DeviceKey, 3, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        // Three at once for a log of two: two are logged, the third waits for room, then is refused.
+        var sent = await Task.WhenAll(new long[] { 2, 3, 4 }.Select(async seq =>
+        {
+            var waited = Stopwatch.StartNew();
+            using var response = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey, JsonContent.Create(new TelemetryBatchRequest([Reading(seq)])), Cancellation);
+            var problem = response.IsSuccessStatusCode ? null : await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancellation);
+            return (Seq: seq, response.StatusCode, Waited: waited.Elapsed, RetryAfter: response.Headers.RetryAfter, problem?.Title);
+        }));
+
+        sent.Select(s => s.StatusCode).ShouldBe([HttpStatusCode.Accepted, HttpStatusCode.Accepted, HttpStatusCode.ServiceUnavailable], ignoreOrder: true);
+        var refused = sent.Single(s => s.StatusCode == HttpStatusCode.ServiceUnavailable);
+        refused.Waited.ShouldBeGreaterThanOrEqualTo(Fixture.FullWait);
+        refused.RetryAfter.ShouldNotBeNull();
+        refused.Title.ShouldBe("Telemetry backlog full");
         (await Redis.StreamLengthAsync(TelemetryLog.Key)).ShouldBe(2);
 
-        var waited = Stopwatch.StartNew();
-        var batch = new TelemetryBatchRequest([Reading(4)]);
-        using (var refused = await _http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, device.DeviceKey, JsonContent.Create(batch), Cancellation))
-        {
-            refused.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
-            waited.Elapsed.ShouldBeGreaterThanOrEqualTo(Fixture.FullWait);
-            refused.Headers.RetryAfter.ShouldNotBeNull();
-            (await refused.Content.ReadFromJsonAsync<ProblemDetails>(Cancellation))!.Title.ShouldBe("Telemetry backlog full");
-        }
-
         await hold.RollbackAsync(Cancellation);
-        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 3, 3, 0));
+        var last = sent.Where(s => s.StatusCode == HttpStatusCode.Accepted).Max(s => s.Seq);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, last, 3, last - 3));
         await LogEmptiesAsync();
         (await CountReadingsAsync(device.DeviceId)).ShouldBe(3);
     }

@@ -40,6 +40,9 @@ public static class LocalRedisServer
             "save 60 1",
             $"appendonly {(fromSnapshot ? "no" : "yes")}",
             "appendfsync everysec",
+            // The telemetry log's entries come and go, so the file grows fast and its rewrite is small: rewriting at the
+            // default 64 MB forked Redis every few seconds under load.
+            "auto-aof-rewrite-min-size 512mb",
             "daemonize no",
             $"pidfile {pidFile}",
             "logfile \"\"",

@@ -22,9 +22,12 @@ public static class LocalPostgresServer
     /// <summary>
     /// Telemetry is insert-heavy: a day's partition and its key index soon outgrow the default 128 MB of shared buffers,
     /// and then every COPY evicts dirty pages itself; with the default 1 GB of WAL between checkpoints, a few minutes of
-    /// ingest force a checkpoint and the full-page images that follow it.
+    /// ingest force a checkpoint and the full-page images that follow it. Until its first checkpoint recycles WAL files,
+    /// a new server creates one every 16 MB of WAL, and zero-filling and syncing it held every COMMIT for 0.3–0.9 s;
+    /// WAL records carry their own checks, so the zeroes add no safety (wal_init_zero=off).
     /// </summary>
-    private static readonly string[] IngestSettings = ["-c", "shared_buffers=1GB", "-c", "max_wal_size=8GB", "-c", "checkpoint_timeout=15min"];
+    private static readonly string[] IngestSettings =
+        ["-c", "shared_buffers=1GB", "-c", "max_wal_size=8GB", "-c", "checkpoint_timeout=15min", "-c", "wal_init_zero=off"];
 
     public static bool IsAvailable(string? binDirectory) => ServerBinaries.FindPostgresBinDirectory(binDirectory) is not null;
 

@@ -19,8 +19,8 @@ public sealed class LocalPostgresServerTests(BackingServers servers) : IDisposab
         var children = ProcessTree.Descendants(pid);
 
         (await ScalarAsync<int>(server.ConnectionString, "SELECT 41 + 1")).ShouldBe(42);
-        (await ScalarAsync<string>(server.ConnectionString, "SELECT current_setting('shared_buffers') || ' ' || current_setting('max_wal_size') || ' ' || current_setting('wal_init_zero')"))
-            .ShouldBe("1GB 8GB off", "the settings for ingest");
+        (await ScalarAsync<string>(server.ConnectionString, "SELECT current_setting('shared_buffers') || ' ' || current_setting('max_wal_size') || ' ' || current_setting('wal_init_zero') || ' ' || current_setting('wal_segment_size')"))
+            .ShouldBe("1GB 8GB off 256MB", "the settings for ingest");
 
         await server.StopAsync();
         ProcessTree.IsRunning(pid).ShouldBeFalse();

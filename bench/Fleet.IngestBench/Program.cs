@@ -73,12 +73,25 @@ async Task<(HttpResponseMessage Response, double Milliseconds)> SendAsync(int de
 const double SlowMs = 250;
 var slow = new System.Collections.Concurrent.ConcurrentBag<(double SentAtSeconds, double Ms)>();
 
+// With --rate, request k is due at paceFrom + k / (requests per second), whoever sends it, and its latency counts from
+// then: a request that starts late because every sender was still waiting for an answer counts the wait too.
+var paceFrom = 0L;
+var ticksPerRequest = options.Rate > 0 ? Stopwatch.Frequency * (double)options.Readings * options.Metrics / options.Rate : 0;
+
 async Task WorkerAsync(DateTime measureFrom, DateTime stopAt, List<double> latencies)
 {
     while (DateTime.UtcNow < stopAt)
     {
-        var device = (int)((uint)Interlocked.Increment(ref next) % (uint)options.Devices);
+        var ticket = Interlocked.Increment(ref next);
+        var device = (int)((uint)ticket % (uint)options.Devices);
+        var due = paceFrom + (long)(ticket * ticksPerRequest);
+        if (options.Rate > 0 && Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), due) is { TotalMilliseconds: > 0 } early)
+        {
+            await Task.Delay(early);
+        }
+
         var (response, elapsed) = await SendAsync(device);
+        elapsed = options.Rate > 0 ? Stopwatch.GetElapsedTime(due).TotalMilliseconds : elapsed;
         using (response)
         {
             if (DateTime.UtcNow < measureFrom)
@@ -106,7 +119,8 @@ await Parallel.ForAsync(0, options.Devices, new ParallelOptions { MaxDegreeOfPar
     response.EnsureSuccessStatusCode();
 });
 
-Console.WriteLine($"load: {options.Concurrency} concurrent senders, {options.Readings} readings x {options.Metrics} metrics per request, {options.Seconds} s after {options.WarmupSeconds} s warm-up ...");
+var pace = options.Rate > 0 ? $", paced at {options.Rate:N0} points/s" : ", each as fast as answers come";
+Console.WriteLine($"load: {options.Concurrency} concurrent senders{pace}, {options.Readings} readings x {options.Metrics} metrics per request, {options.Seconds} s after {options.WarmupSeconds} s warm-up ...");
 var measureFrom = DateTime.UtcNow.AddSeconds(options.WarmupSeconds);
 var stopAt = measureFrom.AddSeconds(options.Seconds);
 Console.WriteLine($"measured from {measureFrom:HH:mm:ss} to {stopAt:HH:mm:ss} UTC");
@@ -125,6 +139,7 @@ var writerDuring = Task.Run(async () =>
     await UntilAsync(stopAt);
     return (await WriterSnapshot.ReadAsync(http)).Since(first);
 });
+(next, paceFrom) = (-1, Stopwatch.GetTimestamp());
 await Task.WhenAll(perWorker.Select(latencies => Task.Run(() => WorkerAsync(measureFrom, stopAt, latencies))).Append(probing));
 var writer = await writerDuring;
 var all = perWorker.SelectMany(l => l).Order().ToArray();
@@ -345,7 +360,8 @@ namespace Fleet.IngestBench
         }
     }
 
-    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows, int CopyRuns, int AlertProbes)
+    /// <param name="Rate">Points/s the senders offer between them (0: each sends its next request when its last is answered).</param>
+    internal sealed record BenchOptions(string StateDirectory, int Devices, int Seconds, int WarmupSeconds, int Readings, int Metrics, int Concurrency, int CopyRows, int CopyRuns, int AlertProbes, int Rate)
     {
         public static BenchOptions Parse(string[] args)
         {
@@ -363,7 +379,8 @@ namespace Fleet.IngestBench
                 int.Parse(Get("concurrency", "64")),
                 int.Parse(Get("copy-rows", "500000")),
                 int.Parse(Get("copy-runs", "3")),
-                int.Parse(Get("alert-probes", "0")));
+                int.Parse(Get("alert-probes", "0")),
+                int.Parse(Get("rate", "0")));
         }
     }
 }

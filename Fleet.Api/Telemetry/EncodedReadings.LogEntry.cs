@@ -103,51 +103,51 @@ public sealed partial class EncodedReadings
             return null;
         }
 
+        // Abandoning after Build does nothing; before it, it gives the pooled buffer back.
         var builder = new Builder(deviceId, Math.Min(readings, 1000) * 128);
-        var (known, names, values) = (new List<Range>(), new List<Range>(), new List<double>());
-        var (seq, ts) = (0L, 0L);
-        for (var r = 0; r < readings; r++)
+        try
         {
-            seq = unchecked(seq + UnZigZag(reader.Varint()));
-            ts = unchecked(ts + UnZigZag(reader.Varint()));
-            var count = reader.Varint();
-            if (seq < 0 || Builder.FromPostgresTimestamp(ts) is not { } utcTs || count is 0 or > ushort.MaxValue)
+            var (known, names, values) = (new List<Range>(), new List<Range>(), new List<double>());
+            var (seq, ts) = (0L, 0L);
+            for (var r = 0; r < readings; r++)
             {
-                builder.Abandon();
-                return null;
-            }
-
-            names.Clear();
-            values.Clear();
-            for (var i = 0UL; i < count && reader.Valid; i++)
-            {
-                var index = reader.Varint();
-                if (index == (ulong)known.Count && reader.Varint() is > 0 and <= TelemetryValidation.MaxMetricNameLength and var length)
+                seq = unchecked(seq + UnZigZag(reader.Varint()));
+                ts = unchecked(ts + UnZigZag(reader.Varint()));
+                var count = reader.Varint();
+                if (seq < 0 || Builder.FromPostgresTimestamp(ts) is not { } utcTs || count is 0 or > ushort.MaxValue)
                 {
-                    known.Add(reader.Bytes((int)length));
+                    return null;
                 }
 
-                names.Add(index < (ulong)known.Count ? known[(int)index] : default);
-                values.Add(reader.Double());
-                reader.Valid &= index < (ulong)known.Count;
+                names.Clear();
+                values.Clear();
+                for (var i = 0UL; i < count && reader.Valid; i++)
+                {
+                    var index = reader.Varint();
+                    if (index == (ulong)known.Count && reader.Varint() is > 0 and <= TelemetryValidation.MaxMetricNameLength and var length)
+                    {
+                        known.Add(reader.Bytes((int)length));
+                    }
+
+                    names.Add(index < (ulong)known.Count ? known[(int)index] : default);
+                    values.Add(reader.Double());
+                    reader.Valid &= index < (ulong)known.Count;
+                }
+
+                if (!reader.Valid)
+                {
+                    return null;
+                }
+
+                builder.Add(seq, utcTs, entry, CollectionsMarshal.AsSpan(names), CollectionsMarshal.AsSpan(values));
             }
 
-            if (!reader.Valid)
-            {
-                builder.Abandon();
-                return null;
-            }
-
-            builder.Add(seq, utcTs, entry, CollectionsMarshal.AsSpan(names), CollectionsMarshal.AsSpan(values));
+            return reader.AtEnd ? builder.Build() : null;
         }
-
-        if (!reader.AtEnd)
+        finally
         {
             builder.Abandon();
-            return null;
         }
-
-        return builder.Build();
     }
 
     private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));

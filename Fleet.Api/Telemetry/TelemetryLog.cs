@@ -33,6 +33,8 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
 
     private IDatabase Database => redis.GetDatabase();
 
+    private bool LastLookIsOld => Environment.TickCount64 - Volatile.Read(ref _lookedAt) >= LookEvery.TotalMilliseconds;
+
     /// <summary>
     /// Appends one request's readings. While the log holds <see cref="TelemetryOptions.MaxLogBacklog"/> entries (the
     /// writer is behind, or PostgreSQL is down) it waits for room, up to <see cref="TelemetryOptions.LogFullWait"/>, and
@@ -83,7 +85,7 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
 
     private async Task<bool> TryTakeRoomAsync(int maxLength)
     {
-        if (Environment.TickCount64 - Volatile.Read(ref _lookedAt) >= LookEvery.TotalMilliseconds)
+        if (LastLookIsOld)
         {
             await LookAsync();
         }
@@ -103,7 +105,7 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
         await _looking.WaitAsync();
         try
         {
-            if (Environment.TickCount64 - _lookedAt >= LookEvery.TotalMilliseconds)
+            if (LastLookIsOld)
             {
                 Volatile.Write(ref _length, await Database.StreamLengthAsync(Key));
                 Volatile.Write(ref _lookedAt, Environment.TickCount64);

@@ -43,9 +43,7 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     [Fact]
     public async Task An_entry_read_by_a_replica_that_stopped_before_storing_it_is_claimed_and_stored_once()
     {
-        var device = await _http.RegisterDeviceAsync("LOG-CLAIMED", Cancellation);
-        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
-        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+        var device = await RegisterWithSeqOneStoredAsync("LOG-CLAIMED");
 
         // Seqs 1 and 2 logged and read by a consumer that then went away: seq 1 had been stored, seq 2 not.
         using (var readings = EncodedReadings.Encode(device.DeviceId, [Reading(1), Reading(2)]))
@@ -65,9 +63,7 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     [Fact]
     public async Task A_log_that_lost_its_stream_and_consumer_group_is_drained_again()
     {
-        var device = await _http.RegisterDeviceAsync("LOG-LOST", Cancellation);
-        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
-        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+        var device = await RegisterWithSeqOneStoredAsync("LOG-LOST");
 
         // As after a Redis that restarted without its data: the next append makes a stream that has no group.
         (await Redis.KeyDeleteAsync(TelemetryLog.Key)).ShouldBeTrue();
@@ -80,9 +76,7 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     [Fact]
     public async Task While_the_log_is_full_a_request_waits_for_room_then_gets_503_and_what_was_logged_is_stored_even_when_sent_at_once()
     {
-        var device = await _http.RegisterDeviceAsync("LOG-FULL", Cancellation);
-        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
-        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+        var device = await RegisterWithSeqOneStoredAsync("LOG-FULL");
 
         // Holding the device's sequence row stalls the writer's claim, so what is logged now stays in the log.
         await using var blocker = new NpgsqlConnection(_api.DatabaseConnectionString);
@@ -152,6 +146,15 @@ public sealed class TelemetryLogTests(TelemetryLogTests.Fixture fixture) : IClas
     {
         var entry = new byte[readings.MaxLogEntryLength];
         return entry[..readings.WriteLogEntry(entry)];
+    }
+
+    /// <summary>A new device whose reading of seq 1 went through the log and is stored.</summary>
+    private async Task<RegisterDeviceResponse> RegisterWithSeqOneStoredAsync(string serial)
+    {
+        var device = await _http.RegisterDeviceAsync(serial, Cancellation);
+        (await _http.SendReadingAsync(device.DeviceKey, 1, Cancellation)).ShouldBe(HttpStatusCode.Accepted);
+        await SequenceBecomesAsync(device.DeviceId, new TelemetrySequenceStats(1, 1, 1, 0));
+        return device;
     }
 
     private static TelemetryReading Reading(long seq) =>

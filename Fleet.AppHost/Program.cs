@@ -1,40 +1,39 @@
-using Fleet.AppHost.Hosting;
-using Microsoft.Extensions.Configuration;
+using Fleet.AppHost;
+using Fleet.AppHost.Running;
 
-var builder = DistributedApplication.CreateBuilder(args);
+AppHostCommandLine commandLine;
+try
+{
+    commandLine = AppHostCommandLine.Parse(args);
+}
+catch (AppHostUsageException exception)
+{
+    Console.Error.WriteLine($"Fleet.AppHost: {exception.Message}");
+    return AppHostUsageException.ExitCode;
+}
 
-var operatorToken = builder.AddParameter("operator-token", secret: true);
-var enrollmentToken = builder.AddParameter("enrollment-token", secret: true);
+if (commandLine.Help)
+{
+    Console.WriteLine(AppHostCommandLine.Usage);
+    return 0;
+}
 
-var cache = builder.AddRedis("cache");
-var fleetdb = builder.AddPostgres("postgres").AddDatabase("fleetdb");
+var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+{
+    Args = [.. commandLine.AspireArgs],
+    DisableDashboard = commandLine.DashboardDisabled,
+});
+try
+{
+    builder.AddFleet();
+}
+catch (AppHostUsageException exception)
+{
+    Console.Error.WriteLine($"Fleet.AppHost: {exception.Message}");
+    return AppHostUsageException.ExitCode;
+}
 
-var api = builder.AddProject("api", "../Fleet.Api/Fleet.Api.csproj")
-    .WithReference(cache).WaitFor(cache)
-    .WithReference(fleetdb).WaitFor(fleetdb)
-    .WithEnvironment("Fleet__OperatorToken", operatorToken)
-    .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
-    .WithReplicas(builder.Configuration.GetValue("Fleet:ApiReplicas", 1))
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+builder.AddRunningAppServices();
 
-builder.AddProject("web", "../Fleet.Web/Fleet.Web.csproj")
-    .WithReference(api).WaitFor(api)
-    .WithReference(cache)
-    .WithEnvironment("Fleet__OperatorToken", operatorToken)
-    .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
-
-// Deployed, the simulator keeps its identities in the pod's writable /tmp (a new pod registers new devices).
-var simulatorState = builder.ExecutionContext.IsPublishMode
-    ? "/tmp/fleet/simulator/devices.json"
-    : Path.Combine(builder.Paths.StateDirectory, "simulator", "devices.json");
-builder.AddProject("devices", "../Fleet.DeviceSim/Fleet.DeviceSim.csproj")
-    .WithReference(api).WaitFor(api)
-    .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
-    .WithEnvironment("Fleet__Devices", builder.Configuration.GetValue("Fleet:Devices", 25).ToString())
-    .WithEnvironment("Fleet__Simulator__StateFile", simulatorState)
-    .WithHttpHealthCheck("/health")
-    .PublishAsDevelopmentOnly();
-
-builder.Build().Run();
+await builder.Build().RunAsync();
+return Environment.ExitCode;

@@ -22,6 +22,9 @@ public static class Extensions
     public const string LiveTag = "live";
     public const string PrometheusEndpointPath = "/metrics";
 
+    /// <summary>The longest any readiness check may take.</summary>
+    public static readonly TimeSpan HealthCheckTimeout = TimeSpan.FromSeconds(3);
+
     /// <summary>Names of the ActivitySources and Meters Fleet's own code uses; every service listens to them.</summary>
     public const string FleetTelemetryPrefix = "Fleet.";
 
@@ -88,6 +91,15 @@ public static class Extensions
     {
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), [LiveTag]);
+        // Aspire's client integrations register their checks without a timeout; a server that is down must make /health
+        // answer Unhealthy quickly, not hang a probe for the client's connect timeout.
+        builder.Services.PostConfigure<HealthCheckServiceOptions>(options =>
+        {
+            foreach (var registration in options.Registrations)
+            {
+                registration.Timeout = registration.Timeout == Timeout.InfiniteTimeSpan || registration.Timeout > HealthCheckTimeout ? HealthCheckTimeout : registration.Timeout;
+            }
+        });
         return builder;
     }
 

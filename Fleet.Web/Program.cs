@@ -5,7 +5,7 @@ using MudBlazor.Services;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddRedisClient("cache");
+builder.AddRedisClient("cache", configureOptions: options => options.AbortOnConnectFail = false);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 builder.AddFleetApi();

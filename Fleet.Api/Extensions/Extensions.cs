@@ -9,6 +9,7 @@ using Fleet.Api.Status;
 using Fleet.Api.Telemetry;
 using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 
 namespace Fleet.Api.Extensions;
 
@@ -21,8 +22,14 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        builder.AddRedisClient("cache");
-        builder.AddNpgsqlDbContext<FleetDbContext>("fleetdb", configureOptions: options => options.UseSnakeCaseNamingConvention());
+        // Aspire's client integrations: connection strings as the AppHost injects them, health checks, tracing, retries.
+        // One NpgsqlDataSource serves EF Core and the COPY writer alike.
+        builder.AddRedisClient("cache", configureOptions: options => options.AbortOnConnectFail = false);
+        builder.AddNpgsqlDataSource("fleetdb");
+        builder.Services.AddDbContextPool<FleetDbContext>((services, options) => options
+            .UseNpgsql(services.GetRequiredService<NpgsqlDataSource>())
+            .UseSnakeCaseNamingConvention());
+        builder.EnrichNpgsqlDbContext<FleetDbContext>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();

@@ -1,0 +1,101 @@
+using Microsoft.Extensions.Configuration;
+
+namespace Fleet.AppHost;
+
+/// <summary>Fleet's app model in Aspire's API: what runs, what it references and waits for.</summary>
+public static class FleetResources
+{
+    public const string Cache = "cache";
+    public const string Postgres = "postgres";
+    public const string Database = "fleetdb";
+    public const string Migrations = "migrations";
+    public const string Api = "api";
+    public const string Web = "web";
+    public const string Devices = "devices";
+    public const string OperatorToken = "operator-token";
+    public const string EnrollmentToken = "enrollment-token";
+
+    public static void AddFleet(this IDistributedApplicationBuilder builder)
+    {
+        var devices = AppHostCommandLine.ReadBounded(AppHostCommandLine.DevicesKey, builder.Configuration[AppHostCommandLine.DevicesKey], 25);
+        var apiReplicas = AppHostCommandLine.ReadBounded(AppHostCommandLine.ApiReplicasKey, builder.Configuration[AppHostCommandLine.ApiReplicasKey], 1);
+        var token = new GenerateParameterDefault { MinLength = 32, Special = false };
+        var operatorToken = builder.AddParameter(OperatorToken, token, secret: true, persist: true);
+        var enrollmentToken = builder.AddParameter(EnrollmentToken, token, secret: true, persist: true);
+
+        var containers = BackingServices.UseContainers(builder);
+        var cache = builder.AddFleetRedis(Cache, containers);
+        var fleetdb = builder.AddFleetPostgresDatabase(Postgres, Database, containers);
+
+        // One process applies migrations and exits; the api replicas wait for it instead of racing each other.
+        var migrations = builder.AddProject<Projects.Fleet_Api>(Migrations)
+            .WithArgs("--migrate")
+            .WithReference(fleetdb).WaitFor(fleetdb)
+            .WithServiceEnvironment(builder);
+
+        var api = builder.AddProject<Projects.Fleet_Api>(Api)
+            .WithHttpEndpoint()
+            .WithReference(cache).WaitFor(cache)
+            .WithReference(fleetdb).WaitForCompletion(migrations)
+            .WithEnvironment("Fleet__OperatorToken", operatorToken)
+            .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
+            .WithServiceEnvironment(builder)
+            .WithReplicas(apiReplicas)
+            .WithHttpHealthCheck("/health")
+            .WithExternalHttpEndpoints();
+
+        builder.AddProject<Projects.Fleet_Web>(Web)
+            .WithHttpEndpoint()
+            .WithReference(api).WaitFor(api)
+            .WithReference(cache)
+            .WithEnvironment("Fleet__OperatorToken", operatorToken)
+            .WithServiceEnvironment(builder)
+            .WithHttpHealthCheck("/health")
+            .WithExternalHttpEndpoints();
+
+        // Deployed, the simulator keeps its identities in the pod's writable /tmp (a new pod registers new devices).
+        var simulatorState = builder.ExecutionContext.IsPublishMode
+            ? "/tmp/fleet/simulator/devices.json"
+            : Path.Combine(StateFolder.Of(builder), "simulator", "devices.json");
+        builder.AddProject<Projects.Fleet_DeviceSim>(Devices)
+            .WithHttpEndpoint()
+            .WithReference(api).WaitFor(api)
+            .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
+            .WithEnvironment("Fleet__Devices", devices.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            .WithEnvironment("Fleet__Simulator__StateFile", simulatorState)
+            .WithServiceEnvironment(builder)
+            .WithHttpHealthCheck("/health");
+    }
+
+    /// <summary>
+    /// DCP starts projects without their launch profiles, so they would run as Production: they get the AppHost's
+    /// environment instead. Settings given to the AppHost as <c>Fleet__*</c> variables reach every service.
+    /// </summary>
+    private static IResourceBuilder<ProjectResource> WithServiceEnvironment(this IResourceBuilder<ProjectResource> project, IDistributedApplicationBuilder builder)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return project;
+        }
+
+        return project.WithEnvironment(context =>
+        {
+            context.EnvironmentVariables["ASPNETCORE_ENVIRONMENT"] = builder.Environment.EnvironmentName;
+            foreach (var (key, value) in builder.Configuration.AsEnumerable())
+            {
+                if (value is not null && key.StartsWith("Fleet:", StringComparison.OrdinalIgnoreCase) && !IsAppHostOnly(key))
+                {
+                    context.EnvironmentVariables[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+                }
+            }
+        });
+    }
+
+    private static bool IsAppHostOnly(string key) =>
+        key.Equals(AppHostCommandLine.DevicesKey, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(AppHostCommandLine.ApiReplicasKey, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(AppHostCommandLine.StateDirectoryKey, StringComparison.OrdinalIgnoreCase)
+        || key.Equals(AppHostCommandLine.BackingServicesKey, StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith("Fleet:Postgres:", StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith("Fleet:Redis:", StringComparison.OrdinalIgnoreCase);
+}

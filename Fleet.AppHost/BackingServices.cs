@@ -53,10 +53,10 @@ public static class BackingServices
     {
         if (containers)
         {
-            return builder.AddRedis(name).WithDataVolume().WithPersistence(TimeSpan.FromSeconds(60), 1);
+            return builder.AddRedis(name).WithDataVolume().WithPersistence(TimeSpan.FromSeconds(60), 1).WithArgs(WithAppendOnlyFile);
         }
 
-        var redisServer = FindOnPath("redis-server") ?? throw new AppHostUsageException($"redis-server was not found and no container engine answers. {InstallHint}");
+        var redisServer = FindRedisServer(builder.Configuration["Fleet:Redis:BinDirectory"]) ?? throw new AppHostUsageException($"redis-server was not found and no container engine answers. {InstallHint}");
         var dataDirectory = Path.Combine(StateFolder.Of(builder), name);
         var password = ParameterResourceBuilderExtensions.CreateDefaultPasswordParameter(builder, $"{name}-password", special: false);
         var redis = new LocalRedisResource(name, redisServer, dataDirectory, password);
@@ -109,7 +109,11 @@ public static class BackingServices
         string? databaseConnectionString = null;
         builder.Eventing.Subscribe<ConnectionStringAvailableEvent>(server, async (_, cancellationToken) =>
         {
-                        databaseConnectionString = await ((IResourceWithConnectionString)database).GetConnectionStringAsync(cancellationToken);
+                        // Unpooled: after a crash a pooled probe would first fail on a dead connection and hold readiness back.
+            databaseConnectionString = new NpgsqlConnectionStringBuilder(await ((IResourceWithConnectionString)database).GetConnectionStringAsync(cancellationToken))
+            {
+                Pooling = false,
+            }.ConnectionString;
         });
         builder.Eventing.Subscribe<BeforeResourceStartedEvent>(server, async (@event, cancellationToken) =>
         {
@@ -152,6 +156,26 @@ public static class BackingServices
             .WithParentRelationship(serverBuilder);
     }
 
+    /// <summary>
+    /// Aspire's Redis container snapshots only; the telemetry log needs the append-only file too. Run mode passes
+    /// redis-server's arguments one by one, publish mode as one <c>/bin/sh -c</c> string: extend whichever it is.
+    /// </summary>
+    private static void WithAppendOnlyFile(CommandLineArgsCallbackContext context)
+    {
+        string[] appendOnly = ["--appendonly", "yes", "--appendfsync", "everysec", "--auto-aof-rewrite-min-size", "512mb"];
+        var script = context.Args.IndexOf("-c");
+        if (script >= 0 && script + 1 < context.Args.Count && context.Args[script + 1] is string command)
+        {
+            context.Args[script + 1] = $"{command} {string.Join(' ', appendOnly)}";
+            return;
+        }
+
+        foreach (var argument in appendOnly)
+        {
+            context.Args.Add(argument);
+        }
+    }
+
     /// <summary>Prints why the app cannot run and stops it with exit code 1, instead of leaving dependants waiting forever.</summary>
     internal static void FailApp(IServiceProvider services, string message)
     {
@@ -182,6 +206,9 @@ public static class BackingServices
 
         return false;
     }
+
+    internal static string? FindRedisServer(string? configured) =>
+        configured is null ? FindOnPath("redis-server") : File.Exists(Path.Combine(configured, "redis-server")) ? Path.Combine(configured, "redis-server") : null;
 
     internal static string? FindOnPath(string program) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)

@@ -29,7 +29,8 @@ public static class Extensions
         builder.Services.AddDbContextPool<FleetDbContext>((services, options) => options
             .UseNpgsql(services.GetRequiredService<NpgsqlDataSource>())
             .UseSnakeCaseNamingConvention());
-        builder.EnrichNpgsqlDbContext<FleetDbContext>();
+        // The data source's check (PostgreSql) already probes the database; a second one per DbContext adds nothing.
+        builder.EnrichNpgsqlDbContext<FleetDbContext>(settings => settings.DisableHealthChecks = true);
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();

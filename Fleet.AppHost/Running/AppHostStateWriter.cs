@@ -27,6 +27,7 @@ public sealed partial class AppHostStateWriter(
     /// <summary>Parameters whose values tools and tests read from the state folder.</summary>
     public static readonly string[] ExportedSecrets = [FleetResources.OperatorToken, FleetResources.EnrollmentToken];
 
+    private const string DashboardResource = "aspire-dashboard";
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _secrets = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _connectionStringFiles = new(StringComparer.Ordinal);
@@ -60,6 +61,15 @@ public sealed partial class AppHostStateWriter(
         {
             await foreach (var update in notifications.WatchAsync(stoppingToken))
             {
+                // The dashboard's browser endpoint, not its OTLP or resource-service ones.
+                if (update.Resource.Name == DashboardResource
+                    && update.Snapshot.Urls.FirstOrDefault(url => !url.IsInternal && url.Name is "http" or "https") is { } dashboardUrl)
+                {
+                    // Its URL carries the login token; apphost.json keeps the address only, the link goes to an owner-only file.
+                    _dashboard = ExportDashboard(new Uri(dashboardUrl.Url).GetLeftPart(UriPartial.Authority));
+                    _dirty = true;
+                }
+
                 if (update.Resource is ParameterResource || update.Snapshot.IsHidden)
                 {
                     continue;
@@ -154,14 +164,8 @@ public sealed partial class AppHostStateWriter(
         }
     }
 
-    private DashboardState? ExportDashboard()
+    private DashboardState ExportDashboard(string url)
     {
-        var url = configuration["ASPNETCORE_URLS"]?.Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        if (!model.Resources.Any(resource => resource.Name == "aspire-dashboard") || url is null)
-        {
-            return null;
-        }
-
         var loginFile = configuration["AppHost:BrowserToken"] is { Length: > 0 } token
             ? StateFolder.WriteSecret(_stateDirectory, "dashboard-login-url", $"{url.TrimEnd('/')}/login?t={token}")
             : null;
@@ -195,11 +199,10 @@ public sealed partial class AppHostStateWriter(
     private void Write(bool running)
     {
         var resources = model.Resources
-            .Where(resource => resource is not ParameterResource && resource.Name != "aspire-dashboard" && !_latest.Values.Any(update => update.Resource == resource && update.Snapshot.IsHidden))
+            .Where(resource => resource is not ParameterResource && resource.Name != DashboardResource && !_latest.Values.Any(update => update.Resource == resource && update.Snapshot.IsHidden))
             .Where(resource => !resource.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
             .Select(Describe)
             .ToList();
-        _dashboard ??= ExportDashboard();
         var ready = running && resources.Count > 0 && resources.All(resource =>
             resource.Name == FleetResources.Migrations ? resource.State == KnownResourceStates.Finished && resource.ExitCode == 0 : resource.IsHealthy);
         var state = new AppHostState(Environment.ProcessId, running, ready, _startedAt, DateTimeOffset.UtcNow, _stateDirectory, _dashboard, resources, new Dictionary<string, string>(_secrets));

@@ -154,7 +154,7 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
         using var health = await JsonDocument.ParseAsync(await _http.GetStreamAsync("/health", Cancellation), cancellationToken: Cancellation);
 
         var entries = health.RootElement.GetProperty("entries");
-        foreach (var check in new[] { "fleetdb", "cache", "migrations" })
+        foreach (var check in new[] { Fleet.Web.Services.FleetOverview.DatabaseCheck, Fleet.Web.Services.FleetOverview.CacheCheck, "migrations" })
         {
             entries.GetProperty(check).GetProperty("status").GetString().ShouldBe("Healthy");
         }

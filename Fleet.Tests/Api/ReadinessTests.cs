@@ -27,8 +27,8 @@ public sealed class ReadinessTests(BackingServers servers)
         response.StatusCode.ShouldBe(HttpStatusCode.ServiceUnavailable);
         using var report = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancellation));
         var entries = report.RootElement.GetProperty("entries");
-        entries.GetProperty("fleetdb").GetProperty("status").GetString().ShouldBe("Unhealthy");
-        entries.GetProperty("cache").GetProperty("status").GetString().ShouldBe("Healthy");
+        entries.GetProperty(Fleet.Web.Services.FleetOverview.DatabaseCheck).GetProperty("status").GetString().ShouldBe("Unhealthy");
+        entries.GetProperty(Fleet.Web.Services.FleetOverview.CacheCheck).GetProperty("status").GetString().ShouldBe("Healthy");
         entries.GetProperty("migrations").GetProperty("status").GetString().ShouldBe("Unhealthy");
     }
 }

@@ -7,7 +7,7 @@ using Fleet.Tests.Infrastructure;
 namespace Fleet.Tests.EndToEnd;
 
 /// <summary>
-/// One AppHost (API, PostgreSQL, Redis, simulator as processes) shared by the alert and command end-to-end tests, with
+/// One AppHost (API, PostgreSQL, Redis, simulator as processes, through Aspire.Hosting.Testing) shared by the alert and command end-to-end tests, with
 /// short status windows and fast heartbeats. The simulator's seed is fixed, so which devices a fault percentage hits
 /// is known here the way the simulator draws it (<see cref="FaultInjector"/>), by serial.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class AlertsAndCommandsApp : IAsyncLifetime
     public const int TelemetrySeconds = 6;
 
     private readonly string _stateDirectory = TestDirectories.Create("alerts-cmd-e2e");
-    private AppHostProcess? _appHost;
+    private RunningAppHost? _appHost;
 
     public HttpClient Api { get; private set; } = null!;
 
@@ -28,7 +28,7 @@ public sealed class AlertsAndCommandsApp : IAsyncLifetime
 
     public async ValueTask InitializeAsync()
     {
-        _appHost = FleetAppHost.StartProcess(_stateDirectory, new Dictionary<string, string>
+        _appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], new Dictionary<string, string>
         {
             ["Fleet__Status__AtRiskAfter"] = "00:00:04",
             ["Fleet__Status__OfflineAfter"] = "00:00:08",
@@ -37,8 +37,8 @@ public sealed class AlertsAndCommandsApp : IAsyncLifetime
             ["Fleet__Simulator__Seed"] = Seed.ToString(),
             ["Fleet__Simulator__HeartbeatSeconds"] = "1",
             ["Fleet__Simulator__TelemetrySeconds"] = TelemetrySeconds.ToString(),
-        }, "--devices", Devices.ToString(), "--no-dashboard");
-        var state = await _appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        }, Cancellation);
+        var state = _appHost.State;
         Api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(30));
         Simulator = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "devices")), Timeout = TimeSpan.FromSeconds(30) };
         await Eventually.TrueAsync(
@@ -98,8 +98,11 @@ public sealed class AlertsAndCommandsApp : IAsyncLifetime
     {
         Api?.Dispose();
         Simulator?.Dispose();
-        _appHost?.Dispose();
+        if (_appHost is not null)
+        {
+            await _appHost.DisposeAsync();
+        }
+
         TestDirectories.Delete(_stateDirectory);
-        await ValueTask.CompletedTask;
     }
 }

@@ -1,61 +1,58 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Fleet.AppHost.Hosting.Orchestration;
-using Fleet.AppHost.Hosting.Provisioning;
+using System.Text.Json;
+using Fleet.AppHost.Running;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.EndToEnd;
 
+/// <summary>The built AppHost as `dotnet run` runs it: the Aspire dashboard, the console, SIGTERM, bad options.</summary>
 [Collection(WholeAppTests.Name)]
 public sealed class AppHostProcessTests : IDisposable
 {
-    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
     private readonly string _stateDirectory = TestDirectories.Create("apphost");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Whole_app_comes_up_devices_call_in_and_SIGTERM_leaves_no_process_behind()
+    public async Task Whole_app_comes_up_the_dashboard_shows_a_trace_from_devices_through_api_into_PostgreSQL_and_SIGTERM_leaves_no_process_behind()
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", "5");
-        var state = await appHost.WaitUntilHealthyAsync(StartTimeout, Cancellation);
+        var state = await appHost.WaitUntilReadyAsync(FleetAppHost.StartTimeout, Cancellation);
 
-        state.Resources.Select(resource => resource.Name).ShouldBe(
-            ["operator-token", "enrollment-token", "cache", "postgres", "fleetdb", "api", "web", "devices", "otlp-api-key", "dashboard"], ignoreOrder: true);
-        state.Resources.Single(resource => resource.Name == "cache").Mode.ShouldBe("local");
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        appHost.Output.ShouldContain("Login to the dashboard at http://");
+        state.Dashboard.ShouldNotBeNull();
+        File.ReadAllText(state.Dashboard.LoginUrlFile!).ShouldStartWith(state.Dashboard.Url!);
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var devicesUrl = FleetAppHost.Url(state, "devices");
-        var simulator = await Eventually.GetAsync(
-            async () => await http.GetFromJsonAsync<SimulatorStatus>($"{devicesUrl}/status", Cancellation) is { Registered: 5, HeartbeatsSent: >= 5 } status ? status : null,
-            TimeSpan.FromMinutes(1), "5 simulated devices to register and send heartbeats", Cancellation);
-        simulator.Devices.ShouldBe(5);
-        // The simulator keeps its keys in the AppHost's state folder, readable by its owner only.
-        var identities = Path.Combine(_stateDirectory, "simulator", "devices.json");
-        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(identities)), TimeSpan.FromSeconds(30), "the simulator's identity file in the state folder", Cancellation);
-        File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
-
         using var stats = new HttpRequestMessage(HttpMethod.Get, $"{FleetAppHost.Url(state, "api")}{FleetHttp.FleetStatsRoute}");
         stats.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));
-        using var statsResponse = await http.SendAsync(stats, Cancellation);
-        var fleet = await statsResponse.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FleetStatsResponse>(Cancellation);
-        fleet!.Total.ShouldBe(5);
-        fleet.SeenRecently.ShouldBe(5);
+        await Eventually.TrueAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, stats.RequestUri) { Headers = { Authorization = stats.Headers.Authorization } };
+            using var response = await http.SendAsync(request, Cancellation);
+            return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FleetStatsResponse>(Cancellation))!.SeenRecently == 5;
+        }, TimeSpan.FromMinutes(1), "5 simulated devices registered and heard from", Cancellation);
 
+        // The simulator keeps its keys in the state folder, readable by its owner only.
+        var identities = Path.Combine(_stateDirectory, "simulator", "devices.json");
+        File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (await http.GetAsync($"{FleetAppHost.Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
 
-        // Telemetry from every simulated device is in PostgreSQL (the connection string is in the state folder).
-        var fleetdb = File.ReadAllText(state.Resources.Single(resource => resource.Name == "fleetdb").ConnectionStringFile!);
-        await Eventually.TrueAsync(
-            async () => await ScalarAsync<long>(fleetdb, "SELECT count(DISTINCT device_id) FROM telemetry") == 5,
-            TimeSpan.FromMinutes(1), "telemetry from all 5 devices in PostgreSQL", Cancellation);
+        // The Aspire dashboard's telemetry API (x-api-key): one trace spans the simulator, the api and a PostgreSQL call.
+        var apiKey = File.ReadAllText(state.Dashboard.ApiKeyFile!).Trim();
+        await Eventually.TrueAsync(async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"{state.Dashboard.Url}/api/telemetry/traces?limit=200") { Headers = { { "x-api-key", apiKey } } };
+            using var response = await http.SendAsync(request, Cancellation);
+            return TracesThrough(await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync(Cancellation)).Any(services =>
+                services.Contains("devices") && services.Contains("api") && services.Contains("api:postgresql"));
+        }, TimeSpan.FromMinutes(1), "a trace from devices through api into PostgreSQL in the dashboard", Cancellation);
 
         var ourProcesses = ProcessTree.Descendants(appHost.Process.Id);
-        foreach (var pid in state.Resources.SelectMany(resource => resource.ProcessIds))
-        {
-            ourProcesses.ShouldContain(pid);
-        }
-
+        var resourceProcesses = state.Resources.SelectMany(resource => resource.ProcessIds).ToList();
+        resourceProcesses.ShouldNotBeEmpty();
         Posix.Signal(appHost.Process.Id, Posix.SIGTERM);
         using (var exitDeadline = CancellationTokenSource.CreateLinkedTokenSource(Cancellation))
         {
@@ -64,50 +61,90 @@ public sealed class AppHostProcessTests : IDisposable
         }
 
         appHost.Process.ExitCode.ShouldBe(0, appHost.Output);
-        ourProcesses.Where(ProcessTree.IsRunning).ShouldBeEmpty();
-        var final = AppHostState.Read(appHost.StateFile)!;
-        final.Running.ShouldBeFalse();
-        final.Resources.Where(resource => resource.Kind != "parameter").ShouldAllBe(resource => resource.State == ResourceState.Stopped);
+        await Eventually.TrueAsync(() => Task.FromResult(!ourProcesses.Concat(resourceProcesses).Any(ProcessTree.IsRunning)),
+            TimeSpan.FromSeconds(45), "no process of the app left (DCP finishes stopping them after the AppHost exits)", Cancellation);
+        AppHostState.Read(appHost.StateFile)!.Running.ShouldBeFalse();
+        // PostgreSQL got a fast shutdown, not a kill: it removed its postmaster.pid, so the next start needs no recovery.
+        File.Exists(Path.Combine(_stateDirectory, "postgres", "data", "postmaster.pid")).ShouldBeFalse();
+        File.Exists(Path.Combine(_stateDirectory, "postgres", "data", "PG_VERSION")).ShouldBeTrue();
     }
 
     [Theory]
     [InlineData("--devices", "lots")]
     [InlineData("--devices", "0")]
+    [InlineData("--api-replicas", "0")]
     [InlineData("--no-such-option", "1")]
+    [InlineData("--Fleet:BackingServices", "sometimes")]
     public async Task Bad_options_print_one_line_and_exit_with_code_2(string option, string value)
     {
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, option, value);
         await appHost.Process.WaitForExitAsync(Cancellation);
 
-        appHost.Process.ExitCode.ShouldBe(2);
-        appHost.Output.Trim().Split('\n').Length.ShouldBe(1);
-        appHost.Output.ShouldContain(option);
+        appHost.Process.ExitCode.ShouldBe(2, appHost.Output);
+        appHost.Output.Trim().Split('\n').Length.ShouldBe(1, appHost.Output);
+        appHost.Output.ShouldContain(option.Split(':')[^1]);
         File.Exists(appHost.StateFile).ShouldBeFalse();
     }
 
     [Fact]
-    public async Task Without_server_binaries_or_container_engine_it_names_the_fix_and_leaves_nothing_running()
+    public async Task Without_server_binaries_it_names_the_fix_and_exits()
     {
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory,
-            "--Fleet:Redis:BinDirectory=/nonexistent", "--Fleet:Postgres:BinDirectory=/nonexistent", "--Fleet:ContainerRuntime=none");
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--Fleet:BackingServices=local", "--Fleet:Redis:BinDirectory=/nonexistent");
+        await appHost.Process.WaitForExitAsync(Cancellation);
+
+        appHost.Process.ExitCode.ShouldBe(2, appHost.Output);
+        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server");
+    }
+
+    [Fact]
+    public async Task A_failed_PostgreSQL_init_fails_the_app_with_its_message_instead_of_leaving_everything_waiting()
+    {
+        var binaries = Path.Combine(_stateDirectory, "broken-postgres");
+        Directory.CreateDirectory(binaries);
+        foreach (var program in new[] { "initdb", "postgres" })
+        {
+            var script = Path.Combine(binaries, program);
+            File.WriteAllText(script, "#!/bin/sh\necho 'initdb: could not create directory: Permission denied' >&2\nexit 1\n");
+            File.SetUnixFileMode(script, (UnixFileMode)0b111_101_101);
+        }
+
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--no-dashboard", "--Fleet:BackingServices=local", $"--Fleet:Postgres:BinDirectory={binaries}");
         using (var exitDeadline = CancellationTokenSource.CreateLinkedTokenSource(Cancellation))
         {
-            exitDeadline.CancelAfter(TimeSpan.FromSeconds(60));
+            exitDeadline.CancelAfter(TimeSpan.FromSeconds(90));
             await appHost.Process.WaitForExitAsync(exitDeadline.Token);
         }
 
-        appHost.Process.ExitCode.ShouldBe(1);
-        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server");
-        appHost.Output.ShouldContain("ConnectionStrings__cache");
-        var final = AppHostState.Read(appHost.StateFile)!;
-        final.Running.ShouldBeFalse();
-        final.Resources.SelectMany(resource => resource.ProcessIds).ShouldBeEmpty();
+        appHost.Process.ExitCode.ShouldBe(1, appHost.Output);
+        appHost.Output.ShouldContain("could not create directory: Permission denied");
     }
 
+    /// <summary>Per trace in the dashboard's OTLP JSON: the services in it, and "service:db" for each database call.</summary>
+    private static List<HashSet<string>> TracesThrough(string json)
+    {
+        var traces = new Dictionary<string, HashSet<string>>();
+        using var document = JsonDocument.Parse(json);
+        foreach (var resource in document.RootElement.GetProperty("data").GetProperty("resourceSpans").EnumerateArray())
+        {
+            var service = resource.GetProperty("resource").GetProperty("attributes").EnumerateArray()
+                .Where(attribute => attribute.GetProperty("key").GetString() == "service.name")
+                .Select(attribute => attribute.GetProperty("value").GetProperty("stringValue").GetString()).FirstOrDefault() ?? "";
+            foreach (var span in resource.GetProperty("scopeSpans").EnumerateArray().SelectMany(scope => scope.GetProperty("spans").EnumerateArray()))
+            {
+                var services = traces.TryGetValue(span.GetProperty("traceId").GetString()!, out var existing) ? existing : traces[span.GetProperty("traceId").GetString()!] = [];
+                services.Add(service);
+                foreach (var attribute in span.TryGetProperty("attributes", out var attributes) ? attributes.EnumerateArray() : default)
+                {
+                    if (attribute.GetProperty("key").GetString() is "db.system" or "db.system.name")
+                    {
+                        services.Add($"{service}:{attribute.GetProperty("value").GetProperty("stringValue").GetString()}");
+                    }
+                }
+            }
+        }
+
+        return [.. traces.Values];
+    }
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);
-
-    private static Task<T> ScalarAsync<T>(string connectionString, string sql) => Sql.ScalarAsync<T>(connectionString, sql, Cancellation);
-
-    private sealed record SimulatorStatus(int Devices, int Registered, long HeartbeatsSent, long HeartbeatFailures);
 }

@@ -1,49 +1,113 @@
+using System.Collections.Concurrent;
+using System.Net;
 using System.Text.RegularExpressions;
-using Fleet.AppHost.Hosting.Orchestration;
-using Fleet.AppHost.Hosting.Provisioning;
+using Aspire.Hosting.Testing;
+using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.EndToEnd;
 
-/// <summary>The AppHost's own Program.cs, built and started in the test process (the Aspire.Hosting.Testing way).</summary>
+/// <summary>The AppHost's own Program.cs, started in the test process through Aspire.Hosting.Testing.</summary>
 [Collection(WholeAppTests.Name)]
 public sealed class AppModelTests : IDisposable
 {
+    private static readonly TimeSpan BackWithin = TimeSpan.FromSeconds(30);
     private readonly string _stateDirectory = TestDirectories.Create("appmodel");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Api_replicas_run_healthy_web_reaches_them_through_service_discovery_and_a_crashed_replica_restarts()
+    public async Task Replicas_serve_web_through_service_discovery_and_killed_servers_and_replicas_come_back_without_losing_an_acknowledged_reading()
     {
-        await using var app = await FleetAppHost.StartInProcessAsync(_stateDirectory, ["--api-replicas", "2", "--devices", "2"], Cancellation);
-
-        var api = app.GetResource("api");
-        api.Urls.Count.ShouldBe(2);
-        api.ProcessIds.Count.ShouldBe(2);
-        using var http = new HttpClient();
-        foreach (var url in api.Urls)
+        await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--api-replicas", "2", "--devices", "2"], null, Cancellation);
+        var state = appHost.State;
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        var api = state.Resource("api");
+        api.Replicas.Count.ShouldBe(2);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        foreach (var url in api.Replicas.Select(r => r.Url))
         {
             (await http.GetAsync($"{url}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
         }
 
-        // The overview page is prerendered on the server: it shows what web fetched from api (via http://api).
-        // Prerendering gives the stats call a few seconds; on a loaded machine a first render may show "—", so render again.
-        using var web = app.CreateHttpClient("web");
-        var page = await Eventually.GetAsync(
-            async () => await web.GetStringAsync("/", Cancellation) is var html && Regex.IsMatch(html, "data-testid=\"fleet-total\"[^>]*>[0-9]+<") ? html : null,
+        // The overview page is prerendered on the server: it shows what web fetched from api through service discovery.
+        using var web = appHost.App.CreateHttpClient("web");
+        await Eventually.TrueAsync(
+            async () => Regex.IsMatch(await web.GetStringAsync("/", Cancellation), "data-testid=\"fleet-total\"[^>]*>[0-9]+<"),
             TimeSpan.FromSeconds(60), "the overview to show the device count, which it does only when the operator token reached the API", Cancellation);
-        page.ShouldContain("data-testid=\"health-api-status\"");
-        page.ShouldNotContain("data-testid=\"api-unreachable\"");
+        (await appHost.App.GetConnectionStringAsync("fleetdb", Cancellation) ?? "").ShouldContain("Database=fleetdb");
 
-        app.GetConnectionString("fleetdb").ShouldContain("Database=fleetdb");
+        // A device keeps sending while Redis, PostgreSQL and one api replica are killed in turn; whatever got a 202 must be stored.
+        using var device = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
+        var registration = DeviceClient.Registration("KILL-000001") with { EnrollmentToken = FleetAppHost.ReadSecret(state, "enrollment-token") };
+        var registered = await device.RegisterDeviceAsync(registration, Cancellation);
+        var key = registered.DeviceKey;
+        var acknowledged = new ConcurrentBag<long>();
+        using var stopSending = CancellationTokenSource.CreateLinkedTokenSource(Cancellation);
+        var sender = SendUntilStoppedAsync(device, key, acknowledged, stopSending.Token);
 
-        // A replica that crashes is restarted (with backoff) and comes back healthy under a new process.
-        var crashed = api.ProcessIds[1];
-        Posix.Signal(crashed, Posix.SIGKILL);
-        var restarted = await Eventually.GetAsync(
-            () => Task.FromResult(app.GetResource("api") is { Restarts: >= 1, State: ResourceState.Healthy, ProcessIds.Count: 2 } now && !now.ProcessIds.Contains(crashed) ? now : null),
-            TimeSpan.FromSeconds(60), "the killed api replica to be restarted and healthy", Cancellation);
-        restarted.ProcessIds[0].ShouldBe(api.ProcessIds[0]);
+        await KillAndWaitForReturnAsync(appHost, "cache", () => appHost.State.Resource("cache").ProcessIds[0]);
+        await KillAndWaitForReturnAsync(appHost, "postgres", () => PostmasterOf(appHost.State.StateDirectory));
+        var replica = appHost.State.Resource("api").Replicas[1];
+        await KillAndWaitForReturnAsync(appHost, "api", () => replica.ProcessId!.Value);
+        await Eventually.TrueAsync(() => Task.FromResult(appHost.State.Resource("api").Replicas.Sum(r => r.Restarts) >= 1),
+            BackWithin, "the AppHost to count the replica's restart", Cancellation);
+
+        await Eventually.TrueAsync(() => Task.FromResult(acknowledged.Count >= 20), TimeSpan.FromSeconds(30), "readings acknowledged after the last restart", Cancellation);
+        await stopSending.CancelAsync();
+        await sender;
+        // Unpooled: the AppHost's health checks in this process have pooled connections that died with the killed server.
+        var fleetdb = new Npgsql.NpgsqlConnectionStringBuilder(File.ReadAllText(appHost.State.Resource("fleetdb").ConnectionStringFile!)) { Pooling = false }.ConnectionString;
+        var stored = await Sql.ScalarAsync<long[]>(fleetdb, "SELECT coalesce(array_agg(seq), '{}') FROM telemetry WHERE device_id = $1", Cancellation, registered.DeviceId);
+        acknowledged.Except(stored).ShouldBeEmpty("every acknowledged reading is stored");
+    }
+
+    /// <summary>SIGKILLs the process, then waits until a new process serves the resource and the app is ready again.</summary>
+    private static async Task KillAndWaitForReturnAsync(RunningAppHost appHost, string resource, Func<int> victim)
+    {
+        var before = appHost.State.Resource(resource).ProcessIds;
+        var pid = victim();
+        Posix.Signal(pid, Posix.SIGKILL).ShouldBeTrue();
+        await Eventually.TrueAsync(
+            () => Task.FromResult(appHost.State is { Ready: true } state && state.Resource(resource).ProcessIds is { Count: > 0 } now && !now.SequenceEqual(before)),
+            BackWithin, $"{resource} to be back and healthy after kill -9 of pid {pid}", Cancellation);
+    }
+
+    private static int PostmasterOf(string stateDirectory)
+    {
+        var pidFile = Directory.GetFiles(stateDirectory, "postmaster.pid", SearchOption.AllDirectories).Single();
+        return int.Parse(File.ReadLines(pidFile).First(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Sends one reading at a time with rising seqs; keeps the seqs that were answered 202.</summary>
+    private static async Task SendUntilStoppedAsync(HttpClient device, string key, ConcurrentBag<long> acknowledged, CancellationToken stop)
+    {
+        for (long seq = 1; !stop.IsCancellationRequested; seq++)
+        {
+            try
+            {
+                if (await device.SendReadingAsync(key, seq, stop) == HttpStatusCode.Accepted)
+                {
+                    acknowledged.Add(seq);
+                }
+            }
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+            {
+                // The api replica that had this connection was killed: the next reading goes to whichever answers.
+            }
+
+            try
+            {
+                await Task.Delay(50, stop);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
     }
 
     public void Dispose() => TestDirectories.Delete(_stateDirectory);

@@ -1,7 +1,5 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Fleet.AppHost.Hosting.Orchestration;
-using Fleet.AppHost.Hosting.Provisioning;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 
@@ -18,23 +16,23 @@ public sealed class FleetStatusEndToEndTests : IDisposable
     public async Task A_hundred_devices_register_report_go_offline_when_the_simulator_stops_and_come_back()
     {
         // Short windows and a fast simulator, handed to api and devices through the AppHost's environment.
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory, new Dictionary<string, string>
+        await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], new Dictionary<string, string>
         {
             ["Fleet__Status__AtRiskAfter"] = "00:00:04",
             ["Fleet__Status__OfflineAfter"] = "00:00:08",
             ["Fleet__Status__SweepInterval"] = "00:00:01",
             ["Fleet__Simulator__HeartbeatSeconds"] = "1",
-        }, "--devices", Devices.ToString());
-        var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        }, Cancellation);
+        var state = appHost.State;
         using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
 
         await WaitForStatusAsync(api, "online", TimeSpan.FromMinutes(1));
-        var fleetdb = File.ReadAllText(state.Resources.Single(resource => resource.Name == "fleetdb").ConnectionStringFile!);
+        var fleetdb = File.ReadAllText(state.Resource("fleetdb").ConnectionStringFile!);
         await Eventually.TrueAsync(
             async () => await CountAsync(fleetdb, "SELECT count(DISTINCT device_id) FROM telemetry") == Devices,
             TimeSpan.FromMinutes(1), "telemetry from every device", Cancellation);
 
-        var simulator = state.Resources.Single(resource => resource.Name == "devices").ProcessIds[0];
+        var simulator = state.Resource("devices").ProcessIds[0];
         Posix.Signal(simulator, Posix.SIGSTOP);
         try
         {

@@ -1,5 +1,4 @@
 using System.Net.Http.Json;
-using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using static Fleet.Tests.EndToEnd.FleetOperator;
@@ -21,14 +20,14 @@ public sealed class RolloutEndToEndTests : IDisposable
     [Fact]
     public async Task A_good_release_reaches_every_device_and_one_failing_on_rev_b_is_stopped_at_the_canary_and_rolled_back()
     {
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory, new Dictionary<string, string>
+        await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], new Dictionary<string, string>
         {
             ["Fleet__Rollouts__TickInterval"] = "00:00:00.500",
             ["Fleet__Simulator__RebootSeconds"] = "1",
             ["Fleet__Simulator__HeartbeatSeconds"] = "2",
             ["Fleet__HeartbeatMirrorInterval"] = "00:00:01",
-        }, "--devices", Devices.ToString(), "--no-dashboard");
-        var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        }, Cancellation);
+        var state = appHost.State;
         using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(async () => (await StatsAsync(api)).ByLifecycle.GetValueOrDefault("active") == Devices,
             TimeSpan.FromMinutes(2), $"all {Devices} devices registered and active", Cancellation);

@@ -1,5 +1,4 @@
-using Fleet.AppHost.Hosting.Orchestration;
-using Fleet.AppHost.Hosting.Provisioning;
+using Fleet.AppHost.Running;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using StackExchange.Redis;
@@ -31,8 +30,8 @@ public sealed class RolloutReplicaFailoverEndToEndTests(TwoReplicaFleet fleet) :
     [Fact]
     public async Task Killing_the_leading_api_replica_mid_phase_leaves_the_rollout_to_the_survivor_which_completes_it()
     {
-        var api = fleet.State.Resources.Single(r => r.Name == "api");
-        api.Urls.Count.ShouldBe(2);
+        var api = fleet.State.Resource("api");
+        api.ProcessIds.Count.ShouldBe(2);
         var release = await PublishAsync(fleet.Api, "5.0.0", await fleet.TypesAsync());
         var rollout = await CreateAsync(fleet.Api, new CreateRolloutRequest(release.Id,
             Plan: Plan([10, 60, 100], maxConcurrentUpdates: 40, perDeviceTimeout: TimeSpan.FromSeconds(15), retries: 5)));
@@ -44,7 +43,7 @@ public sealed class RolloutReplicaFailoverEndToEndTests(TwoReplicaFleet fleet) :
         midPhase.State.ShouldBe("running");
         midPhase.PhaseIndex.ShouldBe(1);
 
-        await using var redis = await ConnectionMultiplexer.ConnectAsync(File.ReadAllText(fleet.State.Resources.Single(r => r.Name == "cache").ConnectionStringFile!));
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(File.ReadAllText(fleet.State.Resource("cache").ConnectionStringFile!));
         var leaderPid = await LeaderProcessIdAsync(redis);
         var killed = api.ProcessIds.ToList().IndexOf(leaderPid);
         killed.ShouldBeGreaterThanOrEqualTo(0, $"the leader (pid {leaderPid}) is one of the api replicas {string.Join(", ", api.ProcessIds)}");
@@ -61,7 +60,8 @@ public sealed class RolloutReplicaFailoverEndToEndTests(TwoReplicaFleet fleet) :
             TimeSpan.FromMinutes(1), "every device reporting 5.0.0", Cancellation);
         await Eventually.TrueAsync(async () => await ChannelRoutesAsync(redis) is var routes && routes.Count == fleet.Devices && !routes.Contains(leaderPid),
             TimeSpan.FromSeconds(30), "every device's channel on a live replica, none left on the killed one", Cancellation);
-        AppHostState.Read(fleet.AppHost.StateFile)!.Resources.Single(r => r.Name == "api").Restarts.ShouldBeGreaterThanOrEqualTo(1, "the AppHost saw the replica die");
+        await Eventually.TrueAsync(() => Task.FromResult(fleet.AppHost.State.Resource("api").Replicas.Sum(r => r.Restarts) >= 1),
+            TimeSpan.FromSeconds(30), "the AppHost to restart the killed replica", Cancellation);
     }
 
     /// <summary>The process of the replica holding each device's channel, from the routes in Redis (replica ids are machine:pid:guid).</summary>

@@ -1,10 +1,10 @@
-using Fleet.AppHost.Hosting.Orchestration;
+using Fleet.AppHost.Running;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.EndToEnd;
 
 /// <summary>
-/// The AppHost as a process with a simulated fleet tuned for rollouts (a fast controller, one-second reboots,
+/// The AppHost (its own Program.cs, through Aspire.Hosting.Testing) with a simulated fleet tuned for rollouts (a fast controller, one-second reboots,
 /// frequent heartbeats), running until disposed; ready once every resource is healthy and every device active and
 /// reporting its firmware.
 /// Serves as a class fixture where a class's tests can share one app.
@@ -12,19 +12,19 @@ namespace Fleet.Tests.EndToEnd;
 public class RunningFleet(string purpose, int devices, params string[] arguments) : IAsyncLifetime
 {
     private readonly string _stateDirectory = TestDirectories.Create(purpose);
-    private AppHostProcess? _appHost;
+    private RunningAppHost? _appHost;
     private HttpClient? _api;
 
     public int Devices => devices;
 
-    public AppHostProcess AppHost => _appHost ?? throw new InvalidOperationException("Not started.");
+    public RunningAppHost AppHost => _appHost ?? throw new InvalidOperationException("Not started.");
 
     public AppHostState State { get; private set; } = null!;
 
     /// <summary>The operator API on the first replica.</summary>
     public HttpClient Api => _api ?? throw new InvalidOperationException("Not started.");
 
-    /// <summary>Environment for the AppHost (its children inherit it); subclasses add to it.</summary>
+    /// <summary>Settings for the AppHost, which hands them to the services; subclasses add to them.</summary>
     protected virtual IReadOnlyDictionary<string, string> Environment { get; } = new Dictionary<string, string>
     {
         ["Fleet__Rollouts__TickInterval"] = "00:00:00.500",
@@ -36,8 +36,8 @@ public class RunningFleet(string purpose, int devices, params string[] arguments
     public async ValueTask InitializeAsync()
     {
         var cancellation = TestContext.Current.CancellationToken;
-        _appHost = FleetAppHost.StartProcess(_stateDirectory, Environment, ["--devices", devices.ToString(), "--no-dashboard", .. arguments]);
-        State = await _appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), cancellation);
+        _appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", devices.ToString(), .. arguments], Environment, cancellation);
+        State = _appHost.State;
         _api = FleetAppHost.OperatorApi(State, TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(async () => (await FleetOperator.StatsAsync(_api)).ByLifecycle.GetValueOrDefault("active") == devices,
             TimeSpan.FromMinutes(2), $"all {devices} devices registered and active", cancellation);
@@ -48,12 +48,15 @@ public class RunningFleet(string purpose, int devices, params string[] arguments
     /// <summary>The release's device types for a rollout over the whole fleet: every type it has.</summary>
     public async Task<string> TypesAsync() => string.Join(",", (await FleetOperator.StatsAsync(Api)).ByType.Keys);
 
-    public ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _api?.Dispose();
-        _appHost?.Dispose();
+        if (_appHost is not null)
+        {
+            await _appHost.DisposeAsync();
+        }
+
         TestDirectories.Delete(_stateDirectory);
         GC.SuppressFinalize(this);
-        return ValueTask.CompletedTask;
     }
 }

@@ -1,4 +1,8 @@
-using Fleet.AppHost.Hosting.Provisioning;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Fleet.AppHost;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 [assembly: AssemblyFixture(typeof(Fleet.Tests.Infrastructure.BackingServers))]
@@ -6,41 +10,63 @@ using Npgsql;
 namespace Fleet.Tests.Infrastructure;
 
 /// <summary>
-/// One real PostgreSQL and one real Redis for the whole test run, started by the AppHost's own
-/// provisioning code in a throwaway state folder. Tests that need isolation create their own database.
+/// One real PostgreSQL and one real Redis for the whole test run: the AppHost's own app model (Aspire.Hosting.Testing)
+/// with every resource but <c>cache</c>, <c>postgres</c> and <c>fleetdb</c> taken out, in a throwaway state folder.
+/// Tests that need isolation create their own database.
 /// </summary>
 public sealed class BackingServers : IAsyncLifetime
 {
-    private RunningServer? _postgres;
-    private RunningServer? _redis;
+    private static readonly string[] Kept = [FleetResources.Cache, FleetResources.Postgres, FleetResources.Database];
+    private DistributedApplication? _app;
 
     public string StateDirectory { get; } = TestDirectories.Create("backing");
 
-    public string PostgresConnectionString => _postgres?.ConnectionString ?? throw new InvalidOperationException("PostgreSQL is not started.");
+    public string PostgresConnectionString { get; private set; } = "";
 
-    public string RedisConnectionString => _redis?.ConnectionString ?? throw new InvalidOperationException("Redis is not started.");
+    public string RedisConnectionString { get; private set; } = "";
+
+    /// <summary>The app running the two servers, for tests of the servers themselves (restarts, settings).</summary>
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("Not started.");
 
     public async ValueTask InitializeAsync()
     {
-        var postgres = LocalPostgresServer.StartAsync(
-            new LocalPostgresOptions(Path.Combine(StateDirectory, "postgres"), "test-password"), null, CancellationToken.None);
-        var redis = LocalRedisServer.StartAsync(
-            new LocalRedisOptions(Path.Combine(StateDirectory, "cache"), "test-password", Databases: ApiFactory.RedisDatabases), null, CancellationToken.None);
-        _postgres = await postgres;
-        _redis = await redis;
+        var cancellation = TestContext.Current.CancellationToken;
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fleet_AppHost>(
+            [$"--state-dir={StateDirectory}", $"--Fleet:Redis:Databases={ApiFactory.RedisDatabases}"], cancellation);
+        foreach (var resource in builder.Resources.Where(resource => resource is not ParameterResource && !Kept.Contains(resource.Name)).ToList())
+        {
+            builder.Resources.Remove(resource);
+        }
+
+        _app = await builder.BuildAsync(cancellation);
+        await _app.StartAsync(cancellation);
+        var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
+        deadline.CancelAfter(TimeSpan.FromMinutes(2));
+        await Task.WhenAll(Kept.Select(name => notifications.WaitForResourceHealthyAsync(name, deadline.Token)));
+        PostgresConnectionString = await _app.GetConnectionStringAsync(FleetResources.Postgres, cancellation) ?? "";
+        RedisConnectionString = await _app.GetConnectionStringAsync(FleetResources.Cache, cancellation) ?? "";
     }
 
     /// <summary>A fresh, empty database on the shared server; its connection string.</summary>
     public async Task<string> CreateDatabaseAsync(string prefix, CancellationToken cancellationToken)
     {
         var name = $"{prefix}_{Guid.NewGuid():N}".ToLowerInvariant();
-        await LocalPostgresServer.EnsureDatabaseAsync(PostgresConnectionString, name, cancellationToken);
+        await using var connection = new NpgsqlConnection(PostgresConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
         return new NpgsqlConnectionStringBuilder(PostgresConnectionString) { Database = name }.ConnectionString;
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Task.WhenAll(_postgres?.StopAsync() ?? Task.CompletedTask, _redis?.StopAsync() ?? Task.CompletedTask);
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
         TestDirectories.Delete(StateDirectory);
     }
 }

@@ -1,78 +1,125 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
-using Fleet.AppHost.Hosting;
-using Fleet.AppHost.Hosting.Orchestration;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Fleet.AppHost;
+using Fleet.AppHost.Running;
 
 namespace Fleet.Tests.Infrastructure;
 
 /// <summary>
-/// Our counterpart of Aspire.Hosting.Testing: builds Fleet.AppHost's own app model (its Program.cs) in the
-/// test process, starts it, and hands out HttpClients by resource name. Also runs the AppHost as a
-/// separate process for tests that need to signal it.
+/// The whole app for end-to-end tests: Fleet.AppHost's own Program.cs started in the test process through
+/// Aspire.Hosting.Testing (<see cref="StartAsync"/>), or the built AppHost as a process for tests that signal it
+/// (<see cref="StartProcess(string, string[])"/>). Both are ready when apphost.json says so.
 /// </summary>
 public static class FleetAppHost
 {
-    public static async Task<DistributedApplication> StartInProcessAsync(string stateDirectory, IEnumerable<string> args, CancellationToken cancellationToken)
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+
+    /// <param name="settings">
+    /// Configuration for the AppHost, as environment-style keys (<c>Fleet__Status__SweepInterval</c>); the AppHost hands
+    /// every <c>Fleet:*</c> key to the services.
+    /// </param>
+    public static async Task<RunningAppHost> StartAsync(string stateDirectory, IEnumerable<string> args, IReadOnlyDictionary<string, string>? settings, CancellationToken cancellationToken)
     {
-        var app = await DistributedApplication.BuildFromEntryPointAsync(
-            ["--state-dir", stateDirectory, .. args],
-            builder => builder.Output = TextWriter.Null);
+        string[] arguments = [$"--state-dir={stateDirectory}", .. args, .. (settings ?? new Dictionary<string, string>()).Select(setting => $"--{setting.Key.Replace("__", ":", StringComparison.Ordinal)}={setting.Value}")];
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fleet_AppHost>(arguments, cancellationToken);
+        var app = await builder.BuildAsync(cancellationToken);
+        var running = new RunningAppHost(app, stateDirectory);
         try
         {
             await app.StartAsync(cancellationToken);
-            return app;
+            await running.WaitUntilReadyAsync(StartTimeout, cancellationToken);
+            return running;
         }
         catch
         {
-            await app.DisposeAsync();
+            await running.DisposeAsync();
             throw;
         }
     }
 
     /// <summary>The built AppHost, run the way `dotnet run` runs it, with its console captured.</summary>
-    public static AppHostProcess StartProcess(string stateDirectory, params string[] args) =>
-        StartProcess(stateDirectory, new Dictionary<string, string>(), args);
-
-    /// <summary>As above, with environment variables for the AppHost, which its children inherit.</summary>
-    public static AppHostProcess StartProcess(string stateDirectory, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static AppHostProcess StartProcess(string stateDirectory, params string[] args)
     {
         var configuration = typeof(FleetAppHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var appHostDll = Path.Combine(AppHostPaths.FindRepositoryRoot(), "Fleet.AppHost", "bin", configuration, "net10.0", "Fleet.AppHost.dll");
+        var appHostDll = Path.Combine(StateFolder.FindRepositoryRoot(), "Fleet.AppHost", "bin", configuration, "net10.0", "Fleet.AppHost.dll");
         var startInfo = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
+            WorkingDirectory = Path.Combine(StateFolder.FindRepositoryRoot(), "Fleet.AppHost"),
         };
+        // What the http launch profile gives `dotnet run`: no HTTPS certificate is needed for the dashboard.
+        startInfo.Environment["ASPNETCORE_ENVIRONMENT"] = "Development";
+        startInfo.Environment["DOTNET_ENVIRONMENT"] = "Development";
+        startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
+        startInfo.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = "http://127.0.0.1:0";
+        startInfo.Environment["ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL"] = "http://127.0.0.1:0";
+        startInfo.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         foreach (var argument in new[] { appHostDll, "--state-dir", stateDirectory }.Concat(args))
         {
             startInfo.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment)
-        {
-            startInfo.Environment[name] = value;
-        }
-
-        return new AppHostProcess(Process.Start(startInfo)!, Path.Combine(stateDirectory, "apphost.json"));
+        return new AppHostProcess(Process.Start(startInfo)!, StateFolder.StateFile(stateDirectory));
     }
 
     public static string ReadSecret(AppHostState state, string name) => File.ReadAllText(state.Secrets[name]).Trim();
 
-    /// <summary>A resource's first URL, as the AppHost wrote it to its state file.</summary>
-    public static string Url(AppHostState state, string resource) => state.Resources.Single(r => r.Name == resource).Urls[0];
+    /// <summary>A resource's URL as apphost.json has it (a replicated project's shared endpoint).</summary>
+    public static string Url(AppHostState state, string resource) => state.Resource(resource).Urls[0];
 
-    /// <summary>A client on the api's first replica carrying the operator token the AppHost generated.</summary>
-    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout) => OperatorApi(state, timeout, replica: 0);
+    /// <summary>A client on the api (its shared endpoint) carrying the operator token the AppHost generated.</summary>
+    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout) => OperatorClient(Url(state, "api"), state, timeout);
 
-    /// <summary>A client on one api replica carrying the operator token the AppHost generated.</summary>
-    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout, int replica)
+    /// <summary>A client on one api replica itself, bypassing the shared endpoint.</summary>
+    public static HttpClient OperatorApi(AppHostState state, TimeSpan timeout, int replica) =>
+        OperatorClient(state.Resource("api").Replicas[replica].Url ?? throw new InvalidOperationException("The replica has no address yet."), state, timeout);
+
+    private static HttpClient OperatorClient(string url, AppHostState state, TimeSpan timeout)
     {
-        var api = new HttpClient { BaseAddress = new Uri(state.Resources.Single(r => r.Name == "api").Urls[replica]), Timeout = timeout };
+        var api = new HttpClient { BaseAddress = new Uri(url), Timeout = timeout };
         api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue(
             Fleet.Contracts.FleetHttp.OperatorAuthScheme, ReadSecret(state, "operator-token"));
         return api;
+    }
+
+    /// <summary>Polls apphost.json until the app is ready; fails early if <paramref name="exited"/> says the AppHost is gone.</summary>
+    internal static Task<AppHostState> WaitUntilReadyAsync(string stateFile, TimeSpan timeout, Func<string?> exited, CancellationToken cancellationToken) =>
+        Eventually.GetAsync(
+            () => exited() is { } why ? throw new InvalidOperationException(why) : Task.FromResult(AppHostState.Read(stateFile) is { Ready: true } state ? state : null),
+            timeout,
+            "every resource to be running and healthy",
+            cancellationToken);
+}
+
+/// <summary>The app started in the test process; disposing it stops every resource.</summary>
+public sealed class RunningAppHost(DistributedApplication app, string stateDirectory) : IAsyncDisposable
+{
+    public DistributedApplication App { get; } = app;
+
+    public string StateFile { get; } = StateFolder.StateFile(stateDirectory);
+
+    public AppHostState State => AppHostState.Read(StateFile) ?? throw new InvalidOperationException($"{StateFile} is missing.");
+
+    public Task<AppHostState> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        FleetAppHost.WaitUntilReadyAsync(StateFile, timeout, () => null, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await App.StopAsync(stop.Token);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+
+        await App.DisposeAsync();
     }
 }
 
@@ -105,22 +152,8 @@ public sealed class AppHostProcess : IDisposable
         }
     }
 
-    /// <summary>Waits until apphost.json says every resource is healthy.</summary>
-    public Task<AppHostState> WaitUntilHealthyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
-        Eventually.GetAsync(
-            () =>
-            {
-                if (Process.HasExited)
-                {
-                    throw new InvalidOperationException($"The AppHost exited with code {Process.ExitCode}:\n{Output}");
-                }
-
-                var state = AppHostState.Read(StateFile);
-                return Task.FromResult(state is { Running: true } && state.Resources.All(resource => resource.State == ResourceState.Healthy) ? state : null);
-            },
-            timeout,
-            "every resource to be healthy",
-            cancellationToken);
+    public Task<AppHostState> WaitUntilReadyAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        FleetAppHost.WaitUntilReadyAsync(StateFile, timeout, () => Process.HasExited ? $"The AppHost exited with code {Process.ExitCode}:\n{Output}" : null, cancellationToken);
 
     private void Append(string? line)
     {

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
-using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.Contracts;
 using Fleet.Tests.EndToEnd;
 using Fleet.Tests.Infrastructure;
@@ -23,8 +22,8 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
     [Fact]
     public async Task Operators_publish_firmware_start_a_rollout_in_the_wizard_pause_and_resume_it_see_it_complete_and_acknowledge_an_alert()
     {
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
-        var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], null, Cancellation);
+        var state = appHost.State;
         var web = FleetAppHost.Url(state, "web");
         using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
         FleetStatsResponse? stats = null;

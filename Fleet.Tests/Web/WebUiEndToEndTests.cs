@@ -1,6 +1,5 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using Fleet.AppHost.Hosting.Orchestration;
 using Fleet.Contracts;
 using Fleet.Tests.EndToEnd;
 using Fleet.Tests.Infrastructure;
@@ -21,8 +20,8 @@ public sealed class WebUiEndToEndTests : IDisposable
     [Fact]
     public async Task Operators_see_the_simulated_devices_a_device_chart_send_identify_to_it_see_the_devices_on_the_map_and_the_ingest_rate()
     {
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", Devices.ToString());
-        var state = await appHost.WaitUntilHealthyAsync(TimeSpan.FromMinutes(3), Cancellation);
+        await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], null, Cancellation);
+        var state = appHost.State;
         var web = FleetAppHost.Url(state, "web");
         using var api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(10));
         await Eventually.TrueAsync(

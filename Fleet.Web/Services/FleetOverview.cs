@@ -6,8 +6,11 @@ namespace Fleet.Web.Services;
 /// <summary>Reads everything the overview shows: the API and what it depends on, the UI's own Redis, the fleet's counts.</summary>
 public sealed class FleetOverview(ApiHealthProbe probe, FleetApiClient api, HealthCheckService ownHealth, TimeProvider time)
 {
-    /// <summary>The name <c>AddRedisClient("cache")</c> registers its health check under.</summary>
-    public const string CacheCheck = "cache";
+    /// <summary>The name Aspire's <c>AddRedisClient</c> registers its health check under.</summary>
+    public const string CacheCheck = "StackExchange.Redis";
+
+    /// <summary>The name Aspire's <c>AddNpgsqlDataSource</c> registers its health check under (the api's).</summary>
+    public const string DatabaseCheck = "PostgreSql";
 
     /// <summary>The stats call retries transient failures; the overview would rather show "—" than wait.</summary>
     private static readonly TimeSpan StatsBudget = TimeSpan.FromSeconds(3);

@@ -225,6 +225,18 @@ public sealed class KustomizePublisherTests : IDisposable
     }
 
     [Fact]
+    public async Task Base_replicas_and_settings_come_from_the_app_model_the_options_build()
+    {
+        var tree = Path.Combine(_directory, "options");
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "kustomize", "--output-path", tree, "--api-replicas", "2", "--devices", "40");
+        run.ExitCode.ShouldBe(0, run.Error);
+
+        var api = k8s.KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(tree, "base", "api.yaml"), Cancellation)).OfType<V1Deployment>().Single();
+        api.Spec.Replicas.ShouldBe(2);
+        (await File.ReadAllTextAsync(Path.Combine(tree, "base", KustomizePublisher.SimulatorComponent, "kustomization.yaml"), Cancellation)).ShouldContain("Fleet__Devices=40");
+    }
+
+    [Fact]
     public async Task Dev_runs_one_replica_of_everything_with_the_simulated_fleet()
     {
         var render = await RenderAsync("dev");

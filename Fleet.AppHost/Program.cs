@@ -1,4 +1,5 @@
 using Fleet.AppHost;
+using Fleet.AppHost.Publishing;
 using Fleet.AppHost.Running;
 
 AppHostCommandLine commandLine;
@@ -31,6 +32,11 @@ catch (AppHostUsageException exception)
 {
     Console.Error.WriteLine($"Fleet.AppHost: {exception.Message}");
     return AppHostUsageException.ExitCode;
+}
+
+if (await AppPublishing.PublishAsync(builder) is { } publishedExitCode)
+{
+    return publishedExitCode;
 }
 
 builder.AddRunningAppServices();

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Fleet.AppHost.Publishing;
 using Fleet.Tests.Infrastructure;
 using k8s.Models;
@@ -12,7 +13,7 @@ public sealed class KustomizePublisherTests : IDisposable
     private string StateDirectory => Path.Combine(_directory, "state");
 
     /// <summary>What a user would put in secrets.env: distinct values, so a leak is attributable.</summary>
-    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "otlp-api-key", "dashboard-browser-token", "postgres-password", "cache-password" }
+    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "postgres-password", "cache-password" }
         .ToDictionary(name => name, name => $"secret-{name}-{Guid.NewGuid():N}");
 
     [Fact]
@@ -119,7 +120,10 @@ public sealed class KustomizePublisherTests : IDisposable
         foreach (var reference in variables.Where(variable => variable.ValueFrom?.ConfigMapKeyRef is not null).Select(variable => variable.ValueFrom.ConfigMapKeyRef))
         {
             reference.Name.ShouldBe(settings.Metadata.Name);
-            settings.Data.Keys.ShouldContain(reference.Key);
+            if (reference.Optional != true)
+            {
+                settings.Data.Keys.ShouldContain(reference.Key);
+            }
         }
 
         foreach (var (key, value) in settings.Data)
@@ -140,50 +144,96 @@ public sealed class KustomizePublisherTests : IDisposable
     [Theory]
     [InlineData("dev")]
     [InlineData("production")]
-    public async Task Env_wiring_matches_the_local_app_model_resource_by_resource(string overlay)
+    public async Task Env_wiring_matches_Aspires_manifest_of_the_same_model_variable_by_variable(string overlay)
     {
         var render = await RenderAsync(overlay);
-        var model = await PublishRun.ModelAsync(StateDirectory, Path.Combine(_directory, "unused"));
+        using var manifest = await ManifestAsync();
         var settings = render.ConfigMap.Data;
+        var projects = manifest.RootElement.GetProperty("resources").EnumerateObject()
+            .Where(resource => resource.Value.GetProperty("type").GetString() == "project.v0")
+            .Where(resource => overlay == "dev" || !KustomizePublisher.DevelopmentOnly.Contains(resource.Name))
+            .ToList();
 
-        var deployed = model.Projects.Where(project => overlay == "dev" || !project.IsDevelopmentOnly).ToList();
-        render.All<V1Deployment>().Select(deployment => deployment.Metadata.Name).ShouldBe(deployed.Select(project => project.Name), ignoreOrder: true);
-        foreach (var project in deployed)
+        render.PodTemplates.Where(pod => !pod.Owner.StartsWith("StatefulSet/", StringComparison.Ordinal)).Select(pod => pod.Owner.Split('/')[1])
+            .ShouldBe(projects.Select(project => project.Name), ignoreOrder: true);
+        foreach (var project in projects)
         {
-            var env = render.Deployment(project.Name).Spec.Template.Spec.Containers.Single().Env;
-            var wired = model.Wiring(project);
-            var names = env.Select(variable => variable.Name)
-                .Where(name => !name.StartsWith(KubernetesEnvironment.SecretVariablePrefix, StringComparison.Ordinal) && !KubernetesEnvironment.DeploymentSettings.ContainsKey(name));
-            names.ShouldBe(wired.Select(variable => variable.Name), $"{project.Name}'s variables, in the app model's order");
+            var env = render.PodTemplates.Single(pod => pod.Owner.EndsWith("/" + project.Name, StringComparison.Ordinal)).Template.Spec.Containers.Single().Env;
+            var wired = project.Value.GetProperty("env").EnumerateObject().ToList();
+            env.Select(variable => variable.Name).Where(name => !AddedByTheDeployment(name))
+                .ShouldBe(wired.Select(variable => variable.Name), $"{project.Name}'s variables, in the manifest's order");
 
             foreach (var variable in wired)
             {
-                var deployedVariable = env.Single(candidate => candidate.Name == variable.Name);
-                var value = deployedVariable.ValueFrom?.ConfigMapKeyRef is { } fromSettings ? settings[fromSettings.Key] : deployedVariable.Value;
-                switch (variable.Value)
+                var expected = variable.Value.GetString()!;
+                var deployed = env.Single(candidate => candidate.Name == variable.Name);
+                var value = deployed.ValueFrom?.ConfigMapKeyRef is { } fromSettings ? settings[fromSettings.Key] : deployed.Value;
+                var where = $"{project.Name}: {variable.Name} = {expected}";
+                if (SecretParameter(expected) is { } parameter)
                 {
-                    case ParameterValue { Prefix: "" } parameter:
-                        deployedVariable.ValueFrom?.SecretKeyRef?.Key.ShouldBe(parameter.Parameter.Name, $"{project.Name}: {variable.Name}");
-                        break;
-                    case ParameterValue parameter:
-                        value.ShouldBe($"{parameter.Prefix}$({KubernetesEnvironment.HelperName(parameter.Parameter.Name)})", $"{project.Name}: {variable.Name}");
-                        break;
-                    case ConnectionStringValue connection:
-                        value.ShouldStartWith(connection.Resource is Fleet.AppHost.Hosting.RedisResource ? "cache:6379," : "Host=postgres;Port=5432;", Case.Sensitive, $"{project.Name}: {variable.Name}");
-                        break;
-                    default:
-                        value.ShouldBe(KubernetesEnvironment.PlainValue(variable.Value), $"{project.Name}: {variable.Name}");
-                        break;
+                    deployed.ValueFrom?.SecretKeyRef?.Key.ShouldBe(parameter, where);
+                }
+                else if (Secrets.Keys.Any(secret => expected.Contains($"{{{secret}", StringComparison.Ordinal)))
+                {
+                    value.ShouldContain($"$({KubernetesEnvironment.SecretVariablePrefix}", Case.Sensitive, where);
+                }
+                else if (!expected.Contains('{', StringComparison.Ordinal))
+                {
+                    value.ShouldBe(expected, where);
+                }
+                else
+                {
+                    value.ShouldNotContain("{", Case.Sensitive, where);
                 }
             }
+
+            var helpers = env.TakeWhile(variable => variable.Name.StartsWith(KubernetesEnvironment.SecretVariablePrefix, StringComparison.Ordinal)).Count();
+            env.Skip(helpers).ShouldNotContain(variable => variable.Name.StartsWith(KubernetesEnvironment.SecretVariablePrefix, StringComparison.Ordinal), "helpers come first");
         }
 
-        settings["OTEL_EXPORTER_OTLP_ENDPOINT"].ShouldBe("http://dashboard:18889");
+        settings["HTTP_PORTS"].ShouldBe("8080");
         if (overlay == "dev")
         {
             settings["services__api__http__0"].ShouldBe("http://api:8080");
             settings["Fleet__Devices"].ShouldBe("25");
         }
+
+        var api = render.Deployment("api").Spec.Template.Spec.Containers.Single().Env.ToDictionary(variable => variable.Name);
+        api["ConnectionStrings__cache"].Value.ShouldBe("cache:6379,password=$(FLEET_SECRET_CACHE_PASSWORD)");
+        api["ConnectionStrings__fleetdb"].Value.ShouldBe("Host=postgres;Port=5432;Username=postgres;Password=$(FLEET_SECRET_POSTGRES_PASSWORD);Database=fleetdb");
+    }
+
+    [Theory]
+    [InlineData("dev")]
+    [InlineData("production")]
+    public async Task Telemetry_goes_where_settings_name_an_OTLP_endpoint_and_nowhere_by_default(string overlay)
+    {
+        var quiet = await RenderAsync(overlay);
+        var exporting = await KustomizeRender.RenderAsync(KustomizeRender.CommittedTree, overlay, _directory, Secrets, Cancellation,
+            extraSettings: "OTEL_EXPORTER_OTLP_ENDPOINT=http://collector.monitoring:4317\n");
+
+        quiet.ConfigMap.Data.Keys.ShouldNotContain(KubernetesEnvironment.OtlpEndpoint);
+        exporting.ConfigMap.Data[KubernetesEnvironment.OtlpEndpoint].ShouldBe("http://collector.monitoring:4317");
+        foreach (var deployment in quiet.All<V1Deployment>())
+        {
+            var endpoint = deployment.Spec.Template.Spec.Containers.Single().Env.Single(variable => variable.Name == KubernetesEnvironment.OtlpEndpoint);
+            endpoint.ValueFrom.ConfigMapKeyRef.Optional.ShouldBe(true, deployment.Metadata.Name);
+        }
+
+        quiet.Objects.OfType<k8s.IKubernetesObject<V1ObjectMeta>>().ShouldNotContain(item => item.Metadata.Name.Contains("dashboard", StringComparison.Ordinal));
+        quiet.ConfigMap.Data.Keys.ShouldNotContain(key => key.StartsWith("Dashboard", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Base_replicas_and_settings_come_from_the_app_model_the_options_build()
+    {
+        var tree = Path.Combine(_directory, "options");
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "kustomize", "--output-path", tree, "--api-replicas", "2", "--devices", "40");
+        run.ExitCode.ShouldBe(0, run.Error);
+
+        var api = k8s.KubernetesYaml.LoadAllFromString(await File.ReadAllTextAsync(Path.Combine(tree, "base", "api.yaml"), Cancellation)).OfType<V1Deployment>().Single();
+        api.Spec.Replicas.ShouldBe(2);
+        (await File.ReadAllTextAsync(Path.Combine(tree, "base", KustomizePublisher.SimulatorComponent, "kustomization.yaml"), Cancellation)).ShouldContain("Fleet__Devices=40");
     }
 
     [Fact]
@@ -213,32 +263,67 @@ public sealed class KustomizePublisherTests : IDisposable
         var policies = render.All<V1NetworkPolicy>().ToDictionary(policy => policy.Metadata.Name);
         policies["default-deny-ingress"].Spec.PodSelector.MatchLabels.ShouldBeNull();
         Clients(policies["api-ingress"]).ShouldBe(["web", "devices"], ignoreOrder: true);
-        Clients(policies["postgres-ingress"]).ShouldBe(["api", "api-migrations"], ignoreOrder: true);
+        // api and web have external HTTP endpoints in the app model: devices and users reach them from outside.
+        OpenPorts(policies["api-ingress"]).ShouldBe(["http"]);
+        OpenPorts(policies["web-ingress"]).ShouldBe(["http"]);
+        Clients(policies["postgres-ingress"]).ShouldBe(["api", "migrations"], ignoreOrder: true);
+        OpenPorts(policies["postgres-ingress"]).ShouldBeEmpty();
         // web publishes live events from Redis: the app model references cache from api and web.
         Clients(policies["cache-ingress"]).ShouldBe(["api", "web"], ignoreOrder: true);
     }
 
     [Fact]
-    public async Task Servers_keep_data_on_volume_claims_redis_appends_and_migrations_run_once_before_api_serves()
+    public async Task Servers_run_the_app_models_images_and_arguments_on_volume_claims_and_migrations_run_once_before_api_serves()
     {
         var render = await RenderAsync("production");
+        using var manifest = await ManifestAsync();
+        var resources = manifest.RootElement.GetProperty("resources");
 
         var servers = render.All<V1StatefulSet>().ToDictionary(set => set.Metadata.Name);
         servers.Keys.ShouldBe(["cache", "postgres"], ignoreOrder: true);
         servers.Values.ShouldAllBe(set => set.Spec.VolumeClaimTemplates.Count == 1);
-        servers["cache"].Spec.Template.Spec.Containers.Single().Args.ShouldContain("--appendonly");
-        string.Join(' ', servers["cache"].Spec.Template.Spec.Containers.Single().Args).ShouldContain("--appendonly yes");
+        foreach (var (name, server) in servers)
+        {
+            var container = server.Spec.Template.Spec.Containers.Single();
+            container.Image.ShouldBe(resources.GetProperty(name).GetProperty("image").GetString(), name);
+            (container.Args ?? []).ShouldBe(resources.GetProperty(name).GetProperty("args").EnumerateArray().Select(arg => arg.GetString()), name);
+            container.VolumeMounts.Single(mount => mount.Name == "data").MountPath
+                .ShouldBe(resources.GetProperty(name).GetProperty("volumes")[0].GetProperty("target").GetString(), name);
+        }
 
+        string.Join(' ', servers["postgres"].Spec.Template.Spec.Containers.Single().Args).ShouldContain("-c shared_buffers=1GB");
         var job = render.All<V1Job>().Single();
+        job.Metadata.Name.ShouldBe("migrations");
         job.Spec.Template.Spec.Containers.Single().Args.ShouldBe(["--migrate"]);
         job.Spec.Template.Spec.Containers.Single().Image.ShouldBe(render.Deployment("api").Spec.Template.Spec.Containers.Single().Image);
         render.Deployment("api").Spec.Template.Spec.InitContainers.Single().Args.ShouldBe(["--wait-for-migrations"]);
         render.Deployment("api").Spec.Template.Metadata.Annotations["prometheus.io/scrape"].ShouldBe("true");
     }
 
+    private static IEnumerable<string> OpenPorts(V1NetworkPolicy policy) =>
+        policy.Spec.Ingress.Where(rule => rule.FromProperty is null).SelectMany(rule => rule.Ports).Select(port => port.Port.Value);
+
     private static IEnumerable<string> Clients(V1NetworkPolicy policy) =>
         policy.Spec.Ingress.Where(rule => rule.FromProperty is not null)
             .SelectMany(rule => rule.FromProperty).Select(peer => peer.PodSelector.MatchLabels["app.kubernetes.io/name"]);
+
+    private static bool AddedByTheDeployment(string name) =>
+        name.StartsWith(KubernetesEnvironment.SecretVariablePrefix, StringComparison.Ordinal)
+        || KubernetesEnvironment.DeploymentSettings.ContainsKey(name)
+        || name is "OTEL_SERVICE_NAME" or KubernetesEnvironment.OtlpEndpoint;
+
+    /// <summary>The parameter a manifest value is exactly, e.g. <c>{operator-token.value}</c>.</summary>
+    private static string? SecretParameter(string manifestValue) =>
+        Secrets.Keys.FirstOrDefault(secret => manifestValue == $"{{{secret}.value}}");
+
+    /// <summary>Aspire's own manifest of the same app model, to check the tree against.</summary>
+    private async Task<JsonDocument> ManifestAsync()
+    {
+        var path = Path.Combine(_directory, $"manifest-{Guid.NewGuid():N}", "aspire-manifest.json");
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "manifest", "--output-path", path);
+        run.ExitCode.ShouldBe(0, run.Error);
+        return JsonDocument.Parse(await File.ReadAllTextAsync(path, Cancellation));
+    }
 
     private async Task<KustomizeRender> RenderAsync(string overlay)
     {

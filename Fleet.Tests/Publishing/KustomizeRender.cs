@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Fleet.AppHost.Hosting;
 using k8s;
 using k8s.Models;
 
@@ -27,11 +26,17 @@ public sealed class KustomizeRender(IReadOnlyList<object> objects)
     public static string? Kubectl { get; } = Environment.GetEnvironmentVariable("PATH")?.Split(':')
         .Select(folder => Path.Combine(folder, "kubectl")).FirstOrDefault(File.Exists);
 
-    /// <summary>Copies the tree, fills secrets.env from the example as a user would, and renders the overlay.</summary>
-    public static async Task<KustomizeRender> RenderAsync(string tree, string overlay, string scratch, IReadOnlyDictionary<string, string> secrets, CancellationToken cancellationToken)
+    /// <summary>Copies the tree, fills secrets.env from the example as a user would (and adds settings if asked), and renders the overlay.</summary>
+    public static async Task<KustomizeRender> RenderAsync(
+        string tree, string overlay, string scratch, IReadOnlyDictionary<string, string> secrets, CancellationToken cancellationToken, string? extraSettings = null)
     {
         var copy = Path.Combine(scratch, $"render-{Guid.NewGuid():N}");
         CopyFolder(tree, copy);
+        if (extraSettings is not null)
+        {
+            await File.AppendAllTextAsync(Path.Combine(copy, "base", "settings.env"), extraSettings, cancellationToken);
+        }
+
         var example = await File.ReadAllLinesAsync(Path.Combine(copy, "base", "secrets.env.example"), cancellationToken);
         var filled = example.Where(line => !line.StartsWith('#') && line.Contains('=', StringComparison.Ordinal))
             .Select(line => line.TrimEnd('='))
@@ -59,5 +64,5 @@ public sealed class KustomizeRender(IReadOnlyList<object> objects)
         }
     }
 
-    public static string CommittedTree => Path.Combine(AppHostPaths.FindRepositoryRoot(), "deploy", "k8s");
+    public static string CommittedTree => Path.Combine(PublishRun.RepositoryRoot, "deploy", "k8s");
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Reflection;
-using Fleet.AppHost.Hosting;
 using Fleet.Tests.Infrastructure;
 
 namespace Fleet.Tests.Publishing;
@@ -30,7 +29,7 @@ public sealed class MigrationCommandTests(BackingServers servers)
     private async Task<(int ExitCode, string Output)> RunApiAsync(string database, string mode)
     {
         var configuration = typeof(MigrationCommandTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var apiDll = Path.Combine(AppHostPaths.FindRepositoryRoot(), "Fleet.Api", "bin", configuration, "net10.0", "Fleet.Api.dll");
+        var apiDll = Path.Combine(Fleet.AppHost.StateFolder.FindRepositoryRoot(), "Fleet.Api", "bin", configuration, "net10.0", "Fleet.Api.dll");
         var startInfo = new ProcessStartInfo("dotnet", [apiDll, mode])
         {
             RedirectStandardOutput = true,

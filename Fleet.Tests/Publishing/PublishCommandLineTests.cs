@@ -18,24 +18,25 @@ public sealed class PublishCommandLineTests : IDisposable
         Directory.Exists(Path.Combine(_directory, "out")).ShouldBeFalse();
     }
 
-    [Fact]
-    public async Task A_publisher_without_an_output_path_is_refused_with_one_line_and_exit_code_2()
+    [Theory]
+    [InlineData("manifest")]
+    [InlineData("kustomize")]
+    public async Task A_publisher_without_an_output_path_is_refused_with_one_line_and_exit_code_2(string publisher)
     {
-        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "kustomize");
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", publisher);
 
-        ShouldBeOneLineRefusal(run, "needs --output-path");
+        ShouldBeOneLineRefusal(run, $"--publisher {publisher} needs --output-path");
+        Directory.Exists(StateDirectory).ShouldBeFalse();
     }
 
-    [Theory]
-    [InlineData("manifest", "aspire-manifest.json")]
-    [InlineData("kustomize", "k8s")]
-    public async Task An_unwritable_output_path_is_refused_with_one_line_and_nothing_is_left_behind(string publisher, string name)
+    [Fact]
+    public async Task An_unwritable_kustomize_output_path_is_refused_with_one_line_and_nothing_is_left_behind()
     {
         // A regular file where a folder should be: not writable even as root.
         var blocker = Path.Combine(_directory, "blocker");
         await File.WriteAllTextAsync(blocker, "not a folder", Cancellation);
 
-        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", publisher, "--output-path", Path.Combine(blocker, name));
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "kustomize", "--output-path", Path.Combine(blocker, "k8s"));
 
         ShouldBeOneLineRefusal(run, "cannot write");
         Directory.EnumerateFileSystemEntries(_directory).Select(Path.GetFileName).ShouldBe(["blocker"], ignoreOrder: true);

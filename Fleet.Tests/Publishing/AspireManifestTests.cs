@@ -1,107 +1,24 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using Fleet.AppHost.Hosting;
 using Fleet.Tests.Infrastructure;
 using NJsonSchema;
 
 namespace Fleet.Tests.Publishing;
 
-public sealed partial class ManifestPublisherTests : IDisposable
+/// <summary><c>--publisher manifest</c> is Aspire's own manifest publisher over Fleet's app model.</summary>
+public sealed partial class AspireManifestTests : IDisposable
 {
-    private static readonly string[] SecretParameters = ["operator-token", "enrollment-token", "otlp-api-key", "postgres-password", "cache-password"];
+    private static readonly string[] SecretParameters = ["operator-token", "enrollment-token", "postgres-password", "cache-password"];
     private readonly string _directory = TestDirectories.Create("manifest");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     private string StateDirectory => Path.Combine(_directory, "state");
 
     [Fact]
-    public async Task Manifest_holds_the_app_model_with_expressions_for_wiring_and_secret_parameters_with_generated_defaults()
-    {
-        var manifest = await PublishAsync();
-        var resources = manifest.RootElement.GetProperty("resources");
-
-        Type(resources, "cache").ShouldBe("container.v0");
-        Type(resources, "postgres").ShouldBe("container.v0");
-        Type(resources, "fleetdb").ShouldBe("value.v0");
-        resources.GetProperty("fleetdb").GetProperty("connectionString").GetString().ShouldBe("{postgres.connectionString};Database=fleetdb");
-        foreach (var project in new[] { "api", "web", "devices", "dashboard" })
-        {
-            Type(resources, project).ShouldBe("project.v0");
-        }
-
-        var api = resources.GetProperty("api").GetProperty("env");
-        api.GetProperty("ConnectionStrings__cache").GetString().ShouldBe("{cache.connectionString}");
-        api.GetProperty("ConnectionStrings__fleetdb").GetString().ShouldBe("{fleetdb.connectionString}");
-        api.GetProperty("Fleet__OperatorToken").GetString().ShouldBe("{operator-token.value}");
-        api.GetProperty("OTEL_EXPORTER_OTLP_ENDPOINT").GetString().ShouldBe("{dashboard.bindings.otlp.url}");
-        resources.GetProperty("web").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
-        resources.GetProperty("devices").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
-
-        foreach (var name in SecretParameters)
-        {
-            Type(resources, name).ShouldBe("parameter.v0");
-            var input = resources.GetProperty(name).GetProperty("inputs").GetProperty("value");
-            input.GetProperty("secret").GetBoolean().ShouldBeTrue(name);
-            input.GetProperty("default").GetProperty("generate").GetProperty("minLength").GetInt32().ShouldBeGreaterThanOrEqualTo(22);
-        }
-    }
-
-    [Fact]
-    public async Task Every_expression_names_a_resource_binding_or_parameter_that_exists()
-    {
-        var manifest = await PublishAsync();
-        var resources = manifest.RootElement.GetProperty("resources");
-        var expressions = Strings(resources).SelectMany(text => Expression().Matches(text).Select(match => match.Groups[1].Value)).Distinct().ToList();
-        expressions.Count.ShouldBeGreaterThan(10);
-
-        foreach (var expression in expressions)
-        {
-            var parts = expression.Split('.');
-            resources.TryGetProperty(parts[0], out var target).ShouldBeTrue($"{{{expression}}} names no resource");
-            var type = target.GetProperty("type").GetString();
-            switch (parts[1..])
-            {
-                case ["connectionString"]:
-                    target.TryGetProperty("connectionString", out _).ShouldBeTrue($"{{{expression}}}: {parts[0]} has no connection string");
-                    break;
-                case ["value"] or ["inputs", "value"]:
-                    type.ShouldBe("parameter.v0", $"{{{expression}}} is not a parameter");
-                    break;
-                case ["bindings", var binding, "url" or "host" or "port" or "targetPort" or "scheme"]:
-                    target.GetProperty("bindings").TryGetProperty(binding, out _).ShouldBeTrue($"{{{expression}}}: {parts[0]} has no binding '{binding}'");
-                    break;
-                default:
-                    throw new ShouldAssertException($"{{{expression}}} is not an expression Aspire's tools resolve");
-            }
-        }
-    }
-
-    [Fact]
-    public async Task No_secret_value_appears_in_the_manifest_whether_configured_or_left_from_a_local_run()
-    {
-        // A local run left generated secrets in the state folder; one token comes from configuration.
-        var secrets = Directory.CreateDirectory(Path.Combine(StateDirectory, "secrets")).FullName;
-        var values = SecretParameters.ToDictionary(name => name, name => $"local-{name}-{Guid.NewGuid():N}");
-        foreach (var (name, value) in values)
-        {
-            await File.WriteAllTextAsync(Path.Combine(secrets, name), value, Cancellation);
-        }
-
-        const string configured = "configured-operator-token-0123456789";
-        var text = (await PublishTextAsync("--Parameters:operator-token=" + configured)).Text;
-
-        text.ShouldNotContain(configured);
-        foreach (var value in values.Values)
-        {
-            text.ShouldNotContain(value);
-        }
-    }
-
-    [Fact]
     public async Task Manifest_validates_against_Aspires_published_schema_and_project_paths_resolve_from_its_folder()
     {
-        var schemaFile = Path.Combine(AppHostPaths.FindRepositoryRoot(), "..", "shared", "reference", "aspire-manifest-8.0.schema.json");
+        var schemaFile = Path.Combine(PublishRun.RepositoryRoot, "..", "shared", "reference", "aspire-manifest-8.0.schema.json");
         var (text, path) = await PublishTextAsync();
 
         using var manifest = JsonDocument.Parse(text);
@@ -124,14 +41,89 @@ public sealed partial class ManifestPublisherTests : IDisposable
     }
 
     [Fact]
-    public async Task Publishing_starts_nothing_and_generates_no_secret()
+    public async Task Publishing_the_manifest_starts_nothing_and_exits_quickly()
     {
-        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "manifest", "--output-path", Path.Combine(_directory, "out"));
+        var output = Path.Combine(_directory, "out", "aspire-manifest.json");
+        var run = await PublishRun.RunAsync(StateDirectory, Cancellation, "--publisher", "manifest", "--output-path", output);
 
         run.ExitCode.ShouldBe(0, run.Error);
-        File.Exists(Path.Combine(_directory, "out", "aspire-manifest.json")).ShouldBeTrue();
-        Directory.Exists(Path.Combine(StateDirectory, "secrets")).ShouldBeFalse();
-        File.Exists(Path.Combine(StateDirectory, "apphost.json")).ShouldBeFalse();
+        File.Exists(output).ShouldBeTrue();
+        run.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30));
+        run.Output.ShouldNotContain("Login to the dashboard", Case.Insensitive);
+        // Local servers, generated secrets and apphost.json all live in the state folder: publishing makes none of them.
+        Directory.Exists(StateDirectory).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Manifest_holds_the_app_model_with_containers_for_the_servers_and_no_dashboard()
+    {
+        using var manifest = JsonDocument.Parse((await PublishTextAsync()).Text);
+        var resources = manifest.RootElement.GetProperty("resources");
+
+        Type(resources, "cache").ShouldBe("container.v0");
+        Type(resources, "postgres").ShouldBe("container.v0");
+        Type(resources, "fleetdb").ShouldBe("value.v0");
+        resources.GetProperty("fleetdb").GetProperty("connectionString").GetString().ShouldBe("{postgres.connectionString};Database=fleetdb");
+        foreach (var project in new[] { "migrations", "api", "web", "devices" })
+        {
+            Type(resources, project).ShouldBe("project.v0");
+        }
+
+        resources.EnumerateObject().Select(resource => resource.Name).ShouldNotContain(name => name.Contains("dashboard", StringComparison.OrdinalIgnoreCase));
+        resources.GetProperty("migrations").GetProperty("args").EnumerateArray().Select(arg => arg.GetString()).ShouldBe(["--migrate"]);
+        var api = resources.GetProperty("api").GetProperty("env");
+        api.GetProperty("ConnectionStrings__cache").GetString().ShouldBe("{cache.connectionString}");
+        api.GetProperty("ConnectionStrings__fleetdb").GetString().ShouldBe("{fleetdb.connectionString}");
+        api.GetProperty("Fleet__OperatorToken").GetString().ShouldBe("{operator-token.value}");
+        resources.GetProperty("web").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
+        resources.GetProperty("devices").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
+
+        foreach (var name in SecretParameters)
+        {
+            Type(resources, name).ShouldBe("parameter.v0");
+            var input = resources.GetProperty(name).GetProperty("inputs").GetProperty("value");
+            input.GetProperty("secret").GetBoolean().ShouldBeTrue(name);
+            input.GetProperty("default").GetProperty("generate").GetProperty("minLength").GetInt32().ShouldBeGreaterThanOrEqualTo(22);
+        }
+    }
+
+    [Fact]
+    public async Task Every_expression_names_a_resource_binding_or_parameter_that_exists()
+    {
+        using var manifest = JsonDocument.Parse((await PublishTextAsync()).Text);
+        var resources = manifest.RootElement.GetProperty("resources");
+        var expressions = Strings(resources).SelectMany(text => Expression().Matches(text).Select(match => match.Groups[1].Value)).Distinct().ToList();
+        expressions.Count.ShouldBeGreaterThan(10);
+
+        foreach (var expression in expressions)
+        {
+            var parts = expression.Split('.');
+            resources.TryGetProperty(parts[0], out var target).ShouldBeTrue($"{{{expression}}} names no resource");
+            var type = target.GetProperty("type").GetString();
+            switch (parts[1..])
+            {
+                case ["connectionString"]:
+                    target.TryGetProperty("connectionString", out _).ShouldBeTrue($"{{{expression}}}: {parts[0]} has no connection string");
+                    break;
+                case ["value"] or ["inputs", "value"]:
+                    type.ShouldBeOneOf(["parameter.v0", "annotated.string"], $"{{{expression}}} is not a parameter");
+                    break;
+                case ["bindings", var binding, "url" or "host" or "port" or "targetPort" or "scheme"]:
+                    target.GetProperty("bindings").TryGetProperty(binding, out _).ShouldBeTrue($"{{{expression}}}: {parts[0]} has no binding '{binding}'");
+                    break;
+                default:
+                    throw new ShouldAssertException($"{{{expression}}} is not an expression Aspire's tools resolve");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task No_configured_secret_value_appears_in_the_manifest()
+    {
+        const string configured = "configured-operator-token-0123456789";
+        var text = (await PublishTextAsync("--Parameters:operator-token=" + configured)).Text;
+
+        text.ShouldNotContain(configured);
     }
 
     /// <summary>
@@ -184,8 +176,6 @@ public sealed partial class ManifestPublisherTests : IDisposable
         errors.SelectMany(error => error is NJsonSchema.Validation.ChildSchemaValidationError child
             ? child.Errors.SelectMany(branch => Describe(branch.Value)).Prepend($"{error.Path}: {error.Kind}")
             : [$"{error.Path}: {error.Kind} {error.Property}"]);
-
-    private async Task<JsonDocument> PublishAsync() => JsonDocument.Parse((await PublishTextAsync()).Text);
 
     private async Task<(string Text, string Path)> PublishTextAsync(params string[] extra)
     {

@@ -5,6 +5,7 @@
 #   LAUNCH=run bench/apphost-startup.sh ...   time from `dotnet run --project Fleet.AppHost` (adds its up-to-date check)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 runs=${1:-5}
 devices=${2:-25}
 dotnet build Fleet.AppHost -c Debug -nologo -v q >/dev/null
@@ -19,7 +20,7 @@ time_one_start() { # $1 = state folder; prints seconds to healthy
   until python3 - "$state/apphost.json" <<'PY' 2>/dev/null
 import json, sys
 s = json.load(open(sys.argv[1]))
-sys.exit(0 if s["running"] and all(r["state"] == "Healthy" for r in s["resources"]) else 1)
+sys.exit(0 if s.get("ready") else 1)
 PY
   do
     kill -0 "$pid" 2>/dev/null || { echo "AppHost exited; see $state.log" >&2; exit 1; }

@@ -1,6 +1,13 @@
 # Sourced by the bench scripts that run a whole app of their own (bench/ingest.sh, bench/sim-memory.sh,
 # bench/alert-evaluation-cost.sh): start the AppHost in a throwaway state folder, wait for it, stop it on exit.
 
+# What Fleet.AppHost's http launch profile gives `dotnet run`, for scripts that start the built AppHost (its dll) directly:
+# the Aspire dashboard over plain HTTP (no developer certificate needed) on ports picked free.
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development} DOTNET_ENVIRONMENT=${DOTNET_ENVIRONMENT:-Development}
+export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://127.0.0.1:0} ASPIRE_ALLOW_UNSECURED_TRANSPORT=true
+export ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=${ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL:-http://127.0.0.1:0}
+export ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=${ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL:-http://127.0.0.1:0}
+
 # start_apphost NAME COMMAND...: runs COMMAND (an AppHost launch, e.g. `dotnet run --project Fleet.AppHost --`) with
 # --state-dir added, in a new folder /tmp/fleet-NAME-XXXX. Sets $state (the folder, log in $state.log) and $apphost
 # (its pid); when the script exits, the AppHost is stopped and the folder removed.
@@ -32,11 +39,11 @@ wait_for() {
   done
 }
 
-# all_healthy: the AppHost has started every resource and all are healthy (its apphost.json says so).
+# all_healthy: every resource runs and is healthy, the migrations finished (apphost.json's "ready").
 all_healthy() {
   python3 - "$state/apphost.json" <<'PY' 2>/dev/null
 import json, sys
 s = json.load(open(sys.argv[1]))
-sys.exit(0 if s.get("running") and all(r["state"] == "Healthy" for r in s["resources"]) else 1)
+sys.exit(0 if s.get("ready") else 1)
 PY
 }

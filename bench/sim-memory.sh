@@ -21,7 +21,7 @@ resource() { # $1 = resource name, $2 = url|pid; empty until it is healthy
 import json, sys
 s = json.load(open(sys.argv[1]))
 r = next(r for r in s["resources"] if r["name"] == sys.argv[2])
-if r["state"] == "Healthy":
+if r["state"] == "Running" and r.get("health") in (None, "Healthy"):
     print(r["urls"][0] if sys.argv[3] == "url" else r["processIds"][0])
 PY
 }

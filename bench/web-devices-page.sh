@@ -10,6 +10,7 @@
 # figures measure the UI and the API, not the simulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh  # the launch profile's environment for the AppHost dll
 DEVICES=${1:-10000}
 RUNS=${2:-5}
 CIRCUITS=${3:-20}
@@ -26,7 +27,7 @@ trap 'kill $apphost 2>/dev/null; wait $apphost 2>/dev/null; rm -rf "$state"' EXI
 
 json() { python3 -c "import json,sys; d=json.load(open('$state/fleet/apphost.json')); $1"; }
 for _ in $(seq 1 180); do
-  if [[ -f $state/fleet/apphost.json ]] && json "sys.exit(0 if d.get('running') and all(r['state']=='Healthy' for r in d['resources']) else 1)" 2>/dev/null; then
+  if [[ -f $state/fleet/apphost.json ]] && json "sys.exit(0 if d.get('ready') else 1)" 2>/dev/null; then
     break
   fi
   kill -0 $apphost 2>/dev/null || { cat "$state/apphost.log" >&2; exit 1; }
@@ -35,7 +36,7 @@ done
 web=$(json "print([r for r in d['resources'] if r['name']=='web'][0]['urls'][0])")
 api=$(json "print([r for r in d['resources'] if r['name']=='api'][0]['urls'][0])")
 web_pid=$(json "print([r for r in d['resources'] if r['name']=='web'][0]['processIds'][0])")
-token=$(cat "$(json "print([r for r in d['resources'] if r['name']=='operator-token'][0]['secretFile'])")")
+token=$(cat "$(json "print(d['secrets']['operator-token'])")")
 fleetdb=$(cat "$(json "print([r for r in d['resources'] if r['name']=='fleetdb'][0]['connectionStringFile'])")")
 # ADO.NET "Host=..;Port=..;Username=..;Password=..;Database=.." → libpq environment.
 eval "$(echo "$fleetdb" | tr ';' '\n' | sed -nE 's/^Host=(.*)/export PGHOST=\1/p; s/^Port=(.*)/export PGPORT=\1/p; s/^Username=(.*)/export PGUSER=\1/p; s/^Password=(.*)/export PGPASSWORD='"'"'\1'"'"'/p; s/^Database=(.*)/export PGDATABASE=\1/p')"

@@ -27,6 +27,10 @@ public static class AppPublishing
             return Refuse($"--publisher {publisher} needs --output-path PATH.");
         }
 
+        // `dotnet run` starts the AppHost in its project folder: a relative path means the repository's, as the README's commands do.
+        outputPath = Path.GetFullPath(outputPath, StateFolder.FindRepositoryRoot());
+        builder.Configuration[OutputPathKey] = outputPath;
+
         if (publisher != KustomizePublisher.Name)
         {
             return null;

@@ -292,6 +292,8 @@ public sealed class KustomizePublisherTests : IDisposable
         }
 
         string.Join(' ', servers["postgres"].Spec.Template.Spec.Containers.Single().Args).ShouldContain("-c shared_buffers=1GB");
+        // The telemetry log's durability: Redis keeps an append-only file, not only snapshots.
+        string.Join(' ', servers["cache"].Spec.Template.Spec.Containers.Single().Args).ShouldContain("--appendonly yes --appendfsync everysec");
         var job = render.All<V1Job>().Single();
         job.Metadata.Name.ShouldBe("migrations");
         job.Spec.Template.Spec.Containers.Single().Args.ShouldBe(["--migrate"]);

@@ -1,24 +1,23 @@
 using System.Collections.Concurrent;
-using Fleet.Api.Infrastructure;
-using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
-namespace Fleet.Api.Telemetry;
+namespace Fleet.Api.Infrastructure;
 
 /// <summary>
 /// A fixed one-minute window per device, shared by every replica through Redis, without a Redis round trip per request.
 /// Each replica decides from what it knows: the device's count in Redis as of its last flush, plus the requests it has
-/// accepted since. Every <see cref="TelemetryOptions.RateFlushInterval"/> it adds those requests to the devices' Redis
+/// accepted since. Every flush interval it adds those requests to the devices' Redis
 /// counts in one script call and learns the totals, other replicas' requests included. With one replica the limit is
 /// exact; a device whose requests are spread over several replicas can pass its budget by what the others accepted
 /// since they last flushed. If Redis is out of reach, the counts wait for the next flush and each replica keeps
 /// limiting on its own.
 /// </summary>
-public sealed partial class TelemetryRateLimiter(
+/// A subclass names the requests it counts (telemetry, heartbeats): their budget and their Redis counters.
+public abstract partial class DeviceRateLimiter(
     IConnectionMultiplexer redis,
-    IOptions<TelemetryOptions> options,
+    TimeSpan flushInterval,
     TimeProvider clock,
-    ILogger<TelemetryRateLimiter> logger) : PeriodicFlusher(options.Value.RateFlushInterval, clock)
+    ILogger logger) : PeriodicFlusher(flushInterval, clock)
 {
     private static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
 
@@ -38,6 +37,15 @@ public sealed partial class TelemetryRateLimiter(
     private readonly ConcurrentDictionary<Guid, DeviceCount> _devices = new();
     private readonly ConcurrentQueue<Guid> _unflushed = new();
     private long _prunedWindow;
+
+    /// <summary>Requests one device may make per fixed minute, all replicas together.</summary>
+    protected abstract int RequestsPerMinute { get; }
+
+    /// <summary>What is counted, for logs: "Telemetry", "Heartbeat".</summary>
+    protected abstract string Requests { get; }
+
+    /// <summary>The Redis counter of a device's requests in one window.</summary>
+    protected abstract string CounterKey(Guid deviceId, long window);
 
     /// <summary>Counts the request and returns null, or returns how long to wait when the device is over its budget.</summary>
     public TimeSpan? RetryAfter(Guid deviceId)
@@ -65,7 +73,7 @@ public sealed partial class TelemetryRateLimiter(
             (device.Window, device.Known, device.Flushing, device.Unflushed) = (window, 0, 0, 0);
         }
 
-        if (device.Known + device.Flushing + device.Unflushed >= options.Value.RequestsPerDevicePerMinute)
+        if (device.Known + device.Flushing + device.Unflushed >= RequestsPerMinute)
         {
             return DateTimeOffset.FromUnixTimeSeconds((window + 1) * (long)Window.TotalSeconds) - now;
         }
@@ -109,7 +117,7 @@ public sealed partial class TelemetryRateLimiter(
 
     private async Task FlushChunkAsync(long window, (Guid DeviceId, DeviceCount Device, int Added)[] chunk, CancellationToken cancellationToken)
     {
-        var keys = chunk.Select(c => (RedisKey)RedisKeys.TelemetryRate(c.DeviceId, window)).ToArray();
+        var keys = chunk.Select(c => (RedisKey)CounterKey(c.DeviceId, window)).ToArray();
         var values = chunk.Select(c => (RedisValue)c.Added).Append((long)(Window * 2).TotalMilliseconds).ToArray();
         RedisResult[]? totals = null;
         // Once the API is stopping, the rest of the chunks are not sent (nor warned about): their counts stay unflushed.
@@ -128,7 +136,7 @@ public sealed partial class TelemetryRateLimiter(
         }
         catch (Exception exception) when (exception is RedisException or TimeoutException or OperationCanceledException)
         {
-            LogFlushFailed(logger, chunk.Length, exception);
+            LogFlushFailed(logger, Requests, chunk.Length, exception);
         }
 
         for (var i = 0; i < chunk.Length; i++)
@@ -195,6 +203,6 @@ public sealed partial class TelemetryRateLimiter(
         public bool Removed;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Telemetry request counts of {Devices} devices did not reach Redis; they go with the next flush")]
-    private static partial void LogFlushFailed(ILogger logger, int devices, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{Requests} request counts of {Devices} devices did not reach Redis; they go with the next flush")]
+    private static partial void LogFlushFailed(ILogger logger, string requests, int devices, Exception exception);
 }

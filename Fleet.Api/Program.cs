@@ -33,6 +33,7 @@ app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestBodyLimits();
 app.UseMiddleware<RequestTextGuard>();
+app.UseMiddleware<RequestContentTypeGuard>();
 app.UseWebSockets();
 // The API's description is for developers: served in Development, elsewhere only when Fleet:Http:PublishApiReference says so.
 if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>("Fleet:Http:PublishApiReference"))

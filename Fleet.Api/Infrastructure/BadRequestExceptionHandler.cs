@@ -13,6 +13,12 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problemDet
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        // A malformed multipart form (no boundary, one too long, too many parts) is unreadable input too.
+        if (exception is InvalidDataException && httpContext.Request.HasFormContentType)
+        {
+            exception = new BadHttpRequestException("The form could not be read.", StatusCodes.Status400BadRequest, exception);
+        }
+
         if (exception is not BadHttpRequestException badRequest)
         {
             return false;

@@ -6,9 +6,10 @@ namespace Fleet.Api.Infrastructure;
 
 /// <summary>
 /// Validates every settings section before the host starts, so a bad value is one line naming the setting and its
-/// allowed range, and an exit code an operator sees, instead of a stack trace at every restart.
+/// allowed range, and an exit code an operator sees, instead of a stack trace at every restart. Fleet.Web and
+/// Fleet.DeviceSim compile this same file (linked), so all three say it the same way.
 /// </summary>
-public static partial class SettingsCheck
+internal static partial class SettingsCheck
 {
     /// <summary>True when every section registered with ValidateOnStart is valid; else writes one line to <paramref name="error"/>.</summary>
     public static bool Passes(IServiceProvider services, string program, TextWriter error)
@@ -38,7 +39,8 @@ public static partial class SettingsCheck
     {
         var section = options.GetField("Section", BindingFlags.Public | BindingFlags.Static)?.GetRawConstantValue() as string ?? options.Name;
         var match = DataAnnotationFailure().Match(failure);
-        return match.Success ? $"{section}:{match.Groups["member"].Value}: {match.Groups["error"].Value}" : failure.ReplaceLineEndings(" ");
+        // A nested section's member comes as "Simulator.HeartbeatSeconds": configuration spells it with ':'.
+        return match.Success ? $"{section}:{match.Groups["member"].Value.Replace('.', ':')}: {match.Groups["error"].Value}" : failure.ReplaceLineEndings(" ");
     }
 
     [GeneratedRegex("members: '(?<member>[^']+)' with the error: '(?<error>.*)'\\.$")]

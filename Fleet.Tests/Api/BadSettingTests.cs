@@ -4,17 +4,19 @@ using Fleet.AppHost.Hosting;
 
 namespace Fleet.Tests.Api;
 
-/// <summary>A setting out of its range stops the API at start with one line naming it and its range, and a non-zero exit code.</summary>
+/// <summary>A setting out of its range stops a service at start with one line naming it and its range, and exit code 2.</summary>
 public sealed class BadSettingTests
 {
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData("Fleet__Telemetry__RequestsPerDevicePerMinute", "1000000", "Fleet:Telemetry:RequestsPerDevicePerMinute", "1 and 100000")]
-    [InlineData("Fleet__HeartbeatMirrorInterval", "01:00:00", "Fleet:HeartbeatMirrorInterval", "00:00:00.0500000 and 00:10:00")]
-    public async Task The_API_prints_one_line_naming_the_setting_and_its_range_and_exits_non_zero(string variable, string value, string setting, string range)
+    [InlineData("Fleet.Api", "Fleet__Telemetry__RequestsPerDevicePerMinute", "1000000", "Fleet:Telemetry:RequestsPerDevicePerMinute", "1 and 100000")]
+    [InlineData("Fleet.Api", "Fleet__HeartbeatMirrorInterval", "01:00:00", "Fleet:HeartbeatMirrorInterval", "00:00:00.0500000 and 00:10:00")]
+    [InlineData("Fleet.Web", "Fleet__Live__Throttle", "01:00:00", "Fleet:Live:Throttle", "00:00:00.0500000 and 00:01:00")]
+    [InlineData("Fleet.DeviceSim", "Fleet__Devices", "0", "Fleet:Devices", "1 and 100000")]
+    public async Task A_service_prints_one_line_naming_the_setting_and_its_range_and_exits_with_2(string service, string variable, string value, string setting, string range)
     {
-        var (exitCode, output) = await RunApiAsync(variable, value);
+        var (exitCode, output) = await RunAsync(service, variable, value);
 
         exitCode.ShouldBe(2, output);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
@@ -23,11 +25,11 @@ public sealed class BadSettingTests
         lines[0].ShouldContain(range);
     }
 
-    private static async Task<(int ExitCode, string Output)> RunApiAsync(string variable, string value)
+    private static async Task<(int ExitCode, string Output)> RunAsync(string service, string variable, string value)
     {
         var configuration = typeof(BadSettingTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
-        var apiDll = Path.Combine(AppHostPaths.FindRepositoryRoot(), "Fleet.Api", "bin", configuration, "net10.0", "Fleet.Api.dll");
-        var startInfo = new ProcessStartInfo("dotnet", [apiDll])
+        var dll = Path.Combine(AppHostPaths.FindRepositoryRoot(), service, "bin", configuration, "net10.0", $"{service}.dll");
+        var startInfo = new ProcessStartInfo("dotnet", [dll])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -38,6 +40,7 @@ public sealed class BadSettingTests
         startInfo.Environment["ConnectionStrings__cache"] = "127.0.0.1:9,abortConnect=false";
         startInfo.Environment["Fleet__OperatorToken"] = "operator-token-0123456789";
         startInfo.Environment["Fleet__EnrollmentToken"] = "enrollment-token-0123456789";
+        startInfo.Environment["services__api__http__0"] = "http://127.0.0.1:9";
         startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         startInfo.Environment["OTEL_SDK_DISABLED"] = "true";
         startInfo.Environment[variable] = value;

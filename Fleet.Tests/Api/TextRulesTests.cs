@@ -106,6 +106,17 @@ public sealed class TextRulesTests(ApiFixture fixture) : IClassFixture<ApiFixtur
     }
 
     [Fact]
+    public async Task A_segment_override_region_longer_than_a_device_attribute_is_a_400_naming_it()
+    {
+        var plan = new { phases = new[] { new { percent = 100, minimumSoak = "00:00:00", successThreshold = 0.9, maxFailureRatio = 0.1 } },
+            segmentOverrides = new[] { new { region = new string('r', 65), percents = new[] { 100 } } } };
+
+        using var response = await _operator.PostAsJsonAsync("/api/v1/rollouts", new { releaseId = Guid.NewGuid(), plan }, Cancellation);
+
+        await ShouldNameAsync(response, "plan.segmentOverrides[0].region");
+    }
+
+    [Fact]
     public async Task Tabs_and_line_breaks_in_free_text_are_kept()
     {
         var device = await _http.RegisterDeviceAsync("TEXT-NOTE", Cancellation);

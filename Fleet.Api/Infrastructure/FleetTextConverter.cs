@@ -9,6 +9,9 @@ namespace Fleet.Api.Infrastructure;
 /// </summary>
 public sealed class FleetTextConverter : JsonConverter<string>
 {
+    /// <summary>The web defaults with this rule, for what devices send outside HTTP bodies (the device channel's messages).</summary>
+    public static JsonSerializerOptions DeviceMessages { get; } = new(JsonSerializerOptions.Web) { Converters = { new FleetTextConverter() } };
+
     public override string Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         if (reader.TokenType != JsonTokenType.String)

@@ -30,7 +30,7 @@ public sealed class RequestContentTypeGuard(RequestDelegate next, IProblemDetail
     private static string? Problem(HttpRequest request, IAcceptsMetadata? accepts)
     {
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type) && type.MediaType?.EndsWith("json", StringComparison.OrdinalIgnoreCase) == true
-            && type.CharSet is { } charset && !charset.Trim('"').Equals("utf-8", StringComparison.OrdinalIgnoreCase))
+            && type.CharSet is { } charset && charset.Trim('"').ToUpperInvariant() is not ("UTF-8" or "UTF8"))
         {
             return $"JSON bodies are UTF-8; charset '{charset}' is not taken.";
         }

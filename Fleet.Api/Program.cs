@@ -4,6 +4,7 @@ using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Firmware;
+using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Stats;
 using Fleet.Api.Status;
@@ -16,18 +17,28 @@ builder.AddServiceDefaults();
 builder.AddApplicationServices();
 
 var app = builder.Build();
-if (Fleet.Api.Infrastructure.MigrationCommand.IsRequested(args))
+if (MigrationCommand.IsRequested(args))
 {
-    Environment.ExitCode = await Fleet.Api.Infrastructure.MigrationCommand.RunAsync(app.Services, args);
+    Environment.ExitCode = await MigrationCommand.RunAsync(app.Services, args);
+    return;
+}
+
+if (!SettingsCheck.Passes(app.Services, "Fleet.Api", Console.Error))
+{
+    Environment.ExitCode = 2;
     return;
 }
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestBodyLimits();
+app.UseMiddleware<RequestTextGuard>();
+app.UseMiddleware<RequestContentTypeGuard>();
 app.UseWebSockets();
-app.MapOpenApi();
-if (app.Environment.IsDevelopment())
+// The API's description is for developers: served in Development, elsewhere only when Fleet:Http:PublishApiReference says so.
+if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>("Fleet:Http:PublishApiReference"))
 {
+    app.MapOpenApi();
     app.MapScalarApiReference();
 }
 
@@ -37,7 +48,7 @@ app.MapOperatorDevicesApi();
 app.MapTelemetryApi();
 app.MapStatusApi();
 app.MapAlertsApi();
-app.MapFirmwareApi();
+app.MapGroup(string.Empty).WithBodyLimitSetByHandler().MapFirmwareApi();
 app.MapRolloutsApi();
 app.MapAuditApi();
 app.MapCommandsApi();

@@ -1,6 +1,5 @@
 using Fleet.DeviceSim;
 using Fleet.DeviceSim.Faults;
-using Microsoft.Extensions.Options;
 
 IReadOnlyList<string>? arguments;
 try
@@ -25,19 +24,15 @@ builder.AddServiceDefaults();
 builder.AddDeviceSimulator();
 
 var app = builder.Build();
+if (!Fleet.Api.Infrastructure.SettingsCheck.Passes(app.Services, "Fleet.DeviceSim", Console.Error))
+{
+    return 2;
+}
+
 
 app.MapGet("/status", (SimulatorStatus status) => TypedResults.Ok(status.Current()));
 app.MapFaultsApi();
 app.MapDefaultEndpoints();
 
-try
-{
-    app.Run();
-}
-catch (OptionsValidationException exception)
-{
-    Console.Error.WriteLine($"Fleet.DeviceSim: {exception.Message}");
-    return 2;
-}
-
+app.Run();
 return 0;

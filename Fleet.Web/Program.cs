@@ -11,6 +11,11 @@ builder.Services.AddMudServices();
 builder.AddFleetApi();
 
 var app = builder.Build();
+if (!Fleet.Api.Infrastructure.SettingsCheck.Passes(app.Services, "Fleet.Web", Console.Error))
+{
+    return 2;
+}
+
 
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
 app.UseAntiforgery();
@@ -19,3 +24,4 @@ app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
 app.MapDefaultEndpoints();
 
 app.Run();
+return 0;

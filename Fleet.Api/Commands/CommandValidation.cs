@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Fleet.Api.Devices;
+using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 
 namespace Fleet.Api.Commands;
@@ -141,7 +142,7 @@ public static class CommandValidation
 
         foreach (var setting in settings)
         {
-            if (!DeviceConfig.IsValidKey(setting.Name))
+            if (!DeviceConfig.IsValidKey(setting.Name) || FleetText.Problem(setting.Name) is not null)
             {
                 errors["parameters"] = [$"setting names must be 1..{DeviceConfig.MaxKeyLength} characters."];
                 continue;
@@ -149,7 +150,8 @@ public static class CommandValidation
 
             var ok = setting.Value.ValueKind switch
             {
-                JsonValueKind.String => setting.Value.GetString()!.Length <= DeviceConfig.MaxValueLength,
+                // The parameters are a JsonElement, which the body's text rule does not reach; jsonb refuses \u0000 besides.
+                JsonValueKind.String => setting.Value.GetString()!.Length <= DeviceConfig.MaxValueLength && FleetText.Problem(setting.Value.GetString()) is null,
                 JsonValueKind.Number => setting.Value.GetRawText().Length <= DeviceConfig.MaxValueLength,
                 JsonValueKind.True or JsonValueKind.False => true,
                 _ => false,

@@ -46,7 +46,10 @@ public sealed partial class DeviceHeartbeatMirror(
     public void Record(Guid deviceId, HeartbeatRequest heartbeat, DateTimeOffset at) =>
         _pending[deviceId] = new MirroredHeartbeat(heartbeat.Firmware!, heartbeat.Slot!, at, heartbeat.Location?.Lat, heartbeat.Location?.Lon);
 
-    /// <summary>Writes what is pending; on failure the newer of old and new heartbeats is kept for the next try.</summary>
+    /// <summary>
+    /// Writes what is pending. When the database is out of reach every row is kept for the next try (the newer of old and
+    /// new heartbeats); a row PostgreSQL refuses for what it holds is dropped and logged, and the rest are written.
+    /// </summary>
     public override async Task FlushAsync(CancellationToken cancellationToken)
     {
         var batch = Interlocked.Exchange(ref _pending, new ConcurrentDictionary<Guid, MirroredHeartbeat>());
@@ -59,14 +62,7 @@ public sealed partial class DeviceHeartbeatMirror(
         var rows = batch.OrderBy(entry => entry.Key).ToArray();
         try
         {
-            await using var command = dataSource.CreateCommand(Mirror);
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Key).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Firmware).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Slot).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.SeenAt).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lat).ToArray() });
-            command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lon).ToArray() });
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await WriteIsolatingAsync(rows, cancellationToken);
         }
         catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or TimeoutException)
         {
@@ -78,8 +74,44 @@ public sealed partial class DeviceHeartbeatMirror(
         }
     }
 
+    /// <summary>One statement for all rows; if PostgreSQL refuses it for its data, each half on its own, down to the row at fault.</summary>
+    private async Task WriteIsolatingAsync(ArraySegment<KeyValuePair<Guid, MirroredHeartbeat>> rows, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await WriteAsync(rows, cancellationToken);
+        }
+        catch (Exception exception) when (exception is PostgresException { IsTransient: false } or ArgumentException)
+        {
+            if (rows.Count == 1)
+            {
+                LogRowDropped(logger, rows[0].Key, (exception as PostgresException)?.SqlState, exception);
+                return;
+            }
+
+            var half = rows.Count / 2;
+            await WriteIsolatingAsync(rows[..half], cancellationToken);
+            await WriteIsolatingAsync(rows[half..], cancellationToken);
+        }
+    }
+
+    private async Task WriteAsync(ArraySegment<KeyValuePair<Guid, MirroredHeartbeat>> rows, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(Mirror);
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Key).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Firmware).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Slot).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.SeenAt).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lat).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lon).ToArray() });
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirroring {Devices} heartbeats into the registry failed; they are retried with the next flush")]
     private static partial void LogMirrorFailed(ILogger logger, int devices, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The registry refused the heartbeat of device {DeviceId} (SQLSTATE {SqlState}); it is dropped, the device's next heartbeat is mirrored")]
+    private static partial void LogRowDropped(ILogger logger, Guid deviceId, string? sqlState, Exception exception);
 
     private sealed record MirroredHeartbeat(string Firmware, string Slot, DateTimeOffset SeenAt, double? Lat, double? Lon);
 }

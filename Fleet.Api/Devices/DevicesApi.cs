@@ -20,15 +20,18 @@ public static class DevicesApi
         app.MapPost(FleetHttp.RegisterRoute, RegisterAsync)
             .WithTags("Devices")
             .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once")
+            .WithBodyLimit(RequestBodyLimits.DeviceMessage)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
 
         var device = app.MapGroup("/api/v1/device")
             .WithTags("Device")
             .AddEndpointFilter<DeviceAuthFilter>()
+            .WithBodyLimit(RequestBodyLimits.DeviceMessage)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
-        device.MapPost("/heartbeat", HeartbeatAsync).WithSummary("Report battery, signal, firmware, slot, uptime and location");
+        device.MapPost("/heartbeat", HeartbeatAsync).WithSummary("Report battery, signal, firmware, slot, uptime and location; at most Fleet:Heartbeats:RequestsPerDevicePerMinute (429)")
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         var fleet = app.MapGroup("/api/v1/fleet")
             .WithTags("Fleet")
@@ -62,9 +65,16 @@ public static class DevicesApi
     /// Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity;
     /// the registry mirror catches up within its interval.
     /// </summary>
-    public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
-        HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
+    public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
+        HeartbeatRequest request, CurrentDevice device, HttpResponse response, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
+        if (services.RateLimiter.RetryAfter(device.Id) is { } retryAfter)
+        {
+            response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many heartbeats",
+                detail: $"At most {services.RateOptions.Value.RequestsPerDevicePerMinute} heartbeats per device per minute.");
+        }
+
         var errors = DeviceValidation.Validate(request);
         DeviceConfig.Validate(request.Config, "config", errors);
         if (errors.Count > 0)
@@ -110,7 +120,8 @@ public static class DevicesApi
 
     /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
     public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health, TimeProvider Clock);
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health, TimeProvider Clock,
+        HeartbeatRateLimiter RateLimiter, IOptions<HeartbeatOptions> RateOptions);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -37,6 +37,7 @@ public static class Extensions
         // In every environment, not only Development: unreadable bodies reach BadRequestExceptionHandler and say why.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi();
+        builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new FleetTextConverter()));
 
         builder.Services.AddSingleton<DatabaseMigrator>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DatabaseMigrator>());
@@ -49,6 +50,12 @@ public static class Extensions
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddScoped<CurrentDevice>();
         builder.Services.AddSingleton<DeviceHeartbeatMirror>();
+        builder.Services.AddOptions<HeartbeatOptions>()
+            .Bind(builder.Configuration.GetSection(HeartbeatOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<HeartbeatRateLimiter>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<HeartbeatRateLimiter>());
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceHeartbeatMirror>());
         builder.AddTelemetry();
         builder.AddDeviceStatus();

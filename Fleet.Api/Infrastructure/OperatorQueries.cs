@@ -24,6 +24,11 @@ public static class OperatorQueries
         {
             errors["pageSize"] = [$"must be from 1 to {maxPageSize}."];
         }
+        else if (page is > 1 && (page.Value - 1L) * (pageSize ?? DefaultPageSize) > int.MaxValue)
+        {
+            // The rows to skip must fit an int (and no fleet has that many); past it EF would throw.
+            errors["page"] = [$"must be at most {int.MaxValue / (pageSize ?? DefaultPageSize)} for this pageSize."];
+        }
 
         return errors;
     }

@@ -9,6 +9,9 @@ public static class RedisKeys
     /// <summary>Counter of a device's telemetry requests in one rate-limit window.</summary>
     public static string TelemetryRate(Guid deviceId, long window) => $"fleet:ratelimit:telemetry:{deviceId:N}:{window}";
 
+    /// <summary>Counter of a device's heartbeats in one rate-limit window.</summary>
+    public static string HeartbeatRate(Guid deviceId, long window) => $"fleet:ratelimit:heartbeat:{deviceId:N}:{window}";
+
     // The status keys share a hash tag so one Lua script may touch them all, also on a Redis Cluster.
 
     /// <summary>Sorted set: devices that reported within the at-risk window, scored by last seen (Unix ms).</summary>

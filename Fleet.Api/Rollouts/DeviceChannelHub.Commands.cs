@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text.Json;
+using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
@@ -93,7 +94,7 @@ public sealed partial class DeviceChannelHub
         CommandReport? report;
         try
         {
-            report = JsonSerializer.Deserialize<CommandReport>(text, JsonSerializerOptions.Web);
+            report = JsonSerializer.Deserialize<CommandReport>(text, FleetTextConverter.DeviceMessages);
         }
         catch (JsonException exception)
         {

@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Fleet.Api.Commands;
+using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
@@ -306,7 +307,7 @@ public sealed partial class DeviceChannelHub(
         UpdateProgress? message;
         try
         {
-            message = JsonSerializer.Deserialize<UpdateProgress>(text, JsonSerializerOptions.Web);
+            message = JsonSerializer.Deserialize<UpdateProgress>(text, FleetTextConverter.DeviceMessages);
         }
         catch (JsonException exception)
         {

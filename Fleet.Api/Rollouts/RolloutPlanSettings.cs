@@ -1,3 +1,4 @@
+using Fleet.Api.Devices;
 using Fleet.Contracts;
 
 namespace Fleet.Api.Rollouts;
@@ -87,6 +88,10 @@ public sealed record RolloutPlanSettings(
                 if (string.IsNullOrWhiteSpace(segment.Region))
                 {
                     errors[$"{at}.region"] = ["is required."];
+                }
+                else if (segment.Region.Length > DeviceLimits.Attribute)
+                {
+                    errors[$"{at}.region"] = [$"must be at most {DeviceLimits.Attribute} characters, as a device's region is."];
                 }
                 else if (SegmentOverrides.Take(i).Any(o => o.Region == segment.Region))
                 {

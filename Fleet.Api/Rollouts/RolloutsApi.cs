@@ -17,8 +17,10 @@ public static class RolloutsApi
             .WithTags("Rollouts")
             .AddEndpointFilter<OperatorAuthFilter>()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
-        rollouts.MapPost("/", CreateAsync).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted");
-        rollouts.MapPost("/preview", PreviewAsync).WithSummary("How many active devices a target matches and how many can take the release");
+        rollouts.MapPost("/", CreateAsync).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted")
+            .WithBodyLimit(RequestBodyLimits.RolloutTarget);
+        rollouts.MapPost("/preview", PreviewAsync).WithSummary("How many active devices a target matches and how many can take the release")
+            .WithBodyLimit(RequestBodyLimits.RolloutTarget);
         rollouts.MapGet("/", ListAsync).WithSummary("Rollouts, newest first: page, pageSize, state");
         rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state, overall and phase by phase");
         rollouts.MapGet("/{id:guid}/gates", GatesAsync).WithSummary("Gate evaluations, newest first, with every number they used");

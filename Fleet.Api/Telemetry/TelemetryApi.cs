@@ -23,6 +23,7 @@ public static class TelemetryApi
         app.MapPost(FleetHttp.TelemetryRoute, IngestAsync)
             .WithTags("Device")
             .AddEndpointFilter<DeviceAuthFilter>()
+            .WithBodyLimitSetByHandler()
             .Accepts<TelemetryBatchRequest>("application/json")
             .WithSummary("Send a batch of 1..1000 readings; 202 once they are durable: committed, or in the telemetry log (Fleet:Telemetry:Acknowledge).");
 

@@ -150,13 +150,27 @@ public static class TelemetryQueries
         return TypedResults.Ok(new TelemetryAggregatedResponse(metric!, windowName, items, items.Count));
     }
 
-    /// <summary>[from, to): defaults to the last <paramref name="span"/>; from must precede to.</summary>
+    /// <summary>[from, to) in UTC: defaults to the last <paramref name="span"/>; from must precede to, both within 1970..9999.</summary>
     private static (DateTimeOffset Start, DateTimeOffset End, Dictionary<string, string[]> Errors) Range(
         DateTimeOffset? from, DateTimeOffset? to, TimeProvider clock, TimeSpan span)
     {
         var errors = new Dictionary<string, string[]>();
-        var end = to ?? clock.GetUtcNow();
-        var start = from ?? end - span;
+        foreach (var (name, value) in new[] { ("from", from), ("to", to) })
+        {
+            if (value < DateTimeOffset.UnixEpoch || value > DateTimeOffset.MaxValue - TimeSpan.FromDays(1))
+            {
+                errors[name] = ["must be a time from 1970 to 9999."];
+            }
+        }
+
+        if (errors.Count > 0)
+        {
+            return (default, default, errors);
+        }
+
+        // PostgreSQL's timestamptz takes UTC only from Npgsql: an offset given in the query is converted, not refused.
+        var end = to?.ToUniversalTime() ?? clock.GetUtcNow();
+        var start = from?.ToUniversalTime() ?? end - span;
         if (start >= end)
         {
             errors["from"] = ["must be before to."];

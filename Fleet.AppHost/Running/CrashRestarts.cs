@@ -9,7 +9,8 @@ namespace Fleet.AppHost.Running;
 /// DCP does not restart a process that dies. This watches Aspire's resource notifications and starts again, with
 /// backoff (1 s doubling to 30 s), any server or service that stopped with a non-zero exit code while the app runs,
 /// through the same command as the dashboard's Start button. A clean exit (0: stopped from the dashboard or finished),
-/// a configuration error (78, EX_CONFIG: restarting cannot fix it) and the one-shot migrations are left alone.
+/// a configuration error (2: the services' one-line refusal of a bad setting; restarting cannot fix it) and the one-shot
+/// migrations are left alone.
 /// </summary>
 public sealed partial class CrashRestarts(
     ResourceNotificationService notifications,
@@ -17,7 +18,7 @@ public sealed partial class CrashRestarts(
     IHostApplicationLifetime lifetime,
     ILogger<CrashRestarts> logger) : BackgroundService
 {
-    public const int ConfigurationErrorExitCode = 78;
+    public const int ConfigurationErrorExitCode = 2;
     private static readonly string[] StoppedStates = [KnownResourceStates.Exited, KnownResourceStates.Finished, KnownResourceStates.FailedToStart];
     private static readonly TimeSpan MaxDelay = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan StableAfter = TimeSpan.FromSeconds(60);

@@ -75,6 +75,8 @@ public sealed partial class FirmwareUploadForm
 /// <summary>The firmware upload form (<c>Fleet:Firmware</c>).</summary>
 public sealed class FirmwareUploadOptions
 {
+    public const string Section = "Fleet:Firmware";
+
     /// <summary>Largest image the page reads from the browser; keep it at or below the API's Fleet:Firmware:MaxArtefactBytes (64 MiB).</summary>
     [System.ComponentModel.DataAnnotations.Range(1, 1L << 30)]
     public long MaxFileBytes { get; set; } = 64L * 1024 * 1024;

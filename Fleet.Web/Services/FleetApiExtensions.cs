@@ -45,9 +45,9 @@ public static class FleetApiExtensions
         builder.Services.AddScoped<ApiReachability>();
         builder.Services.AddScoped<DeviceActions>();
 
-        builder.Services.AddOptions<LiveOptions>().BindConfiguration("Fleet:Live").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<FirmwareUploadOptions>().BindConfiguration("Fleet:Firmware").ValidateDataAnnotations().ValidateOnStart();
-        builder.Services.AddOptions<MapOptions>().BindConfiguration("Fleet:Map").ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<LiveOptions>().BindConfiguration(LiveOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<FirmwareUploadOptions>().BindConfiguration(FirmwareUploadOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MapOptions>().BindConfiguration(MapOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FleetStatusFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetStatusFeed>());
         builder.Services.AddSingleton<AlertFeed>();

@@ -9,6 +9,8 @@ namespace Fleet.Web.Services;
 /// <summary>How the UI follows the fleet's live events (<c>Fleet:Live</c>).</summary>
 public sealed class LiveOptions
 {
+    public const string Section = "Fleet:Live";
+
     /// <summary>Changes are gathered and handed to the pages at most this often, so a storm of changes costs one re-render.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan Throttle { get; set; } = TimeSpan.FromSeconds(1);

@@ -3,6 +3,8 @@ namespace Fleet.Web.Services;
 /// <summary>The device map (<c>Fleet:Map</c>). Without a tile URL the map draws a bundled land outline.</summary>
 public sealed class MapOptions
 {
+    public const string Section = "Fleet:Map";
+
     /// <summary>A Leaflet tile URL template, e.g. <c>https://tile.example/{z}/{x}/{y}.png</c>; empty means no tiles.</summary>
     public string? TileUrl { get; set; }
 

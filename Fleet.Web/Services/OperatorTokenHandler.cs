@@ -8,6 +8,8 @@ namespace Fleet.Web.Services;
 /// <summary>The operator token the UI presents to the API (<c>Fleet:OperatorToken</c>).</summary>
 public sealed class OperatorOptions
 {
+    public const string Section = "Fleet";
+
     [Required(ErrorMessage = $"{FleetConfigKeys.OperatorToken} is not set; the AppHost passes it as Fleet__OperatorToken.")]
     public string OperatorToken { get; set; } = "";
 

@@ -24,7 +24,7 @@ builder.AddServiceDefaults();
 builder.AddDeviceSimulator();
 
 var app = builder.Build();
-if (!Fleet.Api.Infrastructure.SettingsCheck.Passes(app.Services, "Fleet.DeviceSim", Console.Error))
+if (!SettingsCheck.Passes(app.Services, "Fleet.DeviceSim", Console.Error))
 {
     return 2;
 }

@@ -11,7 +11,7 @@ builder.Services.AddMudServices();
 builder.AddFleetApi();
 
 var app = builder.Build();
-if (!Fleet.Api.Infrastructure.SettingsCheck.Passes(app.Services, "Fleet.Web", Console.Error))
+if (!SettingsCheck.Passes(app.Services, "Fleet.Web", Console.Error))
 {
     return 2;
 }

@@ -1,15 +1,16 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Fleet.Api.Infrastructure;
+namespace Microsoft.Extensions.Hosting;
 
 /// <summary>
 /// Validates every settings section before the host starts, so a bad value is one line naming the setting and its
-/// allowed range, and an exit code an operator sees, instead of a stack trace at every restart. Fleet.Web and
-/// Fleet.DeviceSim compile this same file (linked), so all three say it the same way.
+/// allowed range, and an exit code (2) an operator sees, instead of a stack trace at every restart; the AppHost does
+/// not restart a service that exits with it. Every service calls it, so all say it the same way.
 /// </summary>
-internal static partial class SettingsCheck
+public static partial class SettingsCheck
 {
     /// <summary>True when every section registered with ValidateOnStart is valid; else writes one line to <paramref name="error"/>.</summary>
     public static bool Passes(IServiceProvider services, string program, TextWriter error)

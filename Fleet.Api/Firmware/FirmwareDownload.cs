@@ -1,6 +1,7 @@
 using System.Data;
 using System.Globalization;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Rollouts;
 using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Net.Http.Headers;
@@ -9,23 +10,30 @@ using Npgsql;
 namespace Fleet.Api.Firmware;
 
 /// <summary>
-/// <c>GET /api/v1/device/firmware/{releaseId}</c>: the artefact, or one byte range of it, streamed from PostgreSQL
+/// <c>GET /api/v1/device/firmware/{releaseId}</c>, for a release a rollout has offered the device: the artefact, or one byte range of it, streamed from PostgreSQL
 /// (<c>substring</c> of an EXTERNAL bytea reads only the chunks asked for), so a device can resume a download.
 /// </summary>
 public static class FirmwareDownload
 {
+    private static readonly DeviceUpdateState[] OfferedStates = [DeviceUpdateState.Pending, .. DeviceUpdateTransitions.InFlight];
+
     private const string ReadRange = "SELECT substring(content FROM $2 FOR $3) FROM firmware_artefacts WHERE release_id = $1";
 
     public static async Task<IResult> DownloadAsync(
-        Guid releaseId, HttpContext http, FleetDbContext db, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        Guid releaseId, HttpContext http, CurrentDevice device, FleetDbContext db, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
+        // Offered: the device is pending or in flight in a running or paused rollout of this release, as the offers it is sent are.
         var release = await db.FirmwareReleases.AsNoTracking()
-            .Where(r => r.Id == releaseId)
+            .Where(r => r.Id == releaseId && db.Rollouts.Any(rollout => rollout.ReleaseId == r.Id
+                && (rollout.State == RolloutState.Running || rollout.State == RolloutState.Paused)
+                && db.RolloutDevices.Any(rd => rd.RolloutId == rollout.Id && rd.DeviceId == device.Id && OfferedStates.Contains(rd.State))))
             .Select(r => new { r.Sha256, r.Size })
             .SingleOrDefaultAsync(cancellationToken);
         if (release is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Release not found", detail: $"No firmware release {releaseId}.");
+            // The same answer whether the release is missing or not offered to this device: a key does not reveal what exists.
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Release not found",
+                detail: $"No firmware release {releaseId} has been offered to this device.");
         }
 
         var etag = new EntityTagHeaderValue($"\"{release.Sha256}\"");

@@ -19,9 +19,10 @@ public static class DevicesApi
     {
         app.MapPost(FleetHttp.RegisterRoute, RegisterAsync)
             .WithTags("Devices")
-            .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once")
+            .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once. An enrolled serial needs its current key (Authorization: Device) or an operator's re-enrollment allowance")
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         var device = app.MapGroup("/api/v1/device")
             .WithTags("Device")
@@ -39,7 +40,7 @@ public static class DevicesApi
     }
 
     public static async Task<Results<Ok<RegisterDeviceResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterDeviceRequest request, DeviceRegistration registration, CancellationToken cancellationToken)
+        RegisterDeviceRequest request, HttpContext http, DeviceRegistration registration, CancellationToken cancellationToken)
     {
         var errors = DeviceValidation.Validate(request);
         if (errors.Count > 0)
@@ -47,10 +48,14 @@ public static class DevicesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return await registration.RegisterAsync(request, cancellationToken) switch
+        var presentedKey = AuthorizationHeader.Credential(http.Request, FleetHttp.DeviceAuthScheme);
+        return await registration.RegisterAsync(request, presentedKey, cancellationToken) switch
         {
             RegistrationOutcome.Registered registered => TypedResults.Ok(new RegisterDeviceResponse(
                 registered.DeviceId, registered.DeviceKey, registered.Lifecycle.ToString().ToLowerInvariant())),
+            RegistrationOutcome.AlreadyEnrolled => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict, title: "Serial already enrolled",
+                detail: "This serial is enrolled. Register again with the device's current key (Authorization: Device <key>), or ask an operator to allow one re-enrollment (POST /api/v1/devices/{id}/re-enrollment)."),
             RegistrationOutcome.Retired => TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden, title: "Device retired", detail: "A retired device cannot register again."),
             _ => TypedResults.Problem(

@@ -39,6 +39,7 @@ public static class Extensions
         builder.Services.AddHostedService<DeviceKeyInvalidation>();
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
+        builder.Services.AddSingleton<ReEnrollment>();
         builder.Services.AddScoped<CurrentDevice>();
         builder.Services.AddSingleton<DeviceHeartbeatMirror>();
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceHeartbeatMirror>());

@@ -41,6 +41,10 @@ public sealed class FleetOptions
     [Range(1, 60)]
     public int DeviceRetryAfterSeconds { get; set; } = 5;
 
+    /// <summary>How long an operator's re-enrollment allowance for one device stays usable (POST /api/v1/devices/{id}/re-enrollment).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan ReEnrollmentWindow { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long start-up waits for the database to answer before the API gives up and exits.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(2);

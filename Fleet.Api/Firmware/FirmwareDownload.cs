@@ -22,10 +22,11 @@ public static class FirmwareDownload
     public static async Task<IResult> DownloadAsync(
         Guid releaseId, HttpContext http, CurrentDevice device, FleetDbContext db, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        // Offered: the device is pending or in flight in a running or paused rollout of this release, as the offers it is sent are.
+        // Offered: the device is pending or in flight in a rollout of this release that was not stopped (aborted, rolled
+        // back); a completed rollout's devices may still be downloading, since its gate does not wait for every device.
         var release = await db.FirmwareReleases.AsNoTracking()
             .Where(r => r.Id == releaseId && db.Rollouts.Any(rollout => rollout.ReleaseId == r.Id
-                && (rollout.State == RolloutState.Running || rollout.State == RolloutState.Paused)
+                && (rollout.State == RolloutState.Running || rollout.State == RolloutState.Paused || rollout.State == RolloutState.Completed)
                 && db.RolloutDevices.Any(rd => rd.RolloutId == rollout.Id && rd.DeviceId == device.Id && OfferedStates.Contains(rd.State))))
             .Select(r => new { r.Sha256, r.Size })
             .SingleOrDefaultAsync(cancellationToken);

@@ -67,9 +67,15 @@ public static class DevicesApi
     /// Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity;
     /// the registry mirror catches up within its interval.
     /// </summary>
-    public static async Task<Results<Accepted, ValidationProblem>> HeartbeatAsync(
-        HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
+    public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
+        HttpContext http, HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
+        if (!services.Redis.IsConnected)
+        {
+            // Answered at once: commands for a Redis that is away would wait in the client's backlog for its timeout.
+            return StoreUnavailable.Problem(http, services.Options.Value, "Device state store unavailable", "Redis is out of reach; send the heartbeat again later.");
+        }
+
         var errors = DeviceValidation.Validate(request);
         DeviceConfig.Validate(request.Config, "config", errors);
         if (errors.Count > 0)
@@ -115,7 +121,8 @@ public static class DevicesApi
 
     /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
     public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health, TimeProvider Clock);
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health,
+        IOptions<FleetOptions> Options, TimeProvider Clock);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

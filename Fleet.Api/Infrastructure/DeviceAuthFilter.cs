@@ -1,4 +1,3 @@
-using System.Globalization;
 using Fleet.Api.Devices;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -61,9 +60,8 @@ public sealed partial class DeviceAuthFilter(
                 _ = lookup.ContinueWith(static left => left.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
                 // The registry is out of reach: the device is told to come back, not held until the driver gives up.
                 LogRegistryUnavailable(logger, exception);
-                context.HttpContext.Response.Headers.RetryAfter = options.Value.DeviceRetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
-                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Device registry unavailable",
-                    detail: "The device key could not be checked now; send the request again after Retry-After seconds.");
+                return StoreUnavailable.Problem(context.HttpContext, options.Value, "Device registry unavailable",
+                    "The device key could not be checked now; send the request again after Retry-After seconds.");
             }
 
             if (device is not null)

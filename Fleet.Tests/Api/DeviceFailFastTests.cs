@@ -44,6 +44,26 @@ public sealed class DeviceFailFastTests(BackingServers servers)
         (await StoredAsync(database, device.DeviceId, 2)).ShouldBeFalse();
     }
 
+    [Fact]
+    public async Task With_redis_down_a_heartbeat_is_a_quick_503_with_retry_after()
+    {
+        await using var redis = await StoppableRedis.StartAsync(Cancellation);
+        var database = await servers.CreateDatabaseAsync("failfast", Cancellation);
+        await using var api = new ApiFactory(database, redis.ConnectionString);
+        using var http = api.CreateClient();
+        await Eventually.TrueAsync(async () => (await http.GetAsync("/health", Cancellation)).IsSuccessStatusCode,
+            TimeSpan.FromSeconds(60), "the API to report healthy", Cancellation);
+        var device = await http.RegisterDeviceAsync($"FF-{Guid.NewGuid():N}", Cancellation);
+        (await HeartbeatAsync(http, device.DeviceKey)).Status.ShouldBe(HttpStatusCode.Accepted);
+
+        await redis.StopAsync();
+        var started = Stopwatch.GetTimestamp();
+        var answers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => HeartbeatAsync(http, device.DeviceKey)));
+
+        Stopwatch.GetElapsedTime(started).ShouldBeLessThan(Quick);
+        answers.ShouldAllBe(answer => answer.Status == HttpStatusCode.ServiceUnavailable && answer.RetryAfter != null);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
@@ -74,6 +94,13 @@ public sealed class DeviceFailFastTests(BackingServers servers)
     {
         var batch = new TelemetryBatchRequest([new TelemetryReading(seq, DateTimeOffset.UtcNow, new Dictionary<string, double> { ["temperature"] = 20 })]);
         using var response = await http.PostAsDeviceAsync(FleetHttp.TelemetryRoute, key, JsonContent.Create(batch), Cancellation);
+        return (response.StatusCode, response.Headers.RetryAfter?.ToString());
+    }
+
+    private static async Task<(HttpStatusCode Status, string? RetryAfter)> HeartbeatAsync(HttpClient http, string key)
+    {
+        var heartbeat = new HeartbeatRequest(80, -60, "1.0.0", "A", 60, new GeoLocation(48.1, 11.6));
+        using var response = await http.PostAsDeviceAsync(FleetHttp.HeartbeatRoute, key, JsonContent.Create(heartbeat), Cancellation);
         return (response.StatusCode, response.Headers.RetryAfter?.ToString());
     }
 

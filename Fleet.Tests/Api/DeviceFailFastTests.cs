@@ -2,8 +2,11 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using Fleet.Api.Devices;
+using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace Fleet.Tests.Api;
@@ -84,6 +87,29 @@ public sealed class DeviceFailFastTests(BackingServers servers)
 
         var started = Stopwatch.GetTimestamp();
         var answer = await SendAsync(http, "a-key-this-replica-has-not-cached", 1);
+
+        Stopwatch.GetElapsedTime(started).ShouldBeLessThan(Quick);
+        answer.Status.ShouldBe(HttpStatusCode.ServiceUnavailable);
+        answer.RetryAfter.ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task With_committed_acknowledgement_and_postgres_hung_a_device_with_a_cached_key_gets_a_quick_503()
+    {
+        using var blackHole = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        blackHole.Start();
+        var hung = new NpgsqlConnectionStringBuilder
+        {
+            Host = "127.0.0.1", Port = ((System.Net.IPEndPoint)blackHole.LocalEndpoint).Port, Database = "fleet", Username = "fleet", Password = "x",
+        }.ConnectionString;
+        await using var api = new ApiFactory(hung, servers.RedisConnectionString);
+        using var http = api.CreateClient();
+        // The key as a replica that served the device before PostgreSQL hung holds it.
+        const string key = "a-key-this-replica-looked-up-before-the-outage";
+        api.Services.GetRequiredService<DeviceKeyCache>().Set(DeviceKeyHasher.Hash(key), new AuthenticatedDevice(Guid.NewGuid(), DeviceLifecycle.Active));
+
+        var started = Stopwatch.GetTimestamp();
+        var answer = await SendAsync(http, key, 1);
 
         Stopwatch.GetElapsedTime(started).ShouldBeLessThan(Quick);
         answer.Status.ShouldBe(HttpStatusCode.ServiceUnavailable);

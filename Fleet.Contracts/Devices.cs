@@ -15,6 +15,9 @@ public sealed record RegisterDeviceRequest(
     GeoLocation? Location = null,
     string? Environment = null);
 
+/// <summary>An operator allowed the device one registration without its current key, until <paramref name="ExpiresAt"/>.</summary>
+public sealed record ReEnrollmentAllowance(Guid DeviceId, DateTimeOffset ExpiresAt);
+
 /// <summary>The device key is shown once, here; the API keeps only its hash.</summary>
 public sealed record RegisterDeviceResponse(Guid DeviceId, string DeviceKey, string Status);
 

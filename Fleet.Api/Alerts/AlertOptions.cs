@@ -41,4 +41,14 @@ public sealed class AlertOptions
     /// </summary>
     [Range(typeof(TimeSpan), "00:00:00.010", "00:10:00")]
     public TimeSpan SignalFlushInterval { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>
+    /// Networks (CIDR, e.g. <c>10.20.0.0/16</c>, <c>127.0.0.1/32</c>) webhooks may reach although they are loopback, private
+    /// or link-local; empty (the default): only public addresses.
+    /// </summary>
+    public List<string> WebhookAllowedNetworks { get; set; } = [];
+
+    internal IReadOnlyList<System.Net.IPNetwork> AllowedNetworks => _allowed ??= [.. WebhookAllowedNetworks.Select(network => System.Net.IPNetwork.Parse(network))];
+
+    private IReadOnlyList<System.Net.IPNetwork>? _allowed;
 }

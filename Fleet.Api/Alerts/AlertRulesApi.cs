@@ -37,9 +37,10 @@ public static class AlertRulesApi
     }
 
     public static async Task<Results<Created<AlertRuleResponse>, ValidationProblem>> CreateAsync(
-        AlertRuleRequest request, FleetDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        AlertRuleRequest request, FleetDbContext db, WebhookTargets webhooks, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = AlertRuleValidation.Validate(request);
+        await CheckWebhookAsync(request, webhooks, errors, cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -59,9 +60,10 @@ public static class AlertRulesApi
             : TypedResults.NotFound();
 
     public static async Task<Results<Ok<AlertRuleResponse>, NotFound, ValidationProblem>> UpdateAsync(
-        Guid id, AlertRuleRequest request, FleetDbContext db, AlertNotifier notifier, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, AlertRuleRequest request, FleetDbContext db, AlertNotifier notifier, WebhookTargets webhooks, TimeProvider clock, CancellationToken cancellationToken)
     {
         var errors = AlertRuleValidation.Validate(request);
+        await CheckWebhookAsync(request, webhooks, errors, cancellationToken);
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -99,4 +101,14 @@ public static class AlertRulesApi
     private static AlertRuleResponse ToResponse(AlertRule rule) => new(
         rule.Id, rule.Name, AlertRuleNames.KindName(rule.Kind), AlertRuleNames.SeverityName(rule.Severity), rule.Scope,
         rule.Metric, rule.Op, rule.Value, rule.Status, rule.ForSeconds, rule.Enabled, rule.WebhookUrl, rule.CreatedAt, rule.UpdatedAt);
+
+    /// <summary>A webhook that passed the URL checks must also resolve to addresses webhooks may reach.</summary>
+    private static async Task CheckWebhookAsync(AlertRuleRequest request, WebhookTargets webhooks, Dictionary<string, string[]> errors, CancellationToken cancellationToken)
+    {
+        if (!errors.ContainsKey("webhookUrl") && request.WebhookUrl is { } url && Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            && await webhooks.RefusalAsync(uri, cancellationToken) is { } refusal)
+        {
+            errors["webhookUrl"] = [refusal];
+        }
+    }
 }

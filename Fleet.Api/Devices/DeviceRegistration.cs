@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
@@ -14,15 +15,22 @@ public abstract record RegistrationOutcome
     public sealed record WrongEnrollmentToken : RegistrationOutcome;
 
     public sealed record Retired : RegistrationOutcome;
+
+    /// <summary>The serial is enrolled, and neither its current key nor an operator's allowance came with the request.</summary>
+    public sealed record AlreadyEnrolled : RegistrationOutcome;
 }
 
 /// <summary>
-/// Enrolls devices. Registration is idempotent by serial: the same serial again gets the same device id and a
-/// fresh key that replaces the old one, so a device that lost its key (factory reset) can enroll again.
+/// Enrolls devices. A new serial gets a device and a key. An enrolled serial gets the same device id and a fresh key
+/// that replaces the old one only if the request proves it is that device (its current key, <c>Authorization: Device</c>)
+/// or an operator granted it one re-enrollment (<see cref="ReEnrollment"/>, for a device that lost its key): the fleet's
+/// enrollment token alone never hands out an existing device's identity.
 /// </summary>
-public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher, DeviceKeyCache keyCache, IOptions<FleetOptions> options, TimeProvider clock)
+public sealed class DeviceRegistration(
+    FleetDbContext db, DeviceKeyHasher hasher, DeviceKeyCache keyCache, ReEnrollment reEnrollment, IOptions<FleetOptions> options, TimeProvider clock)
 {
-    public async Task<RegistrationOutcome> RegisterAsync(RegisterDeviceRequest request, CancellationToken cancellationToken)
+    /// <param name="presentedKey">The key the request carried, if any: the device's current one lets it enroll again.</param>
+    public async Task<RegistrationOutcome> RegisterAsync(RegisterDeviceRequest request, string? presentedKey, CancellationToken cancellationToken)
     {
         if (!SecretComparer.Matches(request.EnrollmentToken, options.Value.EnrollmentToken))
         {
@@ -31,17 +39,17 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
 
         try
         {
-            return await RegisterOnceAsync(request, cancellationToken);
+            return await RegisterOnceAsync(request, presentedKey, cancellationToken);
         }
         catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
             // Two registrations of one serial raced; the other one created the device, so this one now finds it.
             db.ChangeTracker.Clear();
-            return await RegisterOnceAsync(request, cancellationToken);
+            return await RegisterOnceAsync(request, presentedKey, cancellationToken);
         }
     }
 
-    private async Task<RegistrationOutcome> RegisterOnceAsync(RegisterDeviceRequest request, CancellationToken cancellationToken)
+    private async Task<RegistrationOutcome> RegisterOnceAsync(RegisterDeviceRequest request, string? presentedKey, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var (key, hash) = hasher.NewKey();
@@ -75,6 +83,13 @@ public sealed class DeviceRegistration(FleetDbContext db, DeviceKeyHasher hasher
         else
         {
             var credential = await db.DeviceCredentials.SingleOrDefaultAsync(c => c.DeviceId == device.Id, cancellationToken);
+            var provesIdentity = credential is null
+                || (presentedKey is not null && CryptographicOperations.FixedTimeEquals(DeviceKeyHasher.Hash(presentedKey), credential.KeyHash));
+            if (!provesIdentity && !await reEnrollment.TakeAsync(device.Id))
+            {
+                return new RegistrationOutcome.AlreadyEnrolled();
+            }
+
             if (credential is null)
             {
                 db.DeviceCredentials.Add(new DeviceCredential { DeviceId = device.Id, KeyHash = hash, CreatedAt = now });

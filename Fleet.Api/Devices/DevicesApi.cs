@@ -19,10 +19,11 @@ public static class DevicesApi
     {
         app.MapPost(FleetHttp.RegisterRoute, RegisterAsync)
             .WithTags("Devices")
-            .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once")
+            .WithSummary("Enroll a device with the fleet's enrollment token; the key is shown once. An enrolled serial needs its current key (Authorization: Device) or an operator's re-enrollment allowance")
             .WithBodyLimit(RequestBodyLimits.DeviceMessage)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
 
         var device = app.MapGroup("/api/v1/device")
             .WithTags("Device")
@@ -42,7 +43,7 @@ public static class DevicesApi
     }
 
     public static async Task<Results<Ok<RegisterDeviceResponse>, ValidationProblem, ProblemHttpResult>> RegisterAsync(
-        RegisterDeviceRequest request, DeviceRegistration registration, CancellationToken cancellationToken)
+        RegisterDeviceRequest request, HttpContext http, DeviceRegistration registration, CancellationToken cancellationToken)
     {
         var errors = DeviceValidation.Validate(request);
         if (errors.Count > 0)
@@ -50,10 +51,14 @@ public static class DevicesApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return await registration.RegisterAsync(request, cancellationToken) switch
+        var presentedKey = AuthorizationHeader.Credential(http.Request, FleetHttp.DeviceAuthScheme);
+        return await registration.RegisterAsync(request, presentedKey, cancellationToken) switch
         {
             RegistrationOutcome.Registered registered => TypedResults.Ok(new RegisterDeviceResponse(
                 registered.DeviceId, registered.DeviceKey, registered.Lifecycle.ToString().ToLowerInvariant())),
+            RegistrationOutcome.AlreadyEnrolled => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict, title: "Serial already enrolled",
+                detail: "This serial is enrolled. Register again with the device's current key (Authorization: Device <key>), or ask an operator to allow one re-enrollment (POST /api/v1/devices/{id}/re-enrollment)."),
             RegistrationOutcome.Retired => TypedResults.Problem(
                 statusCode: StatusCodes.Status403Forbidden, title: "Device retired", detail: "A retired device cannot register again."),
             _ => TypedResults.Problem(
@@ -66,11 +71,17 @@ public static class DevicesApi
     /// the registry mirror catches up within its interval.
     /// </summary>
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
-        HeartbeatRequest request, CurrentDevice device, HttpResponse response, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
+        HttpContext http, HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
     {
+        if (!services.Redis.IsConnected)
+        {
+            // Answered at once: commands for a Redis that is away would wait in the client's backlog for its timeout.
+            return StoreUnavailable.Problem(http, services.Options.Value, "Device state store unavailable", "Redis is out of reach; send the heartbeat again later.");
+        }
+
         if (services.RateLimiter.RetryAfter(device.Id) is { } retryAfter)
         {
-            response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+            http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
             return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many heartbeats",
                 detail: $"At most {services.RateOptions.Value.RequestsPerDevicePerMinute} heartbeats per device per minute.");
         }
@@ -120,8 +131,8 @@ public static class DevicesApi
 
     /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
     public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health, TimeProvider Clock,
-        HeartbeatRateLimiter RateLimiter, IOptions<HeartbeatOptions> RateOptions);
+        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health,
+        IOptions<FleetOptions> Options, TimeProvider Clock, HeartbeatRateLimiter RateLimiter, IOptions<HeartbeatOptions> RateOptions);
 
     /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);

@@ -23,6 +23,8 @@ public static class OperatorDevicesApi
         devices.MapGet("/{id:guid}", DetailAsync).WithSummary("A device and the values of its latest heartbeat");
         devices.MapPost("/{id:guid}/activate", ActivateAsync).WithSummary("Put a new or suspended device in service").ProducesProblem(StatusCodes.Status409Conflict);
         devices.MapPost("/{id:guid}/suspend", SuspendAsync).WithSummary("Take an active device out of service; its key stops working").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/re-enrollment", AllowReEnrollmentAsync)
+            .WithSummary("Allow the device to register once more without its current key (it lost it); the allowance expires after Fleet:ReEnrollmentWindow");
         devices.MapPost("/{id:guid}/retire", RetireAsync).WithSummary("Take a device out of service for good").ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
@@ -55,6 +57,17 @@ public static class OperatorDevicesApi
         var config = latest.FirstOrDefault(e => e.Name == DeviceConfig.LatestField).Value;
         return TypedResults.Ok(new DeviceDetail(ToSummary(device), ToLatest(latest),
             config.HasValue ? JsonSerializer.Deserialize<Dictionary<string, string>>(config.ToString()) : null));
+    }
+
+    public static async Task<Results<Ok<ReEnrollmentAllowance>, NotFound>> AllowReEnrollmentAsync(
+        Guid id, FleetDbContext db, ReEnrollment reEnrollment, CancellationToken cancellationToken)
+    {
+        if (!await db.Devices.AnyAsync(d => d.Id == id, cancellationToken))
+        {
+            return TypedResults.NotFound();
+        }
+
+        return TypedResults.Ok(new ReEnrollmentAllowance(id, await reEnrollment.GrantAsync(id)));
     }
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(

@@ -34,6 +34,7 @@ public static class Extensions
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddProblemDetails();
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        builder.Services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         // In every environment, not only Development: unreadable bodies reach BadRequestExceptionHandler and say why.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi();
@@ -48,6 +49,7 @@ public static class Extensions
         builder.Services.AddHostedService<DeviceKeyInvalidation>();
         builder.Services.AddSingleton<DeviceKeyHasher>();
         builder.Services.AddScoped<DeviceRegistration>();
+        builder.Services.AddSingleton<ReEnrollment>();
         builder.Services.AddScoped<CurrentDevice>();
         builder.Services.AddSingleton<DeviceHeartbeatMirror>();
         builder.Services.AddOptions<HeartbeatOptions>()
@@ -71,12 +73,20 @@ public static class Extensions
         builder.Services.AddOptions<AlertOptions>()
             .Bind(builder.Configuration.GetSection(AlertOptions.Section))
             .ValidateDataAnnotations()
+            .Validate(options => options.WebhookAllowedNetworks.All(network => System.Net.IPNetwork.TryParse(network, out _)),
+                "Fleet:Alerts:WebhookAllowedNetworks holds networks in CIDR notation, e.g. 10.20.0.0/16.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<WebhookTargets>();
         builder.Services.AddSingleton<AlertSignals>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertSignals>());
         builder.Services.AddSingleton<AlertWindows>();
         builder.Services.AddSingleton<AlertMetrics>();
-        builder.Services.AddHttpClient(AlertNotifier.WebhookClient);
+        // No proxy, and every connection goes through WebhookTargets, redirects included.
+        builder.Services.AddHttpClient(AlertNotifier.WebhookClient).ConfigurePrimaryHttpMessageHandler(services => new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectCallback = services.GetRequiredService<WebhookTargets>().ConnectAsync,
+        });
         builder.Services.AddSingleton<AlertNotifier>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertNotifier>());
         builder.Services.AddSingleton<AlertEvaluator>();

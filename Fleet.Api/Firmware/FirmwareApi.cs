@@ -1,9 +1,9 @@
-using System.Security.Cryptography;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -20,8 +20,10 @@ public static class FirmwareApi
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         firmware.MapPost("/", PublishAsync)
             .WithSummary("Publish a release: multipart with file, version, deviceTypes, hardwareRevisions, minimumCurrentVersion, notes")
-            .Accepts<IFormFile>("multipart/form-data")
+            // No Accepts metadata: routing would answer 415 before the operator token is checked; the handler checks the type.
             .DisableAntiforgery()
+            .Produces<FirmwareReleaseResponse>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
@@ -43,14 +45,14 @@ public static class FirmwareApi
         return app;
     }
 
-    public static async Task<Results<Created<FirmwareReleaseResponse>, ValidationProblem, ProblemHttpResult>> PublishAsync(
+    public static async Task<IResult> PublishAsync(
         HttpContext http, FleetDbContext db, IOptions<FirmwareOptions> options, TimeProvider clock, CancellationToken cancellationToken)
     {
         var maxArtefact = options.Value.MaxArtefactBytes;
         var maxBody = maxArtefact + FirmwareOptions.FormOverheadBytes;
         if (http.Request.ContentLength > maxBody)
         {
-            return TooLarge(maxArtefact);
+            return FirmwareUploadReader.TooLarge(maxArtefact);
         }
 
         if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
@@ -58,40 +60,42 @@ public static class FirmwareApi
             limit.MaxRequestBodySize = maxBody;
         }
 
-        // Other content types never get here: the Accepts metadata makes routing answer 415.
-        http.Features.Set<IFormFeature>(new FormFeature(http.Request, new FormOptions { MultipartBodyLengthLimit = maxBody }));
-        var form = await http.Request.ReadFormAsync(cancellationToken);
-        var errors = new Dictionary<string, string[]>();
-        var file = form.Files.GetFile(FirmwareHttp.Fields.File);
-        if (file is null)
+        var (form, artefact, problem) = await FirmwareUploadReader.ReadAsync(http.Request, maxArtefact, cancellationToken);
+        if (problem is not null)
         {
-            errors[FirmwareHttp.Fields.File] = ["is required: the artefact as a file part named 'file'."];
-        }
-        else if (file.Length == 0)
-        {
-            errors[FirmwareHttp.Fields.File] = ["is empty."];
-        }
-        else if (file.Length > maxArtefact)
-        {
-            return TooLarge(maxArtefact);
+            return problem;
         }
 
-        var upload = FirmwareUpload.Parse(form, errors);
-        if (upload is null || file is null || errors.Count > 0)
+        await using (artefact)
         {
-            return TypedResults.ValidationProblem(errors);
-        }
+            var errors = new Dictionary<string, string[]>();
+            if (artefact is null)
+            {
+                errors[FirmwareHttp.Fields.File] = ["is required: the artefact as a file part named 'file'."];
+            }
+            else if (artefact.Length == 0)
+            {
+                errors[FirmwareHttp.Fields.File] = ["is empty."];
+            }
 
+            var upload = FirmwareUpload.Parse(form!, errors);
+            if (upload is null || artefact is null || errors.Count > 0)
+            {
+                return TypedResults.ValidationProblem(errors);
+            }
+
+            return await StoreAsync(db, upload, artefact, clock.GetUtcNow(), cancellationToken);
+        }
+    }
+
+    /// <summary>The release row and its artefact in one transaction; the artefact streams from its file into the bytea column.</summary>
+    private static async Task<IResult> StoreAsync(
+        FleetDbContext db, FirmwareUpload upload, FirmwareArtefactFile artefact, DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var version = upload.Version.ToString();
         if (await db.FirmwareReleases.AnyAsync(r => r.Version == version, cancellationToken))
         {
             return Duplicate(version);
-        }
-
-        var content = new byte[file.Length];
-        await using (var stream = file.OpenReadStream())
-        {
-            await stream.ReadExactlyAsync(content, cancellationToken);
         }
 
         var release = new FirmwareRelease
@@ -106,15 +110,27 @@ public static class FirmwareApi
             HardwareRevisions = [.. upload.HardwareRevisions],
             MinimumCurrentVersion = upload.MinimumCurrentVersion?.ToString(),
             Notes = upload.Notes,
-            Sha256 = Convert.ToHexStringLower(SHA256.HashData(content)),
-            Size = content.LongLength,
-            CreatedAt = clock.GetUtcNow(),
+            Sha256 = artefact.Sha256,
+            Size = artefact.Length,
+            CreatedAt = now,
         };
         db.FirmwareReleases.Add(release);
-        db.FirmwareArtefacts.Add(new FirmwareArtefact { ReleaseId = release.Id, Content = content });
         try
         {
-            await db.SaveChangesAsync(cancellationToken);
+            // The connection's retrying strategy runs the whole transaction again on a transient failure, from the file's start.
+            await db.Database.CreateExecutionStrategy().ExecuteAsync(async token =>
+            {
+                artefact.File.Position = 0;
+                await using var transaction = await db.Database.BeginTransactionAsync(token);
+                await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, token);
+                await using var insert = new NpgsqlCommand("INSERT INTO firmware_artefacts (release_id, content) VALUES ($1, $2)",
+                    (NpgsqlConnection)db.Database.GetDbConnection(), (NpgsqlTransaction)transaction.GetDbTransaction());
+                insert.Parameters.Add(new NpgsqlParameter { Value = release.Id });
+                insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Bytea, Value = artefact.File });
+                await insert.ExecuteNonQueryAsync(token);
+                await transaction.CommitAsync(token);
+            }, cancellationToken);
+            db.ChangeTracker.AcceptAllChanges();
         }
         catch (DbUpdateException exception) when (exception.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
         {
@@ -166,12 +182,6 @@ public static class FirmwareApi
     internal static FirmwareReleaseResponse ToResponse(FirmwareRelease release) => new(
         release.Id, release.Version, release.DeviceTypes, release.HardwareRevisions, release.MinimumCurrentVersion,
         release.Notes, release.Sha256, release.Size, release.CreatedAt);
-
-    private static ProblemHttpResult TooLarge(long maxArtefact) => TypedResults.Problem(
-        statusCode: StatusCodes.Status413PayloadTooLarge,
-        title: "Artefact too large",
-        detail: $"Firmware artefacts are limited to {maxArtefact} bytes (Fleet:Firmware:MaxArtefactBytes).",
-        extensions: new Dictionary<string, object?> { ["field"] = FirmwareHttp.Fields.File });
 
     private static ProblemHttpResult Duplicate(string version) => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,

@@ -46,6 +46,10 @@ public sealed record FirmwareUpload(
         {
             errors[Fields.Notes] = [$"must be at most {FirmwareLimits.Notes} characters."];
         }
+        else if (notes is not null && notes.Any(c => char.IsControl(c) && c is not ('\n' or '\r' or '\t')))
+        {
+            errors[Fields.Notes] = ["must not hold control characters other than line breaks and tabs."];
+        }
 
         return errors.Count == 0 && version is not null
             ? new FirmwareUpload(version, deviceTypes, hardwareRevisions, minimum, string.IsNullOrWhiteSpace(notes) ? null : notes)
@@ -70,6 +74,10 @@ public sealed record FirmwareUpload(
         else if (items.Any(item => item.Length > DeviceLimits.Attribute))
         {
             errors[field] = [$"each entry must be at most {DeviceLimits.Attribute} characters."];
+        }
+        else if (items.Any(item => item.Any(char.IsControl)))
+        {
+            errors[field] = ["entries must not hold control characters (NUL included)."];
         }
 
         return items;

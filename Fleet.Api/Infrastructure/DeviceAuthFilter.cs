@@ -1,7 +1,8 @@
 using Fleet.Api.Devices;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Fleet.Api.Infrastructure;
 
@@ -28,8 +29,13 @@ public sealed class CurrentDevice
 /// a device that is not in service (new, suspended, retired) → 403. The device id comes from the key only,
 /// so a device can never write as another.
 /// </summary>
-public sealed class DeviceAuthFilter(FleetDbContext db, DeviceKeyCache cache, CurrentDevice current) : IEndpointFilter
+public sealed partial class DeviceAuthFilter(
+    NpgsqlDataSource dataSource, DeviceKeyCache cache, CurrentDevice current, IOptions<FleetOptions> options, ILogger<DeviceAuthFilter> logger) : IEndpointFilter
 {
+    private const string FindDevice = """
+        SELECT d.id, d.lifecycle FROM device_credentials c JOIN devices d ON d.id = c.device_id WHERE c.key_hash = $1
+        """;
+
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var key = AuthorizationHeader.Credential(context.HttpContext.Request, FleetHttp.DeviceAuthScheme);
@@ -39,7 +45,31 @@ public sealed class DeviceAuthFilter(FleetDbContext db, DeviceKeyCache cache, Cu
         }
 
         var hash = DeviceKeyHasher.Hash(key);
-        var device = cache.Find(hash) ?? await FindAsync(hash, context.HttpContext.RequestAborted);
+        var device = cache.Find(hash);
+        if (device is null)
+        {
+            var requestAborted = context.HttpContext.RequestAborted;
+            // Not cancelled with the wait: the driver may not give up a connection attempt, and a lookup left running is harmless.
+            var lookup = FindAsync(dataSource, hash);
+            try
+            {
+                device = await lookup.WaitAsync(options.Value.DeviceStoreTimeout, requestAborted);
+            }
+            catch (Exception exception) when (!requestAborted.IsCancellationRequested && exception is NpgsqlException or TimeoutException)
+            {
+                _ = lookup.ContinueWith(static left => left.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+                // The registry is out of reach: the device is told to come back, not held until the driver gives up.
+                LogRegistryUnavailable(logger, exception);
+                return StoreUnavailable.Problem(context.HttpContext, options.Value, "Device registry unavailable",
+                    "The device key could not be checked now; send the request again after Retry-After seconds.");
+            }
+
+            if (device is not null)
+            {
+                cache.Set(hash, device);
+            }
+        }
+
         if (device is null)
         {
             return Unauthorized("The device key is not valid.");
@@ -57,19 +87,16 @@ public sealed class DeviceAuthFilter(FleetDbContext db, DeviceKeyCache cache, Cu
         return await next(context);
     }
 
-    private async Task<AuthenticatedDevice?> FindAsync(byte[] hash, CancellationToken cancellationToken)
+    private static async Task<AuthenticatedDevice?> FindAsync(NpgsqlDataSource dataSource, byte[] hash)
     {
-        var device = await db.DeviceCredentials.AsNoTracking()
-            .Where(credential => credential.KeyHash == hash)
-            .Join(db.Devices, credential => credential.DeviceId, device => device.Id, (_, device) => new AuthenticatedDevice(device.Id, device.Lifecycle))
-            .SingleOrDefaultAsync(cancellationToken);
-        if (device is not null)
-        {
-            cache.Set(hash, device);
-        }
-
-        return device;
+        await using var command = dataSource.CreateCommand(FindDevice);
+        command.Parameters.Add(new NpgsqlParameter { Value = hash });
+        await using var reader = await command.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? new AuthenticatedDevice(reader.GetGuid(0), Enum.Parse<DeviceLifecycle>(reader.GetString(1))) : null;
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A device key could not be looked up in time; the request was answered 503")]
+    private static partial void LogRegistryUnavailable(ILogger logger, Exception exception);
 
     private static ProblemHttpResult Unauthorized(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Device key required", detail: detail);

@@ -30,6 +30,21 @@ public sealed class FleetOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:10:00")]
     public TimeSpan HeartbeatMirrorInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// How long a device request waits for PostgreSQL or Redis (its key lookup, the telemetry log) before it gets a 503
+    /// with Retry-After: a device retries later rather than holding a connection while the path to durability is down.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:00:10")]
+    public TimeSpan DeviceStoreTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The Retry-After, in seconds, of a device request refused because PostgreSQL or Redis is out of reach.</summary>
+    [Range(1, 60)]
+    public int DeviceRetryAfterSeconds { get; set; } = 5;
+
+    /// <summary>How long an operator's re-enrollment allowance for one device stays usable (POST /api/v1/devices/{id}/re-enrollment).</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan ReEnrollmentWindow { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>How long start-up waits for the database to answer before the API gives up and exits.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MigrationTimeout { get; set; } = TimeSpan.FromMinutes(2);

@@ -101,6 +101,11 @@ public sealed partial class DeviceChannelHub
             return new CommandReportAck(DeviceChannel.Error, Guid.Empty, "", "unreadable", exception.Message);
         }
 
+        if (report is not null && (!IsCleanText(report.Reason) || !IsCleanText(report.State)))
+        {
+            return new CommandReportAck(DeviceChannel.Error, report.CommandId, "", "unreadable", "state and reason must not hold control characters.");
+        }
+
         return report is null || report.CommandId == Guid.Empty
             ? new CommandReportAck(DeviceChannel.Error, Guid.Empty, report?.State ?? "", "unreadable", "Send {\"type\":\"command-status\",\"commandId\",\"state\",\"reason\"?}.")
             : await commands.ReportAsync(deviceId, report, cancellationToken);

@@ -259,6 +259,7 @@ public sealed partial class DeviceChannelHub(
     private async Task ReceiveAsync(Guid deviceId, DeviceConnection connection, CancellationToken cancellationToken)
     {
         var buffer = new byte[MaxMessageBytes];
+        var budget = new MessageBudget();
         while (connection.Socket.State == WebSocketState.Open)
         {
             var length = 0;
@@ -279,6 +280,14 @@ public sealed partial class DeviceChannelHub(
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, cancellationToken);
+                return;
+            }
+
+            if (!budget.Take())
+            {
+                LogFlood(logger, deviceId);
+                await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation,
+                    $"More than {MaxMessagesPerWindow} messages in {FloodWindow.TotalSeconds} s.", cancellationToken);
                 return;
             }
 
@@ -325,6 +334,11 @@ public sealed partial class DeviceChannelHub(
                 $"state must be one of {string.Join(", ", DeviceUpdateTransitions.Reportable.Select(s => s.ToName()))}.");
         }
 
+        if (!IsCleanText(message.Reason))
+        {
+            return new ProgressAck(DeviceChannel.Error, message.RolloutId, message.State, "unreadable", "reason must not hold control characters.");
+        }
+
         var outcome = await progress.RecordDeviceProgressAsync(message.RolloutId, deviceId, state, message.Reason, cancellationToken);
         return new ProgressAck(DeviceChannel.Ack, message.RolloutId, state.ToName(), outcome switch
         {
@@ -364,6 +378,9 @@ public sealed partial class DeviceChannelHub(
 
         public void Dispose() => _send.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Device {DeviceId} flooded its channel; the socket was closed")]
+    private static partial void LogFlood(ILogger logger, Guid deviceId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Device {DeviceId} dropped its channel without closing it")]
     private static partial void LogDroppedConnection(ILogger logger, Guid deviceId);

@@ -1,3 +1,4 @@
+using Fleet.Api.Infrastructure;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -14,7 +15,7 @@ namespace Fleet.Api.Telemetry;
 /// writer's (device, seq) dedup turns into nothing. The stream is as durable as Redis is: the AppHost's Redis keeps an
 /// append-only file written every second.
 /// </summary>
-public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<TelemetryOptions> options) : IDisposable
+public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<TelemetryOptions> options, IOptions<FleetOptions> fleet) : IDisposable
 {
     public static readonly RedisKey Key = "fleet:telemetry:log";
     public const string Group = "telemetry-writers";
@@ -48,6 +49,12 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
     public async Task<bool> AppendAsync(EncodedReadings readings, CancellationToken cancellationToken)
     {
         var settings = options.Value;
+        if (!redis.IsConnected)
+        {
+            // Nothing is queued in the client for a Redis that is away: a command sent once it is back would keep a refused request.
+            throw new TelemetryStoreUnavailableException(new InvalidOperationException("Redis is not connected; nothing was sent."));
+        }
+
         var giveUpAt = DateTime.UtcNow + settings.LogFullWait;
         var device = readings.DeviceId.ToByteArray(bigEndian: true);
         // Not pooled: a command that times out may still be sent later, and must not send a buffer some other request reuses.
@@ -55,7 +62,7 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
         var written = readings.WriteLogEntry(entry);
         try
         {
-            while (!await TryTakeRoomAsync(settings.MaxLogBacklog))
+            while (!await TryTakeRoomAsync(settings.MaxLogBacklog, cancellationToken))
             {
                 if (DateTime.UtcNow >= giveUpAt)
                 {
@@ -77,17 +84,17 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
 
             return true;
         }
-        catch (RedisException exception)
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             throw new TelemetryStoreUnavailableException(exception);
         }
     }
 
-    private async Task<bool> TryTakeRoomAsync(int maxLength)
+    private async Task<bool> TryTakeRoomAsync(int maxLength, CancellationToken cancellationToken)
     {
         if (LastLookIsOld)
         {
-            await LookAsync();
+            await LookAsync(cancellationToken);
         }
 
         if (Interlocked.Increment(ref _length) <= maxLength)
@@ -100,14 +107,20 @@ public sealed class TelemetryLog(IConnectionMultiplexer redis, IOptions<Telemetr
     }
 
     /// <summary>Asks the log's length, once for all the appends that find the last look too old.</summary>
-    private async Task LookAsync()
+    /// <remarks>Both the wait for the look and the look are bounded, so requests do not queue behind a Redis that stopped answering.</remarks>
+    private async Task LookAsync(CancellationToken cancellationToken)
     {
-        await _looking.WaitAsync();
+        var timeout = fleet.Value.DeviceStoreTimeout;
+        if (!await _looking.WaitAsync(timeout, cancellationToken))
+        {
+            throw new TimeoutException("The telemetry log's length was not known in time.");
+        }
+
         try
         {
             if (LastLookIsOld)
             {
-                Volatile.Write(ref _length, await Database.StreamLengthAsync(Key));
+                Volatile.Write(ref _length, await Database.StreamLengthAsync(Key).WaitAsync(timeout, cancellationToken));
                 Volatile.Write(ref _lookedAt, Environment.TickCount64);
             }
         }

@@ -15,7 +15,7 @@ public sealed partial class TelemetryWriter
     /// </summary>
     private async Task RunLoggedLaneAsync(int index, CancellationToken stoppingToken)
     {
-        var lane = new Lane(options.Value.WriterReplanInterval);
+        var lane = new Lane(options.Value.WriterReplanInterval, fleet.Value.DeviceStoreTimeout);
         var consumer = $"{Environment.MachineName}:{Environment.ProcessId}:{index}";
         var claimEvery = options.Value.LogClaimAfter / 2;
         var (grouped, ownPending, nextClaim) = (false, true, DateTime.MinValue);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Fleet.Api.Infrastructure;
 using Fleet.Api.Stats;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -29,6 +30,7 @@ public sealed partial class TelemetryWriter(
     TelemetryLog log,
     IngestCounter ingest,
     IOptions<TelemetryOptions> options,
+    IOptions<FleetOptions> fleet,
     ILogger<TelemetryWriter> logger) : BackgroundService
 {
     public const string ActivitySourceName = "Fleet.Telemetry";
@@ -176,7 +178,7 @@ public sealed partial class TelemetryWriter(
 
     private async Task RunLaneAsync(CancellationToken stoppingToken)
     {
-        var lane = new Lane(options.Value.WriterReplanInterval);
+        var lane = new Lane(options.Value.WriterReplanInterval, fleet.Value.DeviceStoreTimeout);
         var batch = new List<PendingWrite>();
         try
         {
@@ -407,7 +409,7 @@ public sealed partial class TelemetryWriter(
     /// <paramref name="replanInterval"/> the lane drops its plans (DISCARD PLANS keeps the prepared statements) and the
     /// next group plans them again for the tables as they are.
     /// </summary>
-    private sealed class Lane(TimeSpan replanInterval)
+    private sealed class Lane(TimeSpan replanInterval, TimeSpan openTimeout)
     {
         private LaneStatements? _open;
         private long _plannedAt;
@@ -427,7 +429,7 @@ public sealed partial class TelemetryWriter(
             }
 
             await ResetAsync();
-            var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+            var connection = await OpenConnectionAsync(dataSource, cancellationToken);
             try
             {
                 await using (var create = new NpgsqlCommand(PrepareSession, connection))
@@ -456,6 +458,34 @@ public sealed partial class TelemetryWriter(
             catch
             {
                 await connection.DisposeAsync();
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// A new connection within <paramref name="openTimeout"/>: the driver may not give up a connection attempt to a
+        /// server that never answers, and the requests of the group wait for it; a connection that opens too late is closed.
+        /// </summary>
+        private async Task<NpgsqlConnection> OpenConnectionAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+        {
+            var opening = dataSource.OpenConnectionAsync(cancellationToken).AsTask();
+            try
+            {
+                return await opening.WaitAsync(openTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                _ = opening.ContinueWith(static async late =>
+                {
+                    if (late.IsCompletedSuccessfully)
+                    {
+                        await late.Result.DisposeAsync();
+                    }
+                    else
+                    {
+                        _ = late.Exception;
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
                 throw;
             }
         }

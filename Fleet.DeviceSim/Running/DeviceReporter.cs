@@ -16,6 +16,7 @@ public sealed partial class DeviceReporter(
     TimeProvider clock,
     ILogger<DeviceReporter> logger)
 {
+    private static readonly TimeSpan AlreadyEnrolledRetry = TimeSpan.FromMinutes(5);
     private string? _lastFailure;
     private int _identitiesChanged;
 
@@ -66,6 +67,14 @@ public sealed partial class DeviceReporter(
 
         status.RegistrationFailed();
         NoteFailure("registration", outcome);
+        if (outcome.Status == (int)System.Net.HttpStatusCode.Conflict)
+        {
+            // The serial is enrolled and this simulator lost its key (its state file): only an operator's allowance lets it in again.
+            LogAlreadyEnrolled(logger, device.Serial, AlreadyEnrolledRetry.TotalMinutes);
+            device.BackOff(now, AlreadyEnrolledRetry);
+            return;
+        }
+
         var retryIn = device.BackOff(now, outcome.RetryAfter);
         LogRegistrationRetry(logger, device.Serial, outcome.Reason, retryIn.TotalSeconds);
     }
@@ -164,6 +173,9 @@ public sealed partial class DeviceReporter(
         faults.Current.LatencyMs is > 0 and var latency ? Task.Delay(TimeSpan.FromMilliseconds(latency), clock, cancellationToken) : Task.CompletedTask;
 
     private void NoteFailure(string call, ApiOutcome outcome) => Volatile.Write(ref _lastFailure, $"{call}: {outcome.Reason}");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The API refuses to enroll {Serial} again: the serial is enrolled and this simulator no longer has its key (state file lost?). An operator can allow one re-enrollment with POST /api/v1/devices/{{id}}/re-enrollment; trying again in {Minutes} min")]
+    private static partial void LogAlreadyEnrolled(ILogger logger, string serial, double minutes);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Registration of {Serial} failed ({Reason}); retrying in {Seconds:0.0} s")]
     private static partial void LogRegistrationRetry(ILogger logger, string serial, string reason, double seconds);

@@ -101,8 +101,8 @@ public enum ApiOutcomeKind
     Unavailable,
 }
 
-/// <summary>How a call to the API went, with the server's Retry-After when it gave one.</summary>
-public readonly record struct ApiOutcome(ApiOutcomeKind Kind, TimeSpan? RetryAfter, string Reason)
+/// <summary>How a call to the API went, with the server's Retry-After when it gave one and its status (0: no answer).</summary>
+public readonly record struct ApiOutcome(ApiOutcomeKind Kind, TimeSpan? RetryAfter, string Reason, int Status = 0)
 {
     public static readonly ApiOutcome Ok = new(ApiOutcomeKind.Accepted, null, "accepted");
 
@@ -112,7 +112,7 @@ public readonly record struct ApiOutcome(ApiOutcomeKind Kind, TimeSpan? RetryAft
     {
         var code = (int)response.StatusCode;
         var reason = $"{code} {response.StatusCode}";
-        return response.StatusCode switch
+        return (response.StatusCode switch
         {
             _ when response.IsSuccessStatusCode => Ok,
             HttpStatusCode.TooManyRequests => new(ApiOutcomeKind.RateLimited, RetryAfterOf(response.Headers.RetryAfter), reason),
@@ -120,7 +120,7 @@ public readonly record struct ApiOutcome(ApiOutcomeKind Kind, TimeSpan? RetryAft
             HttpStatusCode.RequestTimeout => new(ApiOutcomeKind.Unavailable, RetryAfterOf(response.Headers.RetryAfter), reason),
             _ when code is >= 400 and < 500 => new(ApiOutcomeKind.Rejected, null, reason),
             _ => new(ApiOutcomeKind.Unavailable, RetryAfterOf(response.Headers.RetryAfter), reason),
-        };
+        }) with { Status = code };
     }
 
     private static TimeSpan? RetryAfterOf(RetryConditionHeaderValue? header) => header switch

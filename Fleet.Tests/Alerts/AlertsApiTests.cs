@@ -14,7 +14,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Fleet.Tests.Alerts;
 
 /// <summary>Alert rules and alerts through the API, evaluated by the real evaluator on real PostgreSQL and Redis.</summary>
-public sealed class AlertsApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>, IDisposable
+public sealed class AlertsApiTests(AlertsApiFixture fixture) : IClassFixture<AlertsApiFixture>, IDisposable
 {
     private readonly HttpClient _http = fixture.Api.CreateClient();
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
@@ -33,6 +33,11 @@ public sealed class AlertsApiTests(ApiFixture fixture) : IClassFixture<ApiFixtur
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","forSeconds":-1}""", "forSeconds")]
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"ftp://x"}""", "webhookUrl")]
     [InlineData("""{"name":"x","kind":"battery_low","severity":"info","scope":{"tags":[""]}}""", "scope.tags")]
+    [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"http://169.254.169.254/latest/meta-data/"}""", "webhookUrl")]
+    [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"http://10.1.2.3/hook"}""", "webhookUrl")]
+    [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"http://127.0.0.2/hook"}""", "webhookUrl")]
+    [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"http://[::1]/hook"}""", "webhookUrl")]
+    [InlineData("""{"name":"x","kind":"battery_low","severity":"info","webhookUrl":"http://[::ffff:169.254.169.254]/hook"}""", "webhookUrl")]
     public async Task A_bad_rule_is_a_400_naming_the_field_and_nothing_is_stored(string body, string field)
     {
         var before = (await GetAsync<AlertRuleListResponse>("/api/v1/alert-rules?pageSize=500")).Total;

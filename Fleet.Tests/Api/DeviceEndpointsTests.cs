@@ -31,19 +31,6 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
-    public async Task Registering_the_same_serial_again_keeps_the_device_and_replaces_its_key()
-    {
-        var first = await RegisterAsync("SER-AGAIN");
-        var second = await RegisterAsync("SER-AGAIN");
-
-        second.DeviceId.ShouldBe(first.DeviceId);
-        second.DeviceKey.ShouldNotBe(first.DeviceKey);
-        (await HeartbeatAsync(first.DeviceKey, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
-        (await HeartbeatAsync(second.DeviceKey, ValidHeartbeat())).StatusCode.ShouldBe(HttpStatusCode.Accepted);
-        (await ScalarAsync<long>("SELECT count(*) FROM devices WHERE serial = 'SER-AGAIN'")).ShouldBe(1);
-    }
-
-    [Fact]
     public async Task Wrong_enrollment_token_is_a_401_problem()
     {
         using var response = await _http.PostAsJsonAsync(FleetHttp.RegisterRoute, Request("SER-TOKEN") with { EnrollmentToken = "guess" }, Cancellation);

@@ -209,7 +209,7 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
             async () => (await HeartbeatAsync(device.DeviceKey, other)).StatusCode == HttpStatusCode.Accepted,
             TimeSpan.FromSeconds(10), "the other replica to accept the reactivated device's key", Cancellation);
 
-        var again = await _http.RegisterDeviceAsync("OD-REPLICA", Cancellation);
+        var again = await DeviceEnrollmentTests.RegisterWithKeyAsync(_http, DeviceClient.Registration("OD-REPLICA"), device.DeviceKey, Cancellation);
         again.DeviceId.ShouldBe(device.DeviceId);
         await Eventually.TrueAsync(
             async () => (await HeartbeatAsync(device.DeviceKey, other)).StatusCode == HttpStatusCode.Unauthorized,

@@ -19,7 +19,14 @@ public sealed class FirmwareDownloadTests(ApiFixture fixture) : IClassFixture<Ap
     public async ValueTask InitializeAsync()
     {
         _release = await _operator.PublishAsync($"1.0.{Random.Shared.Next(1_000_000)}", _artefact, Cancellation);
-        _deviceKey = (await _http.RegisterDeviceAsync($"DL-{Guid.NewGuid():N}", Cancellation)).DeviceKey;
+        var device = await _http.RegisterDeviceAsync($"DL-{Guid.NewGuid():N}", Cancellation);
+        _deviceKey = device.DeviceKey;
+        await FirmwareOffers.OfferAsync(_operator, _release.Id, device.DeviceId, Cancellation);
+        await Eventually.TrueAsync(async () =>
+        {
+            using var response = await DownloadAsync(request => request.Headers.Range = new RangeHeaderValue(0, 0));
+            return response.StatusCode == HttpStatusCode.PartialContent;
+        }, TimeSpan.FromSeconds(30), "the controller to enroll the device in the release's rollout", Cancellation);
     }
 
     [Fact]

@@ -47,6 +47,11 @@ public static class FirmwareTestClient
     {
         using var form = ReleaseForm(artefact, version, deviceTypes, hardwareRevisions, minimumCurrentVersion);
         using var response = await operatorHttp.PostAsync(FirmwareHttp.ReleasesRoute, form, cancellationToken);
-        return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<FirmwareReleaseResponse>(cancellationToken))!;
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"Publish {version}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(cancellationToken)}");
+        }
+
+        return (await response.Content.ReadFromJsonAsync<FirmwareReleaseResponse>(cancellationToken))!;
     }
 }

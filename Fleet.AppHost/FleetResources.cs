@@ -33,8 +33,10 @@ public static class FleetResources
             .WithReference(fleetdb).WaitFor(fleetdb)
             .WithServiceEnvironment(builder);
 
+        // One replica is reached directly: DCP's proxy would be one more hop on every device request (measured in the
+        // README). Several replicas need it, as the one address that spreads requests over them.
         var api = builder.AddProject<Projects.Fleet_Api>(Api)
-            .WithHttpEndpoint()
+            .WithHttpEndpoint(isProxied: apiReplicas > 1)
             .WithReference(cache).WaitFor(cache)
             .WithReference(fleetdb).WaitForCompletion(migrations)
             .WithEnvironment("Fleet__OperatorToken", operatorToken)

@@ -30,6 +30,7 @@ public sealed partial class AppHostStateWriter(
     private const string DashboardResource = "aspire-dashboard";
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _secrets = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _exporting = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, string> _connectionStringFiles = new(StringComparer.Ordinal);
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private string _stateDirectory = "";
@@ -55,7 +56,6 @@ public sealed partial class AppHostStateWriter(
             return;
         }
 
-        _ = ExportSecretsAsync(stoppingToken);
         _ = FlushLoopAsync(stoppingToken);
         try
         {
@@ -70,7 +70,24 @@ public sealed partial class AppHostStateWriter(
                     _dirty = true;
                 }
 
-                if (update.Resource is ParameterResource || update.Snapshot.IsHidden)
+                // A parameter's value can be read once Aspire has resolved it, which its first notification tells;
+                // asked earlier, the wait can be on a completion source that Aspire replaces, and never end.
+                if (update.Resource is ParameterResource parameter)
+                {
+                    ExportSecret(parameter, stoppingToken);
+                    continue;
+                }
+
+                if (_secrets.Count < ExportedSecrets.Length && update.Snapshot.State?.Text == KnownResourceStates.Running)
+                {
+                    // A resource running means Aspire has resolved the parameters it was started with.
+                    foreach (var exported in model.Resources.OfType<ParameterResource>())
+                    {
+                        ExportSecret(exported, stoppingToken);
+                    }
+                }
+
+                if (update.Snapshot.IsHidden)
                 {
                     continue;
                 }
@@ -123,13 +140,18 @@ public sealed partial class AppHostStateWriter(
         }
     }
 
-    private async Task ExportSecretsAsync(CancellationToken stoppingToken)
+    private void ExportSecret(ParameterResource parameter, CancellationToken stoppingToken)
     {
-        foreach (var parameter in model.Resources.OfType<ParameterResource>().Where(parameter => ExportedSecrets.Contains(parameter.Name)))
+        if (!ExportedSecrets.Contains(parameter.Name) || _secrets.ContainsKey(parameter.Name) || !_exporting.TryAdd(parameter.Name, true))
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
         {
             try
             {
-                var value = await parameter.GetValueAsync(stoppingToken);
+                var value = await parameter.GetValueAsync(stoppingToken).AsTask().WaitAsync(TimeSpan.FromSeconds(5), stoppingToken);
                 _secrets[parameter.Name] = StateFolder.WriteSecret(_stateDirectory, parameter.Name, value ?? "");
                 _dirty = true;
             }
@@ -137,7 +159,11 @@ public sealed partial class AppHostStateWriter(
             {
                 LogWriteFailed(logger, parameter.Name, exception.Message);
             }
-        }
+            finally
+            {
+                _exporting.TryRemove(parameter.Name, out _);
+            }
+        }, stoppingToken);
     }
 
     private async Task CopyConsoleAsync(string resourceId, CancellationToken stoppingToken)
@@ -203,7 +229,8 @@ public sealed partial class AppHostStateWriter(
             .Where(resource => !resource.Name.EndsWith("-rebuilder", StringComparison.Ordinal))
             .Select(Describe)
             .ToList();
-        var ready = running && resources.Count > 0 && resources.All(resource =>
+        // Ready means usable by tools too: the secrets they read are in place.
+        var ready = running && resources.Count > 0 && ExportedSecrets.All(_secrets.ContainsKey) && resources.All(resource =>
             resource.Name == FleetResources.Migrations ? resource.State == KnownResourceStates.Finished && resource.ExitCode == 0 : resource.IsHealthy);
         var state = new AppHostState(Environment.ProcessId, running, ready, _startedAt, DateTimeOffset.UtcNow, _stateDirectory, _dashboard, resources, new Dictionary<string, string>(_secrets));
         var file = StateFolder.StateFile(_stateDirectory);

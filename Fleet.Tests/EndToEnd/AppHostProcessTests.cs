@@ -37,6 +37,7 @@ public sealed class AppHostProcessTests : IDisposable
 
         // The simulator keeps its keys in the state folder, readable by its owner only.
         var identities = Path.Combine(_stateDirectory, "simulator", "devices.json");
+        await Eventually.TrueAsync(() => Task.FromResult(File.Exists(identities)), TimeSpan.FromSeconds(30), "the simulator's identity file in the state folder", Cancellation);
         File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (await http.GetAsync($"{FleetAppHost.Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
 

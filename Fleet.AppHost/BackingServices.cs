@@ -328,7 +328,11 @@ public sealed class LocalPostgresServerResource(string name, string root, string
     {
         await StopLeftoverAsync();
         Directory.CreateDirectory(SocketDirectory);
-        await OwnAsync(SocketDirectory, cancellationToken);
+        if (account is not null)
+        {
+            Own(SocketDirectory, account);
+        }
+
         File.SetUnixFileMode(SocketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
@@ -395,14 +399,6 @@ public sealed class LocalPostgresServerResource(string name, string root, string
         if (chown.ExitCode != 0)
         {
             throw new AppHostUsageException($"chown of {path} to {account.Name} failed; PostgreSQL cannot keep its data there.");
-        }
-    }
-
-    private async Task OwnAsync(string path, CancellationToken cancellationToken)
-    {
-        if (account is not null)
-        {
-            await RunAsync(["chown", $"{account.Uid}:{account.Gid}", path], cancellationToken);
         }
     }
 

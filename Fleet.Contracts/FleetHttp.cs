@@ -6,7 +6,7 @@ public static class FleetHttp
     /// <summary>Device calls carry <c>Authorization: Device &lt;key&gt;</c>.</summary>
     public const string DeviceAuthScheme = "Device";
 
-    /// <summary>Operator calls carry <c>Authorization: Bearer &lt;operator token&gt;</c>.</summary>
+    /// <summary>Operator calls carry <c>Authorization: Bearer &lt;access token | personal access token | break-glass token&gt;</c>.</summary>
     public const string OperatorAuthScheme = "Bearer";
 
     public const string RegisterRoute = "/api/v1/devices/register";
@@ -24,4 +24,31 @@ public static class FleetConfigKeys
     public const string OperatorToken = "Fleet:OperatorToken";
     public const string EnrollmentToken = "Fleet:EnrollmentToken";
     public const string Devices = "Fleet:Devices";
+
+    /// <summary>
+    /// Web: the OpenID Connect issuer it signs operators in with. The AppHost passes the api's address; an external
+    /// provider's address (with its own <see cref="IdentityClientId"/> and <see cref="IdentityClientSecret"/>) switches the web to it.
+    /// </summary>
+    public const string IdentityAuthority = "Fleet:Identity:Authority";
+
+    /// <summary>Web: its client id at the issuer (<c>fleet-web</c> at Fleet.Api's own issuer).</summary>
+    public const string IdentityClientId = "Fleet:Identity:ClientId";
+
+    /// <summary>Web and api: the web's client secret (the api registers the web with it). An AppHost secret parameter.</summary>
+    public const string IdentityClientSecret = "Fleet:Identity:ClientSecret";
+
+    /// <summary>Api: the web's public address, for the redirect URIs the api's issuer accepts for <c>fleet-web</c>.</summary>
+    public const string IdentityWebUrl = "Fleet:Identity:WebUrl";
+
+    /// <summary>Api: the first admin's password (user <c>admin</c>), set when no admin exists yet. An AppHost secret parameter.</summary>
+    public const string IdentityAdminPassword = "Fleet:Identity:AdminPassword";
+
+    /// <summary>
+    /// Api: whether <see cref="OperatorToken"/> is accepted as a break-glass admin credential. Default: on in Development,
+    /// off elsewhere.
+    /// </summary>
+    public const string IdentityBreakGlass = "Fleet:Identity:BreakGlass";
+
+    /// <summary>Simulator: the bearer token its <c>/faults</c> API demands. An AppHost secret parameter.</summary>
+    public const string SimulatorFaultsToken = "Fleet:Simulator:FaultsToken";
 }

@@ -26,8 +26,6 @@ public sealed class OperatorTokenHandler(IOptions<OperatorOptions> options) : De
     protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, options.Value.OperatorToken);
-        request.Headers.Remove(RolloutHttp.OperatorHeader);
-        request.Headers.TryAddWithoutValidation(RolloutHttp.OperatorHeader, options.Value.OperatorName);
         return base.SendAsync(request, cancellationToken);
     }
 }

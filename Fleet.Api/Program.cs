@@ -32,13 +32,14 @@ if (!SettingsCheck.Passes(app.Services, "Fleet.Api", Console.Error))
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+// Who is asking comes first: an anonymous caller gets a 401, not an opinion on its body.
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseRequestBodyLimits();
 app.UseMiddleware<RequestTextGuard>();
 app.UseMiddleware<RequestContentTypeGuard>();
-app.UseWebSockets();
-app.UseAuthentication();
-app.UseAuthorization();
 app.UseAntiforgery();
+app.UseWebSockets();
 // The API's description is for developers: served in Development, elsewhere only when Fleet:Http:PublishApiReference says so.
 if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>("Fleet:Http:PublishApiReference"))
 {

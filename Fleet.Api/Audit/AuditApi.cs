@@ -16,14 +16,20 @@ public static class AuditApi
         app.MapGet(RolloutHttp.AuditRoute, ListAsync)
             .WithTags("Audit")
             .RequireRole(FleetRoles.Viewer)
-            .WithSummary("Audit entries, newest first: page, pageSize, targetId, action");
+            .WithSummary("Audit entries, newest first: page, pageSize, actor, action, targetId, from, to");
         return app;
     }
 
     public static async Task<Results<Ok<PagedList<AuditEntryResponse>>, ValidationProblem>> ListAsync(
-        int? page, int? pageSize, Guid? targetId, string? action, FleetDbContext db, CancellationToken cancellationToken)
+        int? page, int? pageSize, Guid? targetId, string? action, string? actor, DateTimeOffset? from, DateTimeOffset? to,
+        FleetDbContext db, CancellationToken cancellationToken)
     {
         var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
+        if (from > to)
+        {
+            errors["from"] = ["must not be after to."];
+        }
+
         if (errors.Count > 0)
         {
             return TypedResults.ValidationProblem(errors);
@@ -38,6 +44,21 @@ public static class AuditApi
         if (!string.IsNullOrEmpty(action))
         {
             entries = entries.Where(e => e.Action == action);
+        }
+
+        if (!string.IsNullOrEmpty(actor))
+        {
+            entries = entries.Where(e => e.Actor == actor);
+        }
+
+        if (from is { } since)
+        {
+            entries = entries.Where(e => e.At >= since);
+        }
+
+        if (to is { } until)
+        {
+            entries = entries.Where(e => e.At < until);
         }
 
         var total = await entries.CountAsync(cancellationToken);

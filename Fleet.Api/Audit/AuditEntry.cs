@@ -13,7 +13,7 @@ public sealed class AuditEntry
 
     public DateTimeOffset At { get; set; }
 
-    /// <summary>The operator (from <c>by</c> or <c>X-Operator</c>, else "operator"), or "controller" for automatic moves.</summary>
+    /// <summary>The signed-in user or the token's owner, "break-glass" for the break-glass token, or "controller" for automatic moves.</summary>
     public required string Actor { get; set; }
 
     public required string Action { get; set; }
@@ -38,5 +38,6 @@ internal sealed class AuditEntryConfiguration : IEntityTypeConfiguration<AuditEn
         entry.Property(e => e.Reason).HasMaxLength(AuditEntry.ReasonLength);
         entry.HasIndex(e => e.At);
         entry.HasIndex(e => new { e.TargetId, e.At });
+        entry.HasIndex(e => new { e.Actor, e.At });
     }
 }

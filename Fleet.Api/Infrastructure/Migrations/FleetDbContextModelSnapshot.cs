@@ -309,6 +309,9 @@ namespace Fleet.Api.Infrastructure.Migrations
                     b.HasIndex("At")
                         .HasDatabaseName("ix_audit_entries_at");
 
+                    b.HasIndex("Actor", "At")
+                        .HasDatabaseName("ix_audit_entries_actor_at");
+
                     b.HasIndex("TargetId", "At")
                         .HasDatabaseName("ix_audit_entries_target_id_at");
 

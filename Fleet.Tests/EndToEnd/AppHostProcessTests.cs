@@ -25,6 +25,14 @@ public sealed class AppHostProcessTests : IDisposable
         state.Dashboard.ShouldNotBeNull();
         File.ReadAllText(state.Dashboard.LoginUrlFile!).ShouldStartWith(state.Dashboard.Url!);
 
+        // Where to sign in and where the first admin's password is, never the password itself.
+        var passwordFile = state.Secrets["admin-password"];
+        File.GetUnixFileMode(passwordFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await Eventually.TrueAsync(() => Task.FromResult(appHost.Output.Contains("Sign in to the web at http://", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the sign-in line on the console", Cancellation);
+        appHost.Output.ShouldContain($"as admin; the password is in {passwordFile}");
+        appHost.Output.ShouldNotContain(FleetAppHost.AdminPassword(state));
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var stats = new HttpRequestMessage(HttpMethod.Get, $"{FleetAppHost.Url(state, "api")}{FleetHttp.FleetStatsRoute}");
         stats.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));

@@ -49,6 +49,13 @@ public sealed class AppHostProcessTests : IDisposable
         File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (await http.GetAsync($"{FleetAppHost.Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
 
+        // The simulator's faults answer only the token the AppHost generated for it.
+        (await http.GetAsync($"{FleetAppHost.Url(state, "devices")}/faults", Cancellation)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        using (var simulator = FleetAppHost.SimulatorApi(state, TimeSpan.FromSeconds(10)))
+        {
+            (await simulator.GetAsync("/faults", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
+        }
+
         // The Aspire dashboard's telemetry API (x-api-key): one trace spans the simulator, the api and a PostgreSQL call.
         var apiKey = File.ReadAllText(state.Dashboard.ApiKeyFile!).Trim();
         await Eventually.TrueAsync(async () =>

@@ -58,9 +58,9 @@ public static class FleetResources
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();
 
+        // The web holds no operator token: it calls the api with the signed-in user's tokens.
         web.WithReference(api).WaitFor(api)
             .WithReference(cache)
-            .WithEnvironment("Fleet__OperatorToken", operatorToken)
             .WithEnvironment("Fleet__Identity__Authority", api.GetEndpoint("http"))
             .WithEnvironment("Fleet__Identity__ClientSecret", webClientSecret)
             .WithServiceEnvironment(builder)

@@ -18,7 +18,7 @@ public sealed class AppModelTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Identity_secrets_go_to_the_api_and_migrations_the_issuer_to_the_web_and_the_faults_token_to_the_simulator()
+    public async Task Identity_secrets_go_to_the_api_and_migrations_the_issuer_to_the_web_the_faults_token_to_the_simulator_and_no_operator_token_to_the_web()
     {
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fleet_AppHost>([$"--state-dir={_stateDirectory}"], Cancellation);
         var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(parameter => parameter.Name);
@@ -53,6 +53,7 @@ public sealed class AppModelTests : IDisposable
         var web = await EnvironmentOf("web");
         web["Fleet__Identity__Authority"].ShouldBe("{api.bindings.http.url}");
         web["Fleet__Identity__ClientSecret"].ShouldBe("{web-client-secret.value}");
+        web.Keys.ShouldNotContain("Fleet__OperatorToken", "the web acts with the signed-in user's tokens only");
         web.Keys.ShouldNotContain("Fleet__Identity__AdminPassword");
         (await EnvironmentOf("devices"))["Fleet__Simulator__FaultsToken"].ShouldBe("{simulator-token.value}");
     }

@@ -88,6 +88,7 @@ public sealed partial class AspireManifestTests : IDisposable
         web.GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
         web.GetProperty("Fleet__Identity__Authority").GetString().ShouldBe("{api.bindings.http.url}");
         web.GetProperty("Fleet__Identity__ClientSecret").GetString().ShouldBe("{web-client-secret.value}");
+        web.TryGetProperty("Fleet__OperatorToken", out _).ShouldBeFalse("the web acts with the signed-in user's tokens only");
         var devices = resources.GetProperty("devices").GetProperty("env");
         devices.GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
         devices.GetProperty("Fleet__Simulator__FaultsToken").GetString().ShouldBe("{simulator-token.value}");

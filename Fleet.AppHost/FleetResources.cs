@@ -14,6 +14,9 @@ public static class FleetResources
     public const string Devices = "devices";
     public const string OperatorToken = "operator-token";
     public const string EnrollmentToken = "enrollment-token";
+    public const string AdminPassword = "admin-password";
+    public const string WebClientSecret = "web-client-secret";
+    public const string SimulatorToken = "simulator-token";
 
     public static void AddFleet(this IDistributedApplicationBuilder builder)
     {
@@ -22,15 +25,23 @@ public static class FleetResources
         var token = new GenerateParameterDefault { MinLength = 32, Special = false };
         var operatorToken = builder.AddParameter(OperatorToken, token, secret: true, persist: true);
         var enrollmentToken = builder.AddParameter(EnrollmentToken, token, secret: true, persist: true);
+        var adminPassword = builder.AddParameter(AdminPassword, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        var webClientSecret = builder.AddParameter(WebClientSecret, token, secret: true, persist: true);
+        var simulatorToken = builder.AddParameter(SimulatorToken, token, secret: true, persist: true);
 
         var containers = BackingServices.UseContainers(builder);
         var cache = builder.AddFleetRedis(Cache, containers);
         var fleetdb = builder.AddFleetPostgresDatabase(Postgres, Database, containers);
 
+        // Declared before the api: the api's issuer needs the web's address (its redirect URIs) while the web references the api.
+        var web = builder.AddProject<Projects.Fleet_Web>(Web).WithHttpEndpoint();
+        var webUrl = web.GetEndpoint("http");
+
         // One process applies migrations and exits; the api replicas wait for it instead of racing each other.
         var migrations = builder.AddProject<Projects.Fleet_Api>(Migrations)
             .WithArgs("--migrate")
             .WithReference(fleetdb).WaitFor(fleetdb)
+            .WithIdentityEnvironment(adminPassword, webClientSecret, webUrl)
             .WithServiceEnvironment(builder);
 
         // One replica is reached directly: DCP's proxy would be one more hop on every device request (measured in the
@@ -41,16 +52,17 @@ public static class FleetResources
             .WithReference(fleetdb).WaitForCompletion(migrations)
             .WithEnvironment("Fleet__OperatorToken", operatorToken)
             .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
+            .WithIdentityEnvironment(adminPassword, webClientSecret, webUrl)
             .WithServiceEnvironment(builder)
             .WithReplicas(apiReplicas)
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();
 
-        builder.AddProject<Projects.Fleet_Web>(Web)
-            .WithHttpEndpoint()
-            .WithReference(api).WaitFor(api)
+        // The web holds no operator token: it calls the api with the signed-in user's tokens.
+        web.WithReference(api).WaitFor(api)
             .WithReference(cache)
-            .WithEnvironment("Fleet__OperatorToken", operatorToken)
+            .WithEnvironment("Fleet__Identity__Authority", api.GetEndpoint("http"))
+            .WithEnvironment("Fleet__Identity__ClientSecret", webClientSecret)
             .WithServiceEnvironment(builder)
             .WithHttpHealthCheck("/health")
             .WithExternalHttpEndpoints();
@@ -65,9 +77,20 @@ public static class FleetResources
             .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
             .WithEnvironment("Fleet__Devices", devices.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Fleet__Simulator__StateFile", simulatorState)
+            .WithEnvironment("Fleet__Simulator__FaultsToken", simulatorToken)
             .WithServiceEnvironment(builder)
             .WithHttpHealthCheck("/health");
     }
+
+    /// <summary>What the api's issuer and its migrations need: the first admin's password and the web as a client.</summary>
+    private static IResourceBuilder<ProjectResource> WithIdentityEnvironment(
+        this IResourceBuilder<ProjectResource> project,
+        IResourceBuilder<ParameterResource> adminPassword,
+        IResourceBuilder<ParameterResource> webClientSecret,
+        EndpointReference webUrl) =>
+        project.WithEnvironment("Fleet__Identity__AdminPassword", adminPassword)
+            .WithEnvironment("Fleet__Identity__ClientSecret", webClientSecret)
+            .WithEnvironment("Fleet__Identity__WebUrl", webUrl);
 
     /// <summary>
     /// DCP starts projects without their launch profiles, so they would run as Production: they get the AppHost's

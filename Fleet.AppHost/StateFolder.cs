@@ -36,13 +36,16 @@ public static class StateFolder
             : throw new InvalidOperationException($"Could not find {SolutionFile} above {Directory.GetCurrentDirectory()}.");
     }
 
+    /// <summary>Where <see cref="WriteSecret"/> puts the secret <paramref name="name"/>.</summary>
+    public static string SecretFile(string stateDirectory, string name) => Path.Combine(stateDirectory, "secrets", name);
+
     /// <summary>Writes a value only the owner may read, for tools that need a secret the AppHost holds.</summary>
     public static string WriteSecret(string stateDirectory, string name, string value)
     {
-        var secrets = Path.Combine(stateDirectory, "secrets");
+        var file = SecretFile(stateDirectory, name);
+        var secrets = Path.GetDirectoryName(file)!;
         Directory.CreateDirectory(secrets);
         File.SetUnixFileMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var file = Path.Combine(secrets, name);
         File.WriteAllText(file, value);
         File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         return file;

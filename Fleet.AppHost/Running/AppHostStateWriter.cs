@@ -10,9 +10,10 @@ namespace Fleet.AppHost.Running;
 
 /// <summary>
 /// Keeps <c>apphost.json</c> in the state folder current from Aspire's resource notifications (at most every 250 ms), and
-/// puts the secrets tools need beside it as owner-only files: the tokens, the servers' connection strings, the dashboard's
-/// login link and API key, and each resource's console in <c>logs/{resource id}.log</c> (what the dashboard's console
-/// view shows, for scripts and failed tests). Refuses a state folder that another running AppHost uses.
+/// puts the secrets tools need beside it as owner-only files: the tokens, the first admin's password, the servers' connection
+/// strings, the dashboard's login link and API key, and each resource's console in <c>logs/{resource id}.log</c> (what the
+/// dashboard's console view shows, for scripts and failed tests). Says once on the console where to sign in to the web.
+/// Refuses a state folder that another running AppHost uses.
 /// </summary>
 public sealed partial class AppHostStateWriter(
     ResourceNotificationService notifications,
@@ -25,7 +26,11 @@ public sealed partial class AppHostStateWriter(
     ILogger<AppHostStateWriter> logger) : BackgroundService
 {
     /// <summary>Parameters whose values tools and tests read from the state folder.</summary>
-    public static readonly string[] ExportedSecrets = [FleetResources.OperatorToken, FleetResources.EnrollmentToken];
+    public static readonly string[] ExportedSecrets =
+        [FleetResources.OperatorToken, FleetResources.EnrollmentToken, FleetResources.AdminPassword, FleetResources.SimulatorToken];
+
+    /// <summary>The first admin's user name; its password is the <see cref="FleetResources.AdminPassword"/> parameter.</summary>
+    public const string AdminUser = "admin";
 
     private const string DashboardResource = "aspire-dashboard";
     private readonly ConcurrentDictionary<string, ResourceEvent> _latest = new(StringComparer.Ordinal);
@@ -35,6 +40,7 @@ public sealed partial class AppHostStateWriter(
     private readonly DateTimeOffset _startedAt = DateTimeOffset.UtcNow;
     private string _stateDirectory = "";
     private DashboardState? _dashboard;
+    private bool _signInShown;
     private volatile bool _dirty = true;
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -90,6 +96,14 @@ public sealed partial class AppHostStateWriter(
                 if (update.Snapshot.IsHidden)
                 {
                     continue;
+                }
+
+                if (!_signInShown && update.Resource.Name == FleetResources.Web && update.Snapshot.State?.Text == KnownResourceStates.Running)
+                {
+                    _signInShown = true;
+                    var webUrl = update.Snapshot.Urls.FirstOrDefault(url => !url.IsInternal)?.Url ?? FleetResources.Web;
+                    var passwordFile = StateFolder.SecretFile(_stateDirectory, FleetResources.AdminPassword);
+                    LogSignIn(logger, webUrl, AdminUser, passwordFile);
                 }
 
                 if (_latest.TryAdd(update.ResourceId, update))
@@ -295,6 +309,9 @@ public sealed partial class AppHostStateWriter(
     private static string? OwnUrl(CustomResourceSnapshot snapshot) =>
         snapshot.EnvironmentVariables.FirstOrDefault(variable => variable.Name == "ASPNETCORE_URLS")?.Value?
             .Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sign in to the web at {WebUrl} as {User}; the password is in {PasswordFile}")]
+    private static partial void LogSignIn(ILogger logger, string webUrl, string user, string passwordFile);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not write {File}: {Reason}")]
     private static partial void LogWriteFailed(ILogger logger, string file, string reason);

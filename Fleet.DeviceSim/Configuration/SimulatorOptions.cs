@@ -75,6 +75,9 @@ public sealed class SimulatorTuning
     [Range(1, 1024)]
     public int MaxConcurrentDownloads { get; set; } = 8;
 
+    /// <summary>The bearer token <c>/faults</c> demands (the AppHost's <c>simulator-token</c>); unset, nobody may use <c>/faults</c>.</summary>
+    public string? FaultsToken { get; set; }
+
     /// <summary>The faults in force at start; <c>PUT /faults</c> changes them while running.</summary>
     [ValidateObjectMembers]
     public FaultSettings Faults { get; set; } = new();

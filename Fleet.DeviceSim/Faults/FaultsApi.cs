@@ -1,12 +1,22 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace Fleet.DeviceSim.Faults;
 
-/// <summary><c>GET /faults</c> shows the faults in force; <c>PUT /faults</c> replaces them (absent fields take their defaults).</summary>
+/// <summary>
+/// <c>GET /faults</c> shows the faults in force; <c>PUT /faults</c> replaces them (absent fields take their defaults). Both
+/// demand <c>Authorization: Bearer &lt;Fleet:Simulator:FaultsToken&gt;</c>; without the setting nobody may use them.
+/// </summary>
 public static class FaultsApi
 {
+    private const string Scheme = "Bearer";
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
@@ -14,9 +24,12 @@ public static class FaultsApi
 
     public static IEndpointRouteBuilder MapFaultsApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/faults", (FaultInjector faults) => TypedResults.Ok(faults.Current))
+        var routes = app.MapGroup("/faults")
+            .AddEndpointFilter(RequireTokenAsync)
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        routes.MapGet("", (FaultInjector faults) => TypedResults.Ok(faults.Current))
             .WithSummary("The faults in force");
-        app.MapPut("/faults", PutAsync)
+        routes.MapPut("", PutAsync)
             .WithSummary("Replace the faults in force: dropPercent, latencyMs, offlinePercent, batteryFaultPercent, clockSkewSeconds, clockSkewPercent, "
                 + "corruptDownloadPercent, cutDownloadPercent, bootFailures [{version, hardwareRevision, percent}], batteryDrain [{version, multiplier}]");
         return app;
@@ -49,6 +62,41 @@ public static class FaultsApi
         faults.Apply(settings);
         return TypedResults.Ok(faults.Current);
     }
+
+    /// <summary>Whoever steers the faults decides what the fleet reports, so only the holder of the simulator's token may.</summary>
+    private static async ValueTask<object?> RequireTokenAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var expected = http.RequestServices.GetRequiredService<IOptions<SimulatorOptions>>().Value.Simulator.FaultsToken;
+        if (string.IsNullOrEmpty(expected))
+        {
+            return Unauthorized(http, "The faults API is locked", $"{FleetConfigKeys.SimulatorFaultsToken} is not set, so nobody may read or change the faults.");
+        }
+
+        if (!Matches(PresentedToken(http.Request), expected))
+        {
+            return Unauthorized(http, "A simulator token is needed", "Send Authorization: Bearer <simulator token>.");
+        }
+
+        return await next(context);
+    }
+
+    private static ProblemHttpResult Unauthorized(HttpContext http, string title, string detail)
+    {
+        http.Response.Headers.WWWAuthenticate = Scheme;
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title, detail: detail);
+    }
+
+    private static string? PresentedToken(HttpRequest request) =>
+        AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
+        && string.Equals(header.Scheme, Scheme, StringComparison.OrdinalIgnoreCase)
+            ? header.Parameter
+            : null;
+
+    /// <summary>Hashes first, so the comparison takes the same time whatever either token's content or length.</summary>
+    private static bool Matches(string? presented, string expected) =>
+        presented is not null
+        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

@@ -4,7 +4,6 @@ using Fleet.DeviceSim;
 using Fleet.DeviceSim.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -55,7 +54,7 @@ public sealed class FaultTests : IAsyncDisposable
     }
 
     [Fact]
-    public async Task The_faults_endpoint_shows_and_replaces_the_faults_in_force()
+    public async Task With_the_simulator_token_the_faults_endpoint_shows_and_replaces_the_faults_in_force()
     {
         using var http = await StartAsync(new FaultSettings { LatencyMs = 20 });
 
@@ -65,6 +64,49 @@ public sealed class FaultTests : IAsyncDisposable
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         (await http.GetFromJsonAsync<FaultSettings>("/faults", Cancellation)).ShouldBe(changed);
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("Bearer wrong-token")]
+    [InlineData("Bearer " + FaultsApiHost.Token + "x")]
+    [InlineData("Basic " + FaultsApiHost.Token)]
+    [InlineData(FaultsApiHost.Token)]
+    public async Task The_faults_endpoints_refuse_a_missing_or_wrong_token_with_a_problem_and_change_nothing(string? authorization)
+    {
+        _app = await FaultsApiHost.StartAsync(new FaultSettings { LatencyMs = 20 }, Cancellation);
+        using var stranger = FaultsApiHost.Client(_app, token: null);
+        if (authorization is not null)
+        {
+            stranger.DefaultRequestHeaders.TryAddWithoutValidation("Authorization", authorization);
+        }
+
+        using var read = await stranger.GetAsync("/faults", Cancellation);
+        using var write = await stranger.PutAsJsonAsync("/faults", new FaultSettings { OfflinePercent = 100 }, Cancellation);
+
+        foreach (var response in new[] { read, write })
+        {
+            await ShouldBeRefusedAsync(response, "Send Authorization: Bearer <simulator token>.");
+        }
+
+        using var owner = FaultsApiHost.Client(_app);
+        (await owner.GetFromJsonAsync<FaultSettings>("/faults", Cancellation)).ShouldBe(new FaultSettings { LatencyMs = 20 });
+    }
+
+    [Fact]
+    public async Task Without_a_configured_token_the_faults_api_refuses_everyone_naming_the_setting()
+    {
+        _app = await FaultsApiHost.StartAsync(new FaultSettings(), Cancellation, token: null);
+
+        foreach (var token in new string?[] { null, "", FaultsApiHost.Token })
+        {
+            using var http = FaultsApiHost.Client(_app, token);
+            using var read = await http.GetAsync("/faults", Cancellation);
+            using var write = await http.PutAsJsonAsync("/faults", new FaultSettings { OfflinePercent = 100 }, Cancellation);
+
+            await ShouldBeRefusedAsync(read, "Fleet:Simulator:FaultsToken is not set");
+            await ShouldBeRefusedAsync(write, "Fleet:Simulator:FaultsToken is not set");
+        }
     }
 
     [Theory]
@@ -106,6 +148,16 @@ public sealed class FaultTests : IAsyncDisposable
             .Message.ShouldContain("Preset");
     }
 
+    [Fact]
+    public void The_faults_token_is_read_from_the_key_the_AppHost_sets()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [Fleet.Contracts.FleetConfigKeys.SimulatorFaultsToken] = "from-the-apphost" })
+            .Build();
+
+        configuration.GetSection(SimulatorOptions.Section).Get<SimulatorOptions>()!.Simulator.FaultsToken.ShouldBe("from-the-apphost");
+    }
+
     [Theory]
     [InlineData("--bogus", "5")]
     [InlineData("--drop")]
@@ -115,6 +167,16 @@ public sealed class FaultTests : IAsyncDisposable
 
     [Fact]
     public void Help_is_a_request_not_an_error() => SimulatorCommandLine.Translate(["--help"]).ShouldBeNull();
+
+    private static async Task ShouldBeRefusedAsync(HttpResponseMessage response, string detail)
+    {
+        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ToString().ShouldBe("Bearer");
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("application/problem+json");
+        var problem = (await response.Content.ReadFromJsonAsync<ProblemDetails>(Cancellation))!;
+        problem.Status.ShouldBe(401);
+        problem.Detail.ShouldNotBeNull().ShouldContain(detail);
+    }
 
     private static IOptions<SimulatorOptions> Bind(IReadOnlyList<string> arguments)
     {
@@ -130,7 +192,7 @@ public sealed class FaultTests : IAsyncDisposable
     private async Task<HttpClient> StartAsync(FaultSettings initial)
     {
         _app = await FaultsApiHost.StartAsync(initial, Cancellation);
-        return _app.GetTestClient();
+        return FaultsApiHost.Client(_app);
     }
 
     public async ValueTask DisposeAsync()

@@ -4,7 +4,6 @@ using Fleet.DeviceSim;
 using Fleet.DeviceSim.Faults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -164,7 +163,7 @@ public sealed class FirmwareFaultTests : IAsyncDisposable
     private async Task<HttpClient> StartAsync()
     {
         _app = await FaultsApiHost.StartAsync(new FaultSettings(), Cancellation);
-        return _app.GetTestClient();
+        return FaultsApiHost.Client(_app);
     }
 
     public async ValueTask DisposeAsync()

@@ -40,7 +40,7 @@ public sealed class AlertsAndCommandsApp : IAsyncLifetime
         }, Cancellation);
         var state = _appHost.State;
         Api = FleetAppHost.OperatorApi(state, TimeSpan.FromSeconds(30));
-        Simulator = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "devices")), Timeout = TimeSpan.FromSeconds(30) };
+        Simulator = FleetAppHost.SimulatorApi(state, TimeSpan.FromSeconds(30));
         await Eventually.TrueAsync(
             async () => (await Api.GetFromJsonAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation))!.ByStatus.GetValueOrDefault("online") == Devices,
             TimeSpan.FromMinutes(2), $"all {Devices} devices online", Cancellation);

@@ -25,6 +25,14 @@ public sealed class AppHostProcessTests : IDisposable
         state.Dashboard.ShouldNotBeNull();
         File.ReadAllText(state.Dashboard.LoginUrlFile!).ShouldStartWith(state.Dashboard.Url!);
 
+        // Where to sign in and where the first admin's password is, never the password itself.
+        var passwordFile = state.Secrets["admin-password"];
+        File.GetUnixFileMode(passwordFile).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await Eventually.TrueAsync(() => Task.FromResult(appHost.Output.Contains("Sign in to the web at http://", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(10), "the sign-in line on the console", Cancellation);
+        appHost.Output.ShouldContain($"as admin; the password is in {passwordFile}");
+        appHost.Output.ShouldNotContain(FleetAppHost.AdminPassword(state));
+
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var stats = new HttpRequestMessage(HttpMethod.Get, $"{FleetAppHost.Url(state, "api")}{FleetHttp.FleetStatsRoute}");
         stats.Headers.Authorization = new AuthenticationHeaderValue("Bearer", FleetAppHost.ReadSecret(state, "operator-token"));
@@ -40,6 +48,13 @@ public sealed class AppHostProcessTests : IDisposable
         await Eventually.TrueAsync(() => Task.FromResult(File.Exists(identities)), TimeSpan.FromSeconds(30), "the simulator's identity file in the state folder", Cancellation);
         File.GetUnixFileMode(identities).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         (await http.GetAsync($"{FleetAppHost.Url(state, "web")}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
+
+        // The simulator's faults answer only the token the AppHost generated for it.
+        (await http.GetAsync($"{FleetAppHost.Url(state, "devices")}/faults", Cancellation)).StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        using (var simulator = FleetAppHost.SimulatorApi(state, TimeSpan.FromSeconds(10)))
+        {
+            (await simulator.GetAsync("/faults", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
+        }
 
         // The Aspire dashboard's telemetry API (x-api-key): one trace spans the simulator, the api and a PostgreSQL call.
         var apiKey = File.ReadAllText(state.Dashboard.ApiKeyFile!).Trim();

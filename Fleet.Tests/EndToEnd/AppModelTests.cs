@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
@@ -14,6 +16,47 @@ public sealed class AppModelTests : IDisposable
     private static readonly TimeSpan BackWithin = TimeSpan.FromSeconds(30);
     private readonly string _stateDirectory = TestDirectories.Create("appmodel");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Identity_secrets_go_to_the_api_and_migrations_the_issuer_to_the_web_the_faults_token_to_the_simulator_and_no_operator_token_to_the_web()
+    {
+        await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fleet_AppHost>([$"--state-dir={_stateDirectory}"], Cancellation);
+        var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(parameter => parameter.Name);
+        foreach (var name in new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token" })
+        {
+            parameters[name].Secret.ShouldBeTrue(name);
+        }
+
+        // Values as the manifest names them ({parameter.value}, {resource.bindings.http.url}): run-mode values need running endpoints.
+        async Task<Dictionary<string, string>> EnvironmentOf(string project)
+        {
+            var resource = builder.Resources.Single(resource => resource.Name == project);
+            var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Publish), resource, cancellationToken: Cancellation);
+            foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            {
+                await callback.Callback(context);
+            }
+
+            return context.EnvironmentVariables.ToDictionary(
+                variable => variable.Key, variable => variable.Value is IManifestExpressionProvider expression ? expression.ValueExpression : $"{variable.Value}");
+        }
+
+        foreach (var issuer in new[] { "api", "migrations" })
+        {
+            var environment = await EnvironmentOf(issuer);
+            environment["Fleet__Identity__AdminPassword"].ShouldBe("{admin-password.value}", issuer);
+            environment["Fleet__Identity__ClientSecret"].ShouldBe("{web-client-secret.value}", issuer);
+            environment["Fleet__Identity__WebUrl"].ShouldBe("{web.bindings.http.url}", issuer);
+        }
+
+        (await EnvironmentOf("api"))["Fleet__OperatorToken"].ShouldBe("{operator-token.value}", "the break-glass credential");
+        var web = await EnvironmentOf("web");
+        web["Fleet__Identity__Authority"].ShouldBe("{api.bindings.http.url}");
+        web["Fleet__Identity__ClientSecret"].ShouldBe("{web-client-secret.value}");
+        web.Keys.ShouldNotContain("Fleet__OperatorToken", "the web acts with the signed-in user's tokens only");
+        web.Keys.ShouldNotContain("Fleet__Identity__AdminPassword");
+        (await EnvironmentOf("devices"))["Fleet__Simulator__FaultsToken"].ShouldBe("{simulator-token.value}");
+    }
 
     [Fact]
     public async Task Replicas_serve_web_through_service_discovery_and_killed_servers_and_replicas_come_back_without_losing_an_acknowledged_reading()

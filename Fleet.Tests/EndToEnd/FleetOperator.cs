@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Fleet.AppHost.Running;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 
@@ -89,14 +90,14 @@ public static class FleetOperator
         (await api.GetFromJsonAsync<PagedList<RolloutDeviceResponse>>($"{RolloutHttp.Rollout(id)}/devices?pageSize=500", Cancellation))!.Items;
 
     /// <summary>Adds a boot failure to the simulator's faults in force, through its own API.</summary>
-    public static Task SetBootFailureAsync(string simulatorUrl, string version, string hardwareRevision) =>
-        SetFirmwareFaultAsync(simulatorUrl, "bootFailures", version, hardwareRevision);
+    public static Task SetBootFailureAsync(AppHostState state, string version, string hardwareRevision) =>
+        SetFirmwareFaultAsync(state, "bootFailures", version, hardwareRevision);
 
     /// <summary>Puts one fault in the simulator's list <paramref name="list"/> (bootFailures, errorReports) for every device of <paramref name="version"/> on the revision.</summary>
     /// <param name="afterSeconds">For crashes: the uptime at which a device resets.</param>
-    public static async Task SetFirmwareFaultAsync(string simulatorUrl, string list, string version, string hardwareRevision, int? afterSeconds = null)
+    public static async Task SetFirmwareFaultAsync(AppHostState state, string list, string version, string hardwareRevision, int? afterSeconds = null)
     {
-        using var simulator = new HttpClient { BaseAddress = new Uri(simulatorUrl) };
+        using var simulator = FleetAppHost.SimulatorApi(state, TimeSpan.FromSeconds(30));
         var faults = JsonNode.Parse(await simulator.GetStringAsync("/faults", Cancellation))!.AsObject();
         var item = new JsonObject { ["version"] = version, ["hardwareRevision"] = hardwareRevision, ["percent"] = 100 };
         if (afterSeconds is { } seconds)

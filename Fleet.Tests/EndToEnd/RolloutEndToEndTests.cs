@@ -43,7 +43,7 @@ public sealed class RolloutEndToEndTests : IDisposable
             TimeSpan.FromMinutes(1), "every device reporting 2.0.0 in its heartbeat", Cancellation);
 
         // 2.0.1 fails its boot health check on every rev-b device.
-        await SetBootFailureAsync(FleetAppHost.Url(state, "devices"), "2.0.1", "rev-b");
+        await SetBootFailureAsync(state, "2.0.1", "rev-b");
         var bad = await PublishAsync(api, "2.0.1", types);
         var second = await StartAsync(api, bad.Id, [10, 100], autoRollback: true, Devices);
         var stopped = await WaitForStateAsync(api, second.Id, Finished, TimeSpan.FromMinutes(3));

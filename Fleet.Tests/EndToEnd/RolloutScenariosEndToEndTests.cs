@@ -77,7 +77,7 @@ public sealed class RolloutScenariosEndToEndTests(ScenarioFleet fleet) : IClassF
     {
         var api = fleet.Api;
         var before = (await DevicesAsync(api)).ToDictionary(d => d.Id, d => d.Firmware);
-        await SetFirmwareFaultAsync(FleetAppHost.Url(fleet.State, "devices"), fault, version, hardwareRevision: "", crashAfterSeconds);
+        await SetFirmwareFaultAsync(fleet.State, fault, version, hardwareRevision: "", crashAfterSeconds);
         var release = await PublishAsync(api, version, await fleet.TypesAsync());
         var plan = Plan([10, 100], autoRollback: true, maxConcurrentUpdates: fleet.Devices) with
         {

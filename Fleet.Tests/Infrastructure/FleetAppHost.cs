@@ -69,6 +69,20 @@ public static class FleetAppHost
 
     public static string ReadSecret(AppHostState state, string name) => File.ReadAllText(state.Secrets[name]).Trim();
 
+    /// <summary>The first admin's password (user <c>admin</c>), as the AppHost generated it.</summary>
+    public static string AdminPassword(AppHostState state) => ReadSecret(state, FleetResources.AdminPassword);
+
+    /// <summary>The bearer token the simulator's <c>/faults</c> API demands.</summary>
+    public static string SimulatorToken(AppHostState state) => ReadSecret(state, FleetResources.SimulatorToken);
+
+    /// <summary>A client on the simulator carrying its token, for <c>/faults</c>.</summary>
+    public static HttpClient SimulatorApi(AppHostState state, TimeSpan timeout)
+    {
+        var simulator = new HttpClient { BaseAddress = new Uri(Url(state, FleetResources.Devices)), Timeout = timeout };
+        simulator.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", SimulatorToken(state));
+        return simulator;
+    }
+
     /// <summary>A resource's URL as apphost.json has it (a replicated project's shared endpoint).</summary>
     public static string Url(AppHostState state, string resource) => state.Resource(resource).Urls[0];
 

@@ -9,7 +9,8 @@ namespace Fleet.Tests.Publishing;
 /// <summary><c>--publisher manifest</c> is Aspire's own manifest publisher over Fleet's app model.</summary>
 public sealed partial class AspireManifestTests : IDisposable
 {
-    private static readonly string[] SecretParameters = ["operator-token", "enrollment-token", "postgres-password", "cache-password"];
+    private static readonly string[] SecretParameters =
+        ["operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "postgres-password", "cache-password"];
     private readonly string _directory = TestDirectories.Create("manifest");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -75,8 +76,22 @@ public sealed partial class AspireManifestTests : IDisposable
         api.GetProperty("ConnectionStrings__cache").GetString().ShouldBe("{cache.connectionString}");
         api.GetProperty("ConnectionStrings__fleetdb").GetString().ShouldBe("{fleetdb.connectionString}");
         api.GetProperty("Fleet__OperatorToken").GetString().ShouldBe("{operator-token.value}");
-        resources.GetProperty("web").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
-        resources.GetProperty("devices").GetProperty("env").GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
+        foreach (var issuer in new[] { "api", "migrations" })
+        {
+            var env = resources.GetProperty(issuer).GetProperty("env");
+            env.GetProperty("Fleet__Identity__AdminPassword").GetString().ShouldBe("{admin-password.value}", issuer);
+            env.GetProperty("Fleet__Identity__ClientSecret").GetString().ShouldBe("{web-client-secret.value}", issuer);
+            env.GetProperty("Fleet__Identity__WebUrl").GetString().ShouldBe("{web.bindings.http.url}", issuer);
+        }
+
+        var web = resources.GetProperty("web").GetProperty("env");
+        web.GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
+        web.GetProperty("Fleet__Identity__Authority").GetString().ShouldBe("{api.bindings.http.url}");
+        web.GetProperty("Fleet__Identity__ClientSecret").GetString().ShouldBe("{web-client-secret.value}");
+        web.TryGetProperty("Fleet__OperatorToken", out _).ShouldBeFalse("the web acts with the signed-in user's tokens only");
+        var devices = resources.GetProperty("devices").GetProperty("env");
+        devices.GetProperty("services__api__http__0").GetString().ShouldBe("{api.bindings.http.url}");
+        devices.GetProperty("Fleet__Simulator__FaultsToken").GetString().ShouldBe("{simulator-token.value}");
 
         foreach (var name in SecretParameters)
         {

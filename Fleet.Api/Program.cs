@@ -4,6 +4,7 @@ using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Extensions;
 using Fleet.Api.Firmware;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Stats;
@@ -35,6 +36,9 @@ app.UseRequestBodyLimits();
 app.UseMiddleware<RequestTextGuard>();
 app.UseMiddleware<RequestContentTypeGuard>();
 app.UseWebSockets();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseAntiforgery();
 // The API's description is for developers: served in Development, elsewhere only when Fleet:Http:PublishApiReference says so.
 if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>("Fleet:Http:PublishApiReference"))
 {
@@ -43,6 +47,7 @@ if (app.Environment.IsDevelopment() || app.Configuration.GetValue<bool>("Fleet:H
 }
 
 app.MapGet("/", () => TypedResults.Ok(new { service = "Fleet.Api" })).ExcludeFromDescription();
+app.MapIdentity();
 app.MapDevicesApi();
 app.MapOperatorDevicesApi();
 app.MapTelemetryApi();

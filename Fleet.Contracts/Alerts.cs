@@ -77,7 +77,7 @@ public sealed record AlertTransitionResponse(DateTimeOffset At, string? From, st
 public sealed record AlertDetailResponse(AlertResponse Alert, IReadOnlyList<AlertTransitionResponse> Transitions);
 
 /// <summary>Body of <c>POST /api/v1/alerts/{id}/acknowledge|resolve</c>.</summary>
-public sealed record AlertActionRequest(string? By = null, string? Note = null);
+public sealed record AlertActionRequest(string? Note = null);
 
 /// <summary>Body of <c>GET /api/v1/alerts/counts</c>: alerts by state, and open plus acknowledged ones by severity.</summary>
 public sealed record AlertCountsResponse(IReadOnlyDictionary<string, int> ByState, IReadOnlyDictionary<string, int> ActiveBySeverity);

@@ -99,15 +99,14 @@ public sealed record CommandSegment(
 /// <summary>
 /// Body of <c>POST /api/v1/commands</c>: <c>Name</c> from <see cref="CommandNames"/>, its <c>Parameters</c> (a JSON object),
 /// and exactly one of <c>DeviceId</c> or <c>Segment</c>. <c>TtlSeconds</c>: how long the command may wait for an offline
-/// device (the API's default when absent). <c>By</c>: who sends it (else the <c>X-Operator</c> header).
+/// device (the API's default when absent). The audit names the caller (the signed-in user or the token's owner).
 /// </summary>
 public sealed record SendCommandRequest(
     string? Name,
     JsonElement? Parameters = null,
     Guid? DeviceId = null,
     CommandSegment? Segment = null,
-    int? TtlSeconds = null,
-    string? By = null);
+    int? TtlSeconds = null);
 
 /// <summary>A command as operators see it; <c>ByState</c> counts its devices by state (every state present, zeros included).</summary>
 public sealed record CommandResponse(
@@ -152,4 +151,4 @@ public sealed record CommandEventResponse(DateTimeOffset At, string? From, strin
 public sealed record CommandStatusMessage(Guid CommandId, Guid DeviceId, string Name, string From, string To, string? Reason, DateTimeOffset At);
 
 /// <summary>Body of <c>POST /api/v1/commands/{id}/cancel</c>: why, and who (else the <c>X-Operator</c> header).</summary>
-public sealed record CancelCommandRequest(string? Reason = null, string? By = null);
+public sealed record CancelCommandRequest(string? Reason = null);

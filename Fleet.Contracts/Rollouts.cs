@@ -7,9 +7,6 @@ public static class RolloutHttp
     public const string PreviewRoute = "/api/v1/rollouts/preview";
     public const string AuditRoute = "/api/v1/audit";
 
-    /// <summary>Who is acting, for the audit log (the operator token names no user); a <c>by</c> field in the body wins.</summary>
-    public const string OperatorHeader = "X-Operator";
-
     public static string Rollout(Guid id) => $"{RolloutsRoute}/{id}";
 
     public static string Action(Guid id, string action) => $"{RolloutsRoute}/{id}/{action}";
@@ -55,8 +52,7 @@ public sealed record CreateRolloutRequest(
     RolloutTarget? Target = null,
     RolloutPlan? Plan = null,
     string? Name = null,
-    bool GreenFirst = false,
-    string? By = null);
+    bool GreenFirst = false);
 
 /// <summary>Body of <c>POST /api/v1/rollouts/preview</c>.</summary>
 public sealed record RolloutPreviewRequest(Guid ReleaseId, RolloutTarget? Target = null);
@@ -65,7 +61,7 @@ public sealed record RolloutPreviewRequest(Guid ReleaseId, RolloutTarget? Target
 public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy);
 
 /// <summary>Body of <c>POST /api/v1/rollouts/{id}/{action}</c>.</summary>
-public sealed record RolloutActionRequest(string? Reason = null, string? By = null);
+public sealed record RolloutActionRequest(string? Reason = null);
 
 /// <summary>
 /// A rollout. <c>State</c>: draft, running, paused, completed, aborted, rolled-back. <c>Devices</c> counts

@@ -1,3 +1,4 @@
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,13 +13,12 @@ public static class AlertRulesApi
     {
         var rules = app.MapGroup("/api/v1/alert-rules")
             .WithTags("Alerts")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireRole(FleetRoles.Viewer);
         rules.MapGet("/", ListAsync).WithSummary("Alert rules by name: page, pageSize");
-        rules.MapPost("/", CreateAsync).WithSummary("A new rule: kind, severity, scope, condition, hold (forSeconds), optional webhook");
+        rules.MapPost("/", CreateAsync).RequireRole(FleetRoles.Admin).WithSummary("A new rule: kind, severity, scope, condition, hold (forSeconds), optional webhook");
         rules.MapGet("/{id:guid}", GetAsync).WithSummary("One rule");
-        rules.MapPut("/{id:guid}", UpdateAsync).WithSummary("Replace a rule; disabling it resolves its active alerts");
-        rules.MapDelete("/{id:guid}", DeleteAsync).WithSummary("Delete a rule and its alerts (disable it instead to keep their history)");
+        rules.MapPut("/{id:guid}", UpdateAsync).RequireRole(FleetRoles.Admin).WithSummary("Replace a rule; disabling it resolves its active alerts");
+        rules.MapDelete("/{id:guid}", DeleteAsync).RequireRole(FleetRoles.Admin).WithSummary("Delete a rule and its alerts (disable it instead to keep their history)");
         return app;
     }
 

@@ -1,4 +1,5 @@
 using Fleet.Api.Audit;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,13 +16,12 @@ public static class AlertsApi
     {
         var alerts = app.MapGroup("/api/v1/alerts")
             .WithTags("Alerts")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireRole(FleetRoles.Viewer);
         alerts.MapGet("/", ListAsync).WithSummary("Alerts, newest first: state, severity, ruleId, deviceId, rolloutId, page, pageSize, sort (openedAt or -openedAt)");
         alerts.MapGet("/counts", CountsAsync).WithSummary("Alerts by state; open and acknowledged ones by severity");
         alerts.MapGet("/{id:guid}", DetailAsync).WithSummary("An alert and every change of its state");
-        alerts.MapPost("/{id:guid}/acknowledge", AcknowledgeAsync).WithSummary("An operator has seen an open alert (who, note)").ProducesProblem(StatusCodes.Status409Conflict);
-        alerts.MapPost("/{id:guid}/resolve", ResolveAsync).WithSummary("An operator closes an open or acknowledged alert (who, note)").ProducesProblem(StatusCodes.Status409Conflict);
+        alerts.MapPost("/{id:guid}/acknowledge", AcknowledgeAsync).RequireRole(FleetRoles.Operator).WithSummary("An operator has seen an open alert (who, note)").ProducesProblem(StatusCodes.Status409Conflict);
+        alerts.MapPost("/{id:guid}/resolve", ResolveAsync).RequireRole(FleetRoles.Operator).WithSummary("An operator closes an open or acknowledged alert (who, note)").ProducesProblem(StatusCodes.Status409Conflict);
         app.MapAlertRulesApi();
         return app;
     }
@@ -105,13 +105,10 @@ public static class AlertsApi
     private static async Task<Results<Ok<AlertResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ChangeAsync(
         Guid id, AlertAction action, AlertActionRequest? request, HttpContext http, FleetDbContext db, AlertNotifier notifier, TimeProvider clock, CancellationToken cancellationToken)
     {
-        var by = request?.By ?? http.Request.Headers[RolloutHttp.OperatorHeader].FirstOrDefault() ?? OperatorIdentity.Default;
+        var by = OperatorIdentity.Of(http.User);
+        by = by.Length > AlertLimits.By ? by[..AlertLimits.By] : by;
         var note = request?.Note;
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(by) || by.Length > AlertLimits.By)
-        {
-            errors["by"] = [$"must be 1..{AlertLimits.By} characters."];
-        }
 
         if (note is { Length: > AlertLimits.Note })
         {

@@ -1,3 +1,4 @@
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,8 +15,7 @@ public static class AuditApi
     {
         app.MapGet(RolloutHttp.AuditRoute, ListAsync)
             .WithTags("Audit")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireRole(FleetRoles.Viewer)
             .WithSummary("Audit entries, newest first: page, pageSize, targetId, action");
         return app;
     }

@@ -1,17 +1,16 @@
-using Fleet.Contracts;
+using System.Security.Claims;
+using Fleet.Api.Identity;
 
 namespace Fleet.Api.Audit;
 
-/// <summary>The operator token names no user, so the caller says who they are: a <c>by</c> field, else <c>X-Operator</c>.</summary>
+/// <summary>Who the audit log names: the signed-in user or the token's owner (never a field of the request), or the controller.</summary>
 public static class OperatorIdentity
 {
-    public const string Default = "operator";
     public const string Controller = "controller";
 
-    public static string Of(HttpRequest request, string? by)
+    public static string Of(ClaimsPrincipal user)
     {
-        var name = !string.IsNullOrWhiteSpace(by) ? by : request.Headers[RolloutHttp.OperatorHeader].ToString();
-        name = name.Trim();
-        return name.Length == 0 ? Default : name.Length > AuditEntry.ActorLength ? name[..AuditEntry.ActorLength] : name;
+        var name = user.Name() ?? throw new InvalidOperationException("An operator route ran without an authenticated user.");
+        return name.Length > AuditEntry.ActorLength ? name[..AuditEntry.ActorLength] : name;
     }
 }

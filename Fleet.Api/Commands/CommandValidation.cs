@@ -74,11 +74,6 @@ public static class CommandValidation
             errors["ttlSeconds"] = [$"must be from 1 to {options.MaxTtlSeconds} seconds."];
         }
 
-        if (request.By is { Length: > Audit.AuditEntry.ActorLength })
-        {
-            errors["by"] = [$"must be at most {Audit.AuditEntry.ActorLength} characters."];
-        }
-
         if (errors.Count == 0)
         {
             valid = new ValidCommand(request.Name!, parametersJson, request.DeviceId, request.Segment, TimeSpan.FromSeconds(ttl));

@@ -1,5 +1,6 @@
 using Fleet.Api.Audit;
 using Fleet.Api.Devices;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -20,9 +21,8 @@ public static class CommandsApi
     {
         var commands = app.MapGroup(CommandsHttp.Route)
             .WithTags("Commands")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
-        commands.MapPost("/", SendAsync)
+            .RequireRole(FleetRoles.Viewer);
+        commands.MapPost("/", SendAsync).RequireRole(FleetRoles.Operator)
             .WithSummary("Send reboot, set_interval {seconds}, identify or set_config {key: value} to deviceId or a segment, with ttlSeconds")
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict);
@@ -30,12 +30,11 @@ public static class CommandsApi
         commands.MapGet("/{id:guid}", CommandQueries.DetailAsync).WithSummary("A command with its devices counted by state");
         commands.MapGet("/{id:guid}/devices", CommandQueries.DevicesAsync).WithSummary("Per-device states of a command: page, pageSize, state");
         commands.MapGet("/{id:guid}/devices/{deviceId:guid}/events", CommandQueries.EventsAsync).WithSummary("Every state change of the command on one device, oldest first");
-        commands.MapPost("/{id:guid}/cancel", CancelAsync).WithSummary("Fail every delivery still queued or sent, with reason \"cancelled by ...\" (body {reason, by}); audited")
+        commands.MapPost("/{id:guid}/cancel", CancelAsync).RequireRole(FleetRoles.Operator).WithSummary("Fail every delivery still queued or sent, with reason \"cancelled by ...\" (body {reason}); audited")
             .ProducesProblem(StatusCodes.Status404NotFound);
         app.MapGet($"{FleetHttp.DevicesRoute}/{{id:guid}}/commands", CommandQueries.OfDeviceAsync)
             .WithTags("Commands")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireRole(FleetRoles.Viewer)
             .WithSummary("A device's commands, newest first, with its state of each: page, pageSize");
         return app;
     }
@@ -49,7 +48,7 @@ public static class CommandsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        return await sender.SendAsync(valid, OperatorIdentity.Of(http, request.By), cancellationToken) switch
+        return await sender.SendAsync(valid, OperatorIdentity.Of(http.HttpContext.User), cancellationToken) switch
         {
             SendOutcome.Sent sent => TypedResults.Created(CommandsHttp.Command(sent.Command.Id),
                 CommandQueries.ToResponse(sent.Command, new Dictionary<CommandState, int> { [CommandState.Queued] = sent.Devices })),
@@ -74,7 +73,7 @@ public static class CommandsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = ["must be at most 200 characters."] });
         }
 
-        if (await cancellation.CancelAsync(id, OperatorIdentity.Of(http, request?.By), request?.Reason, cancellationToken) is null)
+        if (await cancellation.CancelAsync(id, OperatorIdentity.Of(http.HttpContext.User), request?.Reason, cancellationToken) is null)
         {
             return TypedResults.NotFound();
         }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Fleet.Api.Commands;
 using Fleet.Api.Alerts;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
@@ -36,8 +37,7 @@ public static class DevicesApi
 
         var fleet = app.MapGroup("/api/v1/fleet")
             .WithTags("Fleet")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireRole(FleetRoles.Viewer);
         fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type, region and firmware, and how many were seen recently");
         return app;
     }

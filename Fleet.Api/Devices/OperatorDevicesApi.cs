@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Fleet.Api.Commands;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Status;
 using Fleet.Contracts;
@@ -17,15 +18,14 @@ public static class OperatorDevicesApi
     {
         var devices = app.MapGroup(FleetHttp.DevicesRoute)
             .WithTags("Devices")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .RequireRole(FleetRoles.Viewer);
         devices.MapGet("/", ListAsync).WithSummary("Devices, filtered, sorted and paged: page, pageSize, sort, lifecycle, type, region, hardwareRevision, environment, tag, firmware, q");
         devices.MapGet("/{id:guid}", DetailAsync).WithSummary("A device and the values of its latest heartbeat");
-        devices.MapPost("/{id:guid}/activate", ActivateAsync).WithSummary("Put a new or suspended device in service").ProducesProblem(StatusCodes.Status409Conflict);
-        devices.MapPost("/{id:guid}/suspend", SuspendAsync).WithSummary("Take an active device out of service; its key stops working").ProducesProblem(StatusCodes.Status409Conflict);
-        devices.MapPost("/{id:guid}/re-enrollment", AllowReEnrollmentAsync)
+        devices.MapPost("/{id:guid}/activate", ActivateAsync).RequireRole(FleetRoles.Operator).WithSummary("Put a new or suspended device in service").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/suspend", SuspendAsync).RequireRole(FleetRoles.Operator).WithSummary("Take an active device out of service; its key stops working").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/re-enrollment", AllowReEnrollmentAsync).RequireRole(FleetRoles.Admin)
             .WithSummary("Allow the device to register once more without its current key (it lost it); the allowance expires after Fleet:ReEnrollmentWindow");
-        devices.MapPost("/{id:guid}/retire", RetireAsync).WithSummary("Take a device out of service for good").ProducesProblem(StatusCodes.Status409Conflict);
+        devices.MapPost("/{id:guid}/retire", RetireAsync).RequireRole(FleetRoles.Admin).WithSummary("Take a device out of service for good").ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 

@@ -2,6 +2,7 @@ using Fleet.Api.Alerts;
 using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Stats;
@@ -37,7 +38,7 @@ public static class Extensions
         builder.Services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         // In every environment, not only Development: unreadable bodies reach BadRequestExceptionHandler and say why.
         builder.Services.Configure<RouteHandlerOptions>(routes => routes.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(openApi => openApi.AddOperationTransformer<FleetRoleTransformer>());
         builder.Services.ConfigureHttpJsonOptions(json => json.SerializerOptions.Converters.Add(new FleetTextConverter()));
 
         builder.Services.AddSingleton<DatabaseMigrator>();
@@ -59,6 +60,7 @@ public static class Extensions
         builder.Services.AddSingleton<HeartbeatRateLimiter>();
         builder.Services.AddHostedService(services => services.GetRequiredService<HeartbeatRateLimiter>());
         builder.Services.AddHostedService(services => services.GetRequiredService<DeviceHeartbeatMirror>());
+        builder.AddFleetIdentity();
         builder.AddTelemetry();
         builder.AddDeviceStatus();
         builder.AddAlerts();

@@ -1,3 +1,4 @@
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,9 +17,8 @@ public static class FirmwareApi
     {
         var firmware = app.MapGroup(FirmwareHttp.ReleasesRoute)
             .WithTags("Firmware")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
-        firmware.MapPost("/", PublishAsync)
+            .RequireRole(FleetRoles.Viewer);
+        firmware.MapPost("/", PublishAsync).RequireRole(FleetRoles.Admin)
             .WithSummary("Publish a release: multipart with file, version, deviceTypes, hardwareRevisions, minimumCurrentVersion, notes")
             // No Accepts metadata: routing would answer 415 before the operator token is checked; the handler checks the type.
             .DisableAntiforgery()

@@ -36,6 +36,7 @@ public sealed partial class DatabaseMigrator(
                 await using var scope = scopes.CreateAsyncScope();
                 var database = scope.ServiceProvider.GetRequiredService<FleetDbContext>().Database;
                 await database.MigrateAsync(stoppingToken);
+                await Identity.IdentitySeeder.SeedAsync(scope.ServiceProvider, stoppingToken);
                 var elapsed = clock.GetElapsedTime(started);
                 LogApplied(logger, elapsed.TotalSeconds);
                 _applied.TrySetResult();

@@ -3,14 +3,17 @@ using Fleet.Api.Audit;
 using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
+using Fleet.Api.Identity;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Status;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Design;
 
 namespace Fleet.Api.Infrastructure;
 
-public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : DbContext(options)
+/// <summary>The fleet's system of record; it also holds ASP.NET Core Identity's users and roles and OpenIddict's clients and tokens.</summary>
+public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : IdentityDbContext<FleetUser, FleetRole, Guid>(options)
 {
     public DbSet<Device> Devices => Set<Device>();
 
@@ -41,8 +44,15 @@ public sealed class FleetDbContext(DbContextOptions<FleetDbContext> options) : D
 
     public DbSet<CommandTransition> CommandTransitions => Set<CommandTransition>();
 
-    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
-        modelBuilder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);
+    public DbSet<PersonalAccessToken> PersonalAccessTokens => Set<PersonalAccessToken>();
+
+    protected override void OnModelCreating(ModelBuilder builder)
+    {
+        base.OnModelCreating(builder);
+        builder.ApplyConfigurationsFromAssembly(typeof(FleetDbContext).Assembly);
+        builder.UseOpenIddict<Guid>();
+        IdentityTables.Name(builder);
+    }
 }
 
 /// <summary>Lets `dotnet ef migrations add` build the model without a database or the app's configuration.</summary>

@@ -35,6 +35,7 @@ public static partial class MigrationCommand
                 if (apply)
                 {
                     await database.MigrateAsync(cancellationToken);
+                    await Identity.IdentitySeeder.SeedAsync(services, cancellationToken);
                     LogDone(logger, "applied");
                     return 0;
                 }

@@ -29,14 +29,6 @@ public sealed class RequestTextGuard(RequestDelegate next, IProblemDetailsServic
             }
         }
 
-        foreach (var value in context.Request.Headers[RolloutHttp.OperatorHeader])
-        {
-            if (FleetText.Problem(value) is { } problem)
-            {
-                errors[RolloutHttp.OperatorHeader] = [problem];
-            }
-        }
-
         if (errors.Count == 0)
         {
             await next(context);

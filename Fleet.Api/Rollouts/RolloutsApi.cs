@@ -1,4 +1,5 @@
 using Fleet.Api.Audit;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,11 +16,10 @@ public static class RolloutsApi
     {
         var rollouts = app.MapGroup(RolloutHttp.RolloutsRoute)
             .WithTags("Rollouts")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
-        rollouts.MapPost("/", CreateAsync).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted")
+            .RequireRole(FleetRoles.Viewer);
+        rollouts.MapPost("/", CreateAsync).RequireRole(FleetRoles.Operator).WithSummary("Create a draft rollout: release × target × plan; incompatible devices are excluded and counted")
             .WithBodyLimit(RequestBodyLimits.RolloutTarget);
-        rollouts.MapPost("/preview", PreviewAsync).WithSummary("How many active devices a target matches and how many can take the release")
+        rollouts.MapPost("/preview", PreviewAsync).RequireRole(FleetRoles.Operator).WithSummary("How many active devices a target matches and how many can take the release")
             .WithBodyLimit(RequestBodyLimits.RolloutTarget);
         rollouts.MapGet("/", ListAsync).WithSummary("Rollouts, newest first: page, pageSize, state");
         rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state, overall and phase by phase");
@@ -31,7 +31,8 @@ public static class RolloutsApi
                     (Guid id, RolloutActionRequest? request, HttpRequest http, RolloutCommands commands, FleetDbContext db, CancellationToken cancellationToken) =>
                         ActAsync(id, action, request, http, commands, db, cancellationToken))
                 .WithName($"Rollout{action}")
-                .WithSummary($"{action} the rollout; body {{reason, by}}; an illegal move is a 409")
+                .WithSummary($"{action} the rollout; body {{reason}}; an illegal move is a 409")
+                .RequireRole(FleetRoles.Operator)
                 .ProducesProblem(StatusCodes.Status404NotFound)
                 .ProducesProblem(StatusCodes.Status409Conflict);
         }
@@ -66,7 +67,7 @@ public static class RolloutsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var (rollout, _) = await commands.CreateAsync(request with { Target = target }, release, plan, OperatorIdentity.Of(http, request.By), cancellationToken);
+        var (rollout, _) = await commands.CreateAsync(request with { Target = target }, release, plan, OperatorIdentity.Of(http.HttpContext.User), cancellationToken);
         return TypedResults.Created(RolloutHttp.Rollout(rollout.Id), await RolloutViews.ToResponseAsync(db, rollout, cancellationToken));
     }
 
@@ -194,7 +195,7 @@ public static class RolloutsApi
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["reason"] = [$"must be at most {AuditEntry.ReasonLength} characters."] });
         }
 
-        var outcome = await commands.ApplyAsync(id, action, OperatorIdentity.Of(http, request?.By), request?.Reason, cancellationToken);
+        var outcome = await commands.ApplyAsync(id, action, OperatorIdentity.Of(http.HttpContext.User), request?.Reason, cancellationToken);
         return outcome switch
         {
             RolloutActionOutcome.Applied applied => TypedResults.Ok(await RolloutViews.ToResponseAsync(db, applied.Rollout, cancellationToken)),

@@ -1,3 +1,4 @@
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -12,8 +13,7 @@ public static class StatsApi
     {
         app.MapGet(StatsHttp.IngestRoute, IngestAsync)
             .WithTags("Stats")
-            .AddEndpointFilter<OperatorAuthFilter>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .RequireRole(FleetRoles.Viewer)
             .WithSummary("Telemetry points newly stored per minute over the last `minutes` (default and most: the window, 60), and the current points/s");
         return app;
     }

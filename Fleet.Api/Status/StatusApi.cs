@@ -1,3 +1,4 @@
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -11,7 +12,7 @@ public static class StatusApi
 
     public static IEndpointRouteBuilder MapStatusApi(this IEndpointRouteBuilder app)
     {
-        app.MapGroup(FleetHttp.DevicesRoute).WithTags("Devices").AddEndpointFilter<OperatorAuthFilter>()
+        app.MapGroup(FleetHttp.DevicesRoute).WithTags("Devices").RequireRole(FleetRoles.Viewer)
             .MapGet("/{id:guid}/events", EventsAsync)
             .WithSummary("A device's history, newest first: connectivity changes and more.");
         return app;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Api.Alerts;
+using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
 using Fleet.Api.Rollouts;
 using Fleet.Contracts;
@@ -27,7 +28,7 @@ public static class TelemetryApi
             .Accepts<TelemetryBatchRequest>("application/json")
             .WithSummary("Send a batch of 1..1000 readings; 202 once they are durable: committed, or in the telemetry log (Fleet:Telemetry:Acknowledge).");
 
-        var devices = app.MapGroup(FleetHttp.DevicesRoute).WithTags("Telemetry").AddEndpointFilter<OperatorAuthFilter>();
+        var devices = app.MapGroup(FleetHttp.DevicesRoute).WithTags("Telemetry").RequireRole(FleetRoles.Viewer);
         devices.MapGet("/{id:guid}/telemetry/sequence", SequenceAsync)
             .WithSummary("A device's stored sequence numbers and how many are missing (gaps).");
         devices.MapTelemetryQueries();

@@ -76,7 +76,8 @@ public sealed class AlertsApiTests(AlertsApiFixture fixture) : IClassFixture<Ale
         opened.Severity.ShouldBe("critical");
         opened.Message.ShouldContain("battery at 12%");
 
-        using (var ack = await SendAsync(HttpMethod.Post, $"/api/v1/alerts/{opened.Id}/acknowledge", JsonContent.Create(new AlertActionRequest("ana", "replacing it"))))
+        using var ana = await IssuerClient.SignedInClientAsync(fixture.Api, "ana", FleetRoles.Operator, Cancellation);
+        using (var ack = await ana.PostAsJsonAsync($"/api/v1/alerts/{opened.Id}/acknowledge", new AlertActionRequest("replacing it"), Cancellation))
         {
             ack.StatusCode.ShouldBe(HttpStatusCode.OK);
             var acknowledged = (await ack.Content.ReadFromJsonAsync<AlertResponse>(Cancellation))!;

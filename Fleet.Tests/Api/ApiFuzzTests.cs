@@ -73,11 +73,6 @@ public sealed class ApiFuzzTests(ApiFuzzTests.Fixture fixture) : IClassFixture<A
             request.Headers.TryAddWithoutValidation("Authorization", authorization);
         }
 
-        if (testCase.OperatorHeader is { } name)
-        {
-            request.Headers.TryAddWithoutValidation(RolloutHttp.OperatorHeader, name);
-        }
-
         try
         {
             using var response = await http.SendAsync(request, Cancellation);

@@ -24,8 +24,8 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
         await device.ConnectAsync();
 
         var parameters = JsonSerializer.SerializeToElement(new { seconds = 30 });
-        var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.SetInterval, parameters, device.Id, TtlSeconds: 600, By: "ana"));
-        (command.Devices, command.Name, command.CreatedBy, command.DeviceId).ShouldBe((1, "set_interval", "ana", (Guid?)device.Id));
+        var command = await fixture.SendAsync(new SendCommandRequest(CommandNames.SetInterval, parameters, device.Id, TtlSeconds: 600));
+        (command.Devices, command.Name, command.CreatedBy, command.DeviceId).ShouldBe((1, "set_interval", "break-glass", (Guid?)device.Id));
 
         var received = await device.ReceiveCommandAsync();
         (received.Type, received.CommandId, received.Name).ShouldBe(("command", command.Id, "set_interval"));
@@ -47,7 +47,7 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
             c => c.State.ShouldBe("completed"),
             c => c.Parameters!["seconds"].GetInt32().ShouldBe(30));
         var audit = (await fixture.Operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={command.Id}", Cancellation))!;
-        audit.Items.Single().ShouldSatisfyAllConditions(e => e.Actor.ShouldBe("ana"), e => e.Action.ShouldBe("send"), e => e.TargetType.ShouldBe("command"));
+        audit.Items.Single().ShouldSatisfyAllConditions(e => e.Actor.ShouldBe("break-glass"), e => e.Action.ShouldBe("send"), e => e.TargetType.ShouldBe("command"));
     }
 
     [Fact]
@@ -211,16 +211,16 @@ public sealed class CommandDeliveryTests(CommandsApiFixture fixture) : IClassFix
         (await online.ReceiveCommandAsync()).CommandId.ShouldBe(command.Id);
         await fixture.EventuallyStateAsync(command.Id, online.Id, "sent");
 
-        using var response = await fixture.Operator.PostAsJsonAsync($"{CommandsHttp.Command(command.Id)}/cancel", new CancelCommandRequest("wrong segment", "ana"), Cancellation);
+        using var response = await fixture.Operator.PostAsJsonAsync($"{CommandsHttp.Command(command.Id)}/cancel", new CancelCommandRequest("wrong segment"), Cancellation);
 
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         var cancelled = (await response.Content.ReadFromJsonAsync<CommandResponse>(Cancellation))!;
         (cancelled.ByState["failed"], cancelled.ByState["completed"], cancelled.ByState["queued"], cancelled.ByState["sent"]).ShouldBe((2, 1, 0, 0));
-        (await fixture.DeliveryAsync(command.Id, offline.Id)).Reason.ShouldBe("cancelled by ana: wrong segment");
+        (await fixture.DeliveryAsync(command.Id, offline.Id)).Reason.ShouldBe("cancelled by break-glass: wrong segment");
         (await fixture.EventsAsync(command.Id, online.Id)).ShouldBe(["none->queued", "queued->sent", "sent->failed"]);
         (await online.ReportAsync(command.Id, "completed")).Outcome.ShouldBe("illegal");
         var audit = (await fixture.Operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={command.Id}&action=cancel", Cancellation))!;
-        audit.Items.Single().Actor.ShouldBe("ana");
+        audit.Items.Single().Actor.ShouldBe("break-glass");
         using var missing = await fixture.Operator.PostAsJsonAsync($"{CommandsHttp.Command(Guid.NewGuid())}/cancel", new CancelCommandRequest(), Cancellation);
         missing.StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }

@@ -47,13 +47,13 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
 
             var chosen = open[0];
             using (var acknowledged = await app.Api.PostAsJsonAsync($"/api/v1/alerts/{chosen.Id}/acknowledge",
-                       new AlertActionRequest("e2e-operator", "battery replacement ordered"), Cancellation))
+                       new AlertActionRequest("battery replacement ordered"), Cancellation))
             {
                 var alert = (await acknowledged.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<AlertResponse>(Cancellation))!;
-                (alert.State, alert.AcknowledgedBy, alert.AcknowledgeNote).ShouldBe(("acknowledged", "e2e-operator", "battery replacement ordered"));
+                (alert.State, alert.AcknowledgedBy, alert.AcknowledgeNote).ShouldBe(("acknowledged", "break-glass", "battery replacement ordered"));
             }
 
-            using (var again = await app.Api.PostAsJsonAsync($"/api/v1/alerts/{chosen.Id}/acknowledge", new AlertActionRequest("e2e-operator"), Cancellation))
+            using (var again = await app.Api.PostAsJsonAsync($"/api/v1/alerts/{chosen.Id}/acknowledge", new AlertActionRequest(), Cancellation))
             {
                 again.StatusCode.ShouldBe(HttpStatusCode.Conflict);
             }
@@ -65,7 +65,7 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
             resolved.Count.ShouldBe(expected.Count, "no alert opened again");
             resolved.ShouldAllBe(a => a.ResolvedBy == "evaluator");
             var history = (await app.Api.GetFromJsonAsync<AlertDetailResponse>($"/api/v1/alerts/{chosen.Id}", Cancellation))!.Transitions;
-            history.Select(t => (t.To, t.By)).ShouldBe([("open", "evaluator"), ("acknowledged", "e2e-operator"), ("resolved", "evaluator")]);
+            history.Select(t => (t.To, t.By)).ShouldBe([("open", "evaluator"), ("acknowledged", "break-glass"), ("resolved", "evaluator")]);
         }
         finally
         {
@@ -114,7 +114,7 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
         var before = await IntervalAsync(device.Id, DateTimeOffset.MinValue);
         before.TotalSeconds.ShouldBeInRange(AlertsAndCommandsApp.TelemetrySeconds * 0.8, AlertsAndCommandsApp.TelemetrySeconds * 1.3);
 
-        var command = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetInterval, Json(new { seconds = 2 }), device.Id, TtlSeconds: 60, By: "e2e"));
+        var command = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetInterval, Json(new { seconds = 2 }), device.Id, TtlSeconds: 60));
         var done = await Eventually.GetAsync(async () => await app.DeliveryAsync(device.Id, command.Id) is { State: CommandStates.Completed } delivery ? delivery : null,
             Patience, "set_interval completed by the device", Cancellation);
 
@@ -134,8 +134,8 @@ public sealed class AlertsAndCommandsEndToEndTests(AlertsAndCommandsApp app) : I
             await app.SetFaultsAsync(OfflineFault);
             await Eventually.TrueAsync(async () => (await app.DeviceAsync(serial)).Status == "offline", Patience, $"{serial} offline", Cancellation);
 
-            var kept = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetConfig, Json(new { label = "delivered-on-reconnect" }), device.Id, TtlSeconds: 600, By: "e2e"));
-            var lapsing = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetConfig, Json(new { lapsed = "never-applied" }), device.Id, TtlSeconds: 2, By: "e2e"));
+            var kept = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetConfig, Json(new { label = "delivered-on-reconnect" }), device.Id, TtlSeconds: 600));
+            var lapsing = await app.SendCommandAsync(new SendCommandRequest(CommandNames.SetConfig, Json(new { lapsed = "never-applied" }), device.Id, TtlSeconds: 2));
             (await app.DeliveryAsync(device.Id, kept.Id)).State.ShouldBe(CommandStates.Queued);
             await Eventually.TrueAsync(async () => (await app.DeliveryAsync(device.Id, lapsing.Id)).State == CommandStates.Expired,
                 Patience, "the 2 s command expired while its device is away", Cancellation);

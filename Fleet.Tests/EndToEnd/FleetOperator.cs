@@ -54,7 +54,7 @@ public static class FleetOperator
     /// <summary>Posts an action (start, promote, …) and returns the rollout it left.</summary>
     public static async Task<RolloutResponse> ActAsync(HttpClient api, Guid rolloutId, string action)
     {
-        using var response = await api.PostAsJsonAsync(RolloutHttp.Action(rolloutId, action), new RolloutActionRequest("end-to-end", "test"), Cancellation);
+        using var response = await api.PostAsJsonAsync(RolloutHttp.Action(rolloutId, action), new RolloutActionRequest("end-to-end"), Cancellation);
         return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RolloutResponse>(Cancellation))!;
     }
 

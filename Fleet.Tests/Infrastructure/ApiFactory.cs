@@ -13,6 +13,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 {
     public const string OperatorToken = "operator-token-for-tests-0123456789";
     public const string EnrollmentToken = "enrollment-token-for-tests-0123456789";
+    public const string AdminPassword = "admin-password-for-tests-0123456789";
+
+    /// <summary>One issuer key for the run, as the AppHost's parameter gives one to every replica.</summary>
+    public static readonly string SigningKey = Fleet.Api.Identity.IssuerKeys.NewPem();
     private static int _nextRedisDatabase;
 
     /// <summary>The test Redis has this many databases, so every API of a run gets one of its own (leader locks, counts and sets never mix).</summary>
@@ -41,6 +45,10 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         builder.UseSetting("ConnectionStrings:cache", RedisConnectionString);
         builder.UseSetting("Fleet:OperatorToken", OperatorToken);
         builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
+        builder.UseSetting("Fleet:Identity:AdminPassword", AdminPassword);
+        builder.UseSetting("Fleet:Identity:ClientSecret", IssuerClient.ClientSecret);
+        builder.UseSetting("Fleet:Identity:WebUrl", IssuerClient.WebUrl);
+        builder.UseSetting("Fleet:Identity:SigningKey", SigningKey);
         builder.UseSetting("Fleet:HeartbeatMirrorInterval", "00:00:00.200");
         builder.UseSetting("Fleet:Alerts:EvaluationInterval", "00:00:00.200");
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())

@@ -44,6 +44,6 @@ public static class RolloutTestFleet
         return (await response.Content.ReadFromJsonAsync<RolloutResponse>(cancellationToken))!;
     }
 
-    public static Task<HttpResponseMessage> ActAsync(this HttpClient operatorHttp, Guid id, string action, CancellationToken cancellationToken, string? reason = null, string? by = null) =>
-        operatorHttp.PostAsJsonAsync(RolloutHttp.Action(id, action), new RolloutActionRequest(reason, by), cancellationToken);
+    public static Task<HttpResponseMessage> ActAsync(this HttpClient operatorHttp, Guid id, string action, CancellationToken cancellationToken, string? reason = null) =>
+        operatorHttp.PostAsJsonAsync(RolloutHttp.Action(id, action), new RolloutActionRequest(reason), cancellationToken);
 }

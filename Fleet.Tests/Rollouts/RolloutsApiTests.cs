@@ -111,13 +111,15 @@ public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
     public async Task Each_action_is_audited_with_who_and_why()
     {
         var rollout = await NewRolloutAsync(devices: 2);
-        using (var request = new HttpRequestMessage(HttpMethod.Post, RolloutHttp.Action(rollout.Id, "start")) { Content = JsonContent.Create(new RolloutActionRequest("canary looks fine")) })
+        using var alice = await IssuerClient.SignedInClientAsync(fixture.Api, "alice", FleetRoles.Operator, Cancellation);
+        using var bob = await IssuerClient.SignedInClientAsync(fixture.Api, "bob", FleetRoles.Admin, Cancellation);
+        (await alice.ActAsync(rollout.Id, "start", Cancellation, reason: "canary looks fine")).StatusCode.ShouldBe(HttpStatusCode.OK);
+        // A name in the body is not who acted: the audit takes the caller's identity.
+        using (var claimed = await bob.PostAsJsonAsync(RolloutHttp.Action(rollout.Id, "pause"), new { reason = "battery complaints", by = "mallory" }, Cancellation))
         {
-            request.Headers.Add(RolloutHttp.OperatorHeader, "alice");
-            (await _operator.SendAsync(request, Cancellation)).StatusCode.ShouldBe(HttpStatusCode.OK);
+            claimed.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
-        (await ActAsync(rollout.Id, "pause", reason: "battery complaints", by: "bob")).StatusCode.ShouldBe(HttpStatusCode.OK);
         using (var empty = new HttpRequestMessage(HttpMethod.Post, RolloutHttp.Action(rollout.Id, "resume")))
         {
             (await _operator.SendAsync(empty, Cancellation)).StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -128,10 +130,10 @@ public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
         var audit = await _operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={rollout.Id}", Cancellation);
         audit!.Items.Select(e => (e.Action, e.Actor, e.Reason)).ShouldBe(
         [
-            ("resume", "operator", null),
+            ("resume", "break-glass", null),
             ("pause", "bob", "battery complaints"),
             ("start", "alice", "canary looks fine"),
-            ("create", "operator", audit.Items[^1].Reason),
+            ("create", "break-glass", audit.Items[^1].Reason),
         ]);
         audit.Items.ShouldAllBe(e => e.TargetType == "rollout" && e.TargetId == rollout.Id);
         var firstPage = await _operator.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?pageSize=1", Cancellation);
@@ -265,8 +267,8 @@ public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixt
     private async Task<PagedList<RolloutDeviceResponse>> DevicesAsync(Guid id) =>
         (await _operator.GetFromJsonAsync<PagedList<RolloutDeviceResponse>>($"{RolloutHttp.Rollout(id)}/devices?pageSize=500", Cancellation))!;
 
-    private Task<HttpResponseMessage> ActAsync(Guid id, string action, string? reason = null, string? by = null) =>
-        _operator.ActAsync(id, action, Cancellation, reason, by);
+    private Task<HttpResponseMessage> ActAsync(Guid id, string action, string? reason = null) =>
+        _operator.ActAsync(id, action, Cancellation, reason);
 
     private async Task<RolloutResponse> ActOkAsync(Guid id, string action, string? reason = null)
     {

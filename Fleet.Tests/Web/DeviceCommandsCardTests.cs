@@ -49,7 +49,7 @@ public sealed class DeviceCommandsCardTests : IClassFixture<ApiFixture>, IAsyncL
 
         // Someone cancels the identify elsewhere; the API's message on the commands channel (handed to the feed as the
         // hosted subscription would) makes the card read the list again.
-        using (var cancel = await _http.PostAsJsonAsync($"{CommandsHttp.Command(identify.Id)}/cancel", new CancelCommandRequest("wrong device", "ops"), Cancellation))
+        using (var cancel = await _http.PostAsJsonAsync($"{CommandsHttp.Command(identify.Id)}/cancel", new CancelCommandRequest("wrong device"), Cancellation))
         {
             cancel.EnsureSuccessStatusCode();
         }

@@ -1,4 +1,5 @@
 using Fleet.Web.Components;
+using Fleet.Web.Identity;
 using Fleet.Web.Services;
 using MudBlazor.Services;
 
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddRedisClient("cache", configureOptions: options => options.AbortOnConnectFail = false);
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
+builder.AddFleetSignIn();
 builder.AddFleetApi();
 
 var app = builder.Build();
@@ -16,11 +18,13 @@ if (!SettingsCheck.Passes(app.Services, "Fleet.Web", Console.Error))
     return 2;
 }
 
-
 app.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+app.UseAuthentication();
+app.UseAuthorization();
 app.UseAntiforgery();
 app.MapStaticAssets();
-app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
+app.MapAccountEndpoints();
+app.MapRazorComponents<App>().AddInteractiveServerRenderMode().RequireAuthorization();
 app.MapDefaultEndpoints();
 
 app.Run();

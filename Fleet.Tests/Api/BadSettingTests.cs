@@ -13,6 +13,7 @@ public sealed class BadSettingTests
     [InlineData("Fleet.Api", "Fleet__Telemetry__RequestsPerDevicePerMinute", "1000000", "Fleet:Telemetry:RequestsPerDevicePerMinute", "1 and 100000")]
     [InlineData("Fleet.Api", "Fleet__HeartbeatMirrorInterval", "01:00:00", "Fleet:HeartbeatMirrorInterval", "00:00:00.0500000 and 00:10:00")]
     [InlineData("Fleet.Web", "Fleet__Live__Throttle", "01:00:00", "Fleet:Live:Throttle", "00:00:00.0500000 and 00:01:00")]
+    [InlineData("Fleet.Web", "Fleet__Identity__ClientSecret", "", "Fleet:Identity:ClientSecret", "is not set")]
     [InlineData("Fleet.DeviceSim", "Fleet__Devices", "0", "Fleet:Devices", "1 and 100000")]
     public async Task A_service_prints_one_line_naming_the_setting_and_its_range_and_exits_with_2(string service, string variable, string value, string setting, string range)
     {
@@ -41,6 +42,7 @@ public sealed class BadSettingTests
         startInfo.Environment["Fleet__OperatorToken"] = "operator-token-0123456789";
         startInfo.Environment["Fleet__EnrollmentToken"] = "enrollment-token-0123456789";
         startInfo.Environment["services__api__http__0"] = "http://127.0.0.1:9";
+        startInfo.Environment["Fleet__Identity__ClientSecret"] = "web-client-secret-0123456789";
         startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         startInfo.Environment["OTEL_SDK_DISABLED"] = "true";
         startInfo.Environment[variable] = value;

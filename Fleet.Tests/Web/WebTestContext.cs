@@ -12,13 +12,18 @@ using StackExchange.Redis;
 
 namespace Fleet.Tests.Web;
 
-/// <summary>A bUnit context with MudBlazor and the UI's API client pointed at a given HttpClient (an in-process API, or nowhere).</summary>
+/// <summary>
+/// A bUnit context with MudBlazor, a signed-in user (an admin unless a test names another role) and the UI's API client
+/// pointed at a given HttpClient (an in-process API, or nowhere).
+/// </summary>
 public static class WebTestContext
 {
     /// <param name="redis">For pages that follow the alert or commands channel; tests hand changes to <see cref="AlertFeed.Publish"/> themselves.</param>
-    public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null)
+    /// <param name="role">The signed-in user's role, which decides the controls the UI shows.</param>
+    public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null, string role = FleetRoles.Admin)
     {
         var context = new BunitContext();
+        context.AddAuthorization().SetAuthorized($"{role}-user").SetRoles(role);
         context.JSInterop.Mode = JSRuntimeMode.Loose;
         context.Services.AddMudServices();
         context.Services.AddSingleton(TimeProvider.System);

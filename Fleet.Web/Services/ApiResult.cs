@@ -16,16 +16,17 @@ public sealed record ApiResult<T>(T? Value, ApiProblem? Problem)
 /// <summary>An RFC 7807 answer from the API, read for display.</summary>
 public sealed record ApiProblem(HttpStatusCode Status, string Message, IReadOnlyDictionary<string, string[]> Errors)
 {
-    /// <summary>The statuses an operator's input can cause; anything else is a failure of the API, not an answer.</summary>
-    public static bool IsAnswer(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound
+    /// <summary>The statuses an operator's input (or role) can cause; anything else is a failure of the API, not an answer.</summary>
+    public static bool IsAnswer(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.NotFound or HttpStatusCode.Forbidden
         or HttpStatusCode.Conflict or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.UnsupportedMediaType;
 
     public static ApiProblem From(HttpStatusCode status, HttpValidationProblemDetails? problem)
     {
         var errors = new Dictionary<string, string[]>(problem?.Errors ?? new Dictionary<string, string[]>());
-        var message = problem?.Detail ?? problem?.Title ?? status switch
+        var message = Described(status, problem) ?? status switch
         {
             HttpStatusCode.NotFound => "It no longer exists.",
+            HttpStatusCode.Forbidden => "Your role may not do this.",
             _ => $"The API refused it ({(int)status}).",
         };
         if (errors.Count > 0)
@@ -35,6 +36,10 @@ public sealed record ApiProblem(HttpStatusCode Status, string Message, IReadOnly
 
         return new ApiProblem(status, message, errors);
     }
+
+    /// <summary>The problem's own words; a 403 says it is about the role, since its title alone ("Forbidden") does not.</summary>
+    private static string? Described(HttpStatusCode status, HttpValidationProblemDetails? problem) =>
+        (problem?.Detail ?? problem?.Title) is { } text && status == HttpStatusCode.Forbidden ? $"Your role may not do this: {text}" : problem?.Detail ?? problem?.Title;
 
     /// <summary>The API's messages for one field (exact key, or keys under it such as <c>plan.phases[1].percent</c>).</summary>
     public string? For(string field) =>

@@ -38,21 +38,6 @@ public sealed partial class FleetApiClient
             : PostJsonAsync<AlertRuleRequest, AlertRuleResponse>(AlertRulesRoute, request, cancellationToken);
 
     /// <summary>Null when deleted (or already gone), else why not.</summary>
-    public async Task<ApiProblem?> DeleteAlertRuleAsync(Guid id, CancellationToken cancellationToken)
-    {
-        var route = $"{AlertRulesRoute}/{id}";
-        using var response = await SendAsync(() => http.DeleteAsync(route, cancellationToken), route);
-        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.NoContent)
-        {
-            return null;
-        }
-
-        if (ApiProblem.IsAnswer(response.StatusCode))
-        {
-            return ApiProblem.From(response.StatusCode, await ReadProblemAsync(response, cancellationToken));
-        }
-
-        await EnsureSuccessAsync(response, route, cancellationToken);
-        return null;
-    }
+    public Task<ApiProblem?> DeleteAlertRuleAsync(Guid id, CancellationToken cancellationToken) =>
+        DeleteAsync($"{AlertRulesRoute}/{id}", cancellationToken);
 }

@@ -14,7 +14,7 @@ public sealed partial class FleetApiClient
     public Task<ApiResult<CommandResponse>> SendCommandAsync(SendCommandRequest request, CancellationToken cancellationToken) =>
         PostJsonAsync<SendCommandRequest, CommandResponse>(CommandsHttp.Route, request, cancellationToken);
 
-    /// <summary>Fails every delivery of the command still queued or sent; the operator comes from the <c>X-Operator</c> header.</summary>
+    /// <summary>Fails every delivery of the command still queued or sent; the API records the signed-in operator.</summary>
     public Task<ApiResult<CommandResponse>> CancelCommandAsync(Guid commandId, string? reason, CancellationToken cancellationToken) =>
         PostJsonAsync<CancelCommandRequest, CommandResponse>($"{CommandsHttp.Command(commandId)}/cancel", new CancelCommandRequest(reason), cancellationToken);
 

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -23,4 +24,22 @@ public sealed partial class FleetApiClient
     private Task<ApiResult<T>> PostJsonAsync<TBody, T>(string route, TBody body, CancellationToken cancellationToken)
         where T : class =>
         ChangeAsync<T>(token => http.PostAsJsonAsync(route, body, JsonSerializerOptions.Web, token), route, cancellationToken);
+
+    /// <summary>DELETE: null when it is gone (or was already), else the API's refusal.</summary>
+    private async Task<ApiProblem?> DeleteAsync(string route, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => http.DeleteAsync(route, cancellationToken), route);
+        if (response.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.NoContent)
+        {
+            return null;
+        }
+
+        if (ApiProblem.IsAnswer(response.StatusCode))
+        {
+            return ApiProblem.From(response.StatusCode, await ReadProblemAsync(response, cancellationToken));
+        }
+
+        await EnsureSuccessAsync(response, route, cancellationToken);
+        return null;
+    }
 }

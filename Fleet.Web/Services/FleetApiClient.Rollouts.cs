@@ -24,7 +24,7 @@ public sealed partial class FleetApiClient
     public Task<ApiResult<RolloutResponse>> CreateRolloutAsync(CreateRolloutRequest request, CancellationToken cancellationToken) =>
         PostJsonAsync<CreateRolloutRequest, RolloutResponse>(RolloutHttp.RolloutsRoute, request, cancellationToken);
 
-    /// <summary>POST /{id}/start|pause|...; the operator comes from the <c>X-Operator</c> header the handler adds.</summary>
+    /// <summary>POST /{id}/start|pause|...; the API records the signed-in operator from the access token.</summary>
     public Task<ApiResult<RolloutResponse>> ActOnRolloutAsync(Guid id, RolloutCommand command, string? reason, CancellationToken cancellationToken) =>
         PostJsonAsync<RolloutActionRequest, RolloutResponse>(RolloutHttp.Action(id, command.ToRoute()), new RolloutActionRequest(reason), cancellationToken);
 }

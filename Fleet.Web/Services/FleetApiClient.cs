@@ -57,12 +57,12 @@ public sealed partial class FleetApiClient(HttpClient http, ApiReachability reac
     {
         var route = $"{FleetHttp.DevicesRoute}/{id}/{action.ToString().ToLowerInvariant()}";
         using var response = await SendAsync(() => http.PostAsync(route, content: null, cancellationToken), route);
-        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound)
+        if (response.StatusCode is HttpStatusCode.Conflict or HttpStatusCode.NotFound or HttpStatusCode.Forbidden)
         {
-            var problem = await ReadProblemAsync(response, cancellationToken);
-            return new LifecycleChangeResult(null, problem?.Detail ?? problem?.Title ?? (response.StatusCode == HttpStatusCode.NotFound
+            var problem = ApiProblem.From(response.StatusCode, await ReadProblemAsync(response, cancellationToken));
+            return new LifecycleChangeResult(null, response.StatusCode == HttpStatusCode.NotFound && problem.Errors.Count == 0
                 ? "The device is not in the registry."
-                : "The API refused the change."));
+                : problem.Message);
         }
 
         await EnsureSuccessAsync(response, route, cancellationToken);
@@ -117,7 +117,18 @@ public sealed partial class FleetApiClient(HttpClient http, ApiReachability reac
             return;
         }
 
+        if (response.StatusCode == HttpStatusCode.Unauthorized)
+        {
+            // The UI refreshes tokens before they expire, so a refusal of the token means the session is over.
+            throw Identity.OperatorSession.Ended();
+        }
+
         var problem = await ReadProblemAsync(response, cancellationToken);
+        if (response.StatusCode == HttpStatusCode.Forbidden)
+        {
+            throw new FleetApiException(ApiProblem.From(response.StatusCode, problem).Message);
+        }
+
         var message = $"The API answered {(int)response.StatusCode} to {route.Split('?')[0]}: {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}";
         if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } validation)
         {

@@ -1,4 +1,4 @@
-using Fleet.Contracts;
+using Fleet.Web.Identity;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Fleet.Web.Services;
@@ -12,23 +12,13 @@ public static class FleetApiExtensions
     {
         builder.Services.TryAddSingleton(TimeProvider.System);
 
-        builder.Services.AddOptions<OperatorOptions>()
-            .Configure<IConfiguration>((options, configuration) =>
-            {
-                options.OperatorToken = configuration[FleetConfigKeys.OperatorToken] ?? "";
-                options.OperatorName = configuration[OperatorOptions.OperatorNameKey] ?? options.OperatorName;
-            })
-            .ValidateDataAnnotations()
-            .ValidateOnStart();
-        builder.Services.AddTransient<OperatorTokenHandler>();
-
         builder.Services.AddHttpClient<FleetApiClient>(http =>
             {
                 http.BaseAddress = ApiAddress;
                 // The standard resilience handler retries inside this budget; a page should not wait longer.
                 http.Timeout = TimeSpan.FromSeconds(10);
             })
-            .AddHttpMessageHandler<OperatorTokenHandler>();
+            .AddHttpMessageHandler<UserAccessTokenHandler>();
 
         var probe = builder.Services.AddHttpClient<ApiHealthProbe>(http =>
         {

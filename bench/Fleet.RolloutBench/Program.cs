@@ -47,7 +47,7 @@ await Task.Delay(TimeSpan.FromSeconds(10)); // the first phase's devices finish
 var idleFrom = await MetricsSnapshot.ReadAsync(http);
 await Task.Delay(TimeSpan.FromSeconds(options.IdleSeconds));
 var idle = (await MetricsSnapshot.ReadAsync(http)).Since(idleFrom);
-using (await http.PostAsJsonAsync(RolloutHttp.Action(idleRollout.Id, "abort"), new RolloutActionRequest("benchmark done", "bench")))
+using (await http.PostAsJsonAsync(RolloutHttp.Action(idleRollout.Id, "abort"), new RolloutActionRequest("benchmark done")))
 {
 }
 
@@ -77,9 +77,9 @@ static async Task<FirmwareReleaseResponse> PublishAsync(HttpClient http, string 
 static async Task<RolloutResponse> StartRolloutAsync(HttpClient http, Guid releaseId, string type, double[] percents, TimeSpan soak, int maxConcurrent)
 {
     var plan = new RolloutPlan([.. percents.Select(p => new RolloutPhase(p, soak, 0.95, 0.05))], MaxConcurrentUpdates: maxConcurrent);
-    using var created = await http.PostAsJsonAsync(RolloutHttp.RolloutsRoute, new CreateRolloutRequest(releaseId, new RolloutTarget(DeviceTypes: [type]), plan, By: "bench"));
+    using var created = await http.PostAsJsonAsync(RolloutHttp.RolloutsRoute, new CreateRolloutRequest(releaseId, new RolloutTarget(DeviceTypes: [type]), plan));
     var rollout = (await created.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<RolloutResponse>())!;
-    using var started = await http.PostAsJsonAsync(RolloutHttp.Action(rollout.Id, "start"), new RolloutActionRequest("benchmark", "bench"));
+    using var started = await http.PostAsJsonAsync(RolloutHttp.Action(rollout.Id, "start"), new RolloutActionRequest("benchmark"));
     started.EnsureSuccessStatusCode();
     return rollout;
 }

@@ -59,6 +59,23 @@ public sealed class BrowserSession : IAsyncDisposable
         return page;
     }
 
+    /// <summary>
+    /// Opens the web, which sends a visitor to the issuer's login page; signs in there as <paramref name="user"/> and
+    /// waits until the web's circuit is up.
+    /// </summary>
+    public async Task<IPage> SignInAsync(string webUrl, string user, string password, IPage? page = null)
+    {
+        page ??= await Context.NewPageAsync();
+        await page.GotoAsync(webUrl);
+        var username = page.Locator("input[name=username]");
+        await username.WaitForAsync(new() { Timeout = 30_000 });
+        await username.FillAsync(user);
+        await page.Locator("input[name=password]").FillAsync(password);
+        await page.GetByTestId("login-submit").ClickAsync();
+        await page.Locator("[data-circuit=connected]").WaitForAsync(new() { Timeout = 30_000 });
+        return page;
+    }
+
     public static async Task ScreenshotAsync(IPage page, string name)
     {
         Directory.CreateDirectory(ScreenshotDirectory);

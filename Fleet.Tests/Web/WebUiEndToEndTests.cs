@@ -29,8 +29,9 @@ public sealed class WebUiEndToEndTests : IDisposable
             TimeSpan.FromMinutes(1), $"all {Devices} simulated devices online", Cancellation);
         await using var browser = await BrowserSession.StartAsync();
 
-        // Overview: the counts by status come from the API's stats.
-        var page = await browser.OpenAsync(web);
+        // Overview, once signed in at the api's login page: the counts by status come from the API's stats.
+        var page = await browser.SignInAsync(web, "admin", FleetAppHost.AdminPassword(state));
+        await Expect(page.GetByTestId("user-name")).ToHaveTextAsync("admin");
         await Expect(page.Locator($"[data-testid=counts-status-online][data-count='{Devices}']")).ToHaveCountAsync(1, Patiently);
         await Expect(page.GetByTestId("fleet-total")).ToHaveTextAsync(Devices.ToString());
         await BrowserSession.ScreenshotAsync(page, "overview");

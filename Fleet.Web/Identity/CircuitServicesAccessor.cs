@@ -4,7 +4,9 @@ namespace Fleet.Web.Identity;
 
 /// <summary>
 /// The circuit's services for code that runs in another DI scope, such as an HttpClient's message handlers
-/// (ASP.NET Core docs: "Access server-side Blazor services from a different DI scope").
+/// (ASP.NET Core docs: "Access server-side Blazor services from a different DI scope"). Inbound circuit activity sets
+/// it; <see cref="Services.FleetApiClient"/> sets it for each call too, because a live update or a timer calls the API
+/// outside any inbound activity.
 /// </summary>
 public sealed class CircuitServicesAccessor
 {

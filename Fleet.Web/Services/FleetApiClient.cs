@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Fleet.Contracts;
+using Fleet.Web.Identity;
 using Microsoft.AspNetCore.Http;
 using Polly.CircuitBreaker;
 using Polly.Timeout;
@@ -13,7 +14,12 @@ namespace Fleet.Web.Services;
 /// Typed client for the API's operator endpoints; <c>http://api</c> is resolved by service discovery. Each call
 /// tells <see cref="ApiReachability"/> whether the API answered, and throws <see cref="FleetApiException"/> when it did not.
 /// </summary>
-public sealed partial class FleetApiClient(HttpClient http, ApiReachability reachability, ILogger<FleetApiClient> logger)
+/// <remarks>
+/// <c>caller</c> is the DI scope the client was resolved from: the circuit's, or the request's while
+/// prerendering. The token handler runs in the HttpClient factory's own scope, so each call names the caller's scope for
+/// it, also when a live update or a timer makes the call outside any inbound circuit activity.
+/// </remarks>
+public sealed partial class FleetApiClient(HttpClient http, ApiReachability reachability, ILogger<FleetApiClient> logger, IServiceProvider? caller = null)
 {
     /// <summary>The fleet's counts, or null when the API cannot give them (not deployed yet, refused, down).</summary>
     public async Task<FleetStatsResponse?> GetFleetStatsAsync(CancellationToken cancellationToken)
@@ -84,6 +90,11 @@ public sealed partial class FleetApiClient(HttpClient http, ApiReachability reac
 
     private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string route)
     {
+        if (caller?.GetService<CircuitServicesAccessor>() is { } accessor)
+        {
+            accessor.Services = caller;
+        }
+
         try
         {
             var response = await send();

@@ -20,7 +20,7 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Operators_publish_firmware_start_a_rollout_in_the_wizard_pause_and_resume_it_see_it_complete_and_acknowledge_an_alert()
+    public async Task Operators_sign_in_publish_firmware_run_a_rollout_from_the_wizard_acknowledge_an_alert_find_it_in_the_audit_use_a_token_sign_out_and_a_viewer_sees_but_cannot_act()
     {
         await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--devices", Devices.ToString()], null, Cancellation);
         var state = appHost.State;
@@ -40,9 +40,13 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
 
         await using var browser = await BrowserSession.StartAsync();
 
+        // Sign in at the api's login page as the admin the AppHost seeded; the app bar names them.
+        var page = await browser.SignInAsync(web, "admin", FleetAppHost.AdminPassword(state));
+        await Expect(page.GetByTestId("user-role")).ToContainTextAsync(FleetRoles.Admin);
+
         // Firmware: publish a release for every type in the fleet; it appears in the list.
         var version = $"9.{Random.Shared.Next(1000)}.{Random.Shared.Next(1000)}";
-        var page = await browser.OpenAsync($"{web}/firmware");
+        await browser.OpenAsync($"{web}/firmware", page);
         await Input(page, "firmware-version").FillAsync(version);
         await Input(page, "firmware-types").FillAsync(string.Join(",", stats!.ByType.Keys));
         await page.Locator("input[data-testid=firmware-file]").SetInputFilesAsync(new FilePayload { Name = "fw.bin", MimeType = "application/octet-stream", Buffer = [1, 2, 3, 4, 5, 6, 7, 8] });
@@ -87,7 +91,8 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await Expect(page.GetByTestId("rollout-state")).ToHaveAttributeAsync("data-state", "completed", new() { Timeout = 180_000 });
         await BrowserSession.ScreenshotAsync(page, "rollout-completed");
         var audit = (await api.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={rolloutId}", Cancellation))!;
-        audit.Items.Select(entry => (entry.Action, entry.Reason, entry.Actor)).ShouldContain(("pause", "holding for the e2e check", "operator (web)"));
+        audit.Items.Select(entry => (entry.Action, entry.Reason, entry.Actor)).ShouldContain(("pause", "holding for the e2e check", "admin"));
+        await Expect(page.GetByTestId("rollout-audit-actor").Filter(new() { HasTextString = "admin" })).Not.ToHaveCountAsync(0, Patiently);
 
         await browser.OpenAsync($"{web}/rollouts", page);
         await Expect(page.GetByTestId("rollout-link")).ToHaveCountAsync(1, Patiently);
@@ -111,6 +116,60 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         await BrowserSession.ScreenshotAsync(page, "overview-activity");
 
         (await page.Locator("#blazor-error-ui").IsVisibleAsync()).ShouldBeFalse();
+
+        // The audit page names the admin as the one who paused the rollout.
+        await browser.OpenAsync($"{web}/audit", page);
+        var pauses = page.Locator("tr").Filter(new() { Has = page.Locator("[data-testid=audit-action]", new() { HasTextRegex = new Regex("^pause$") }) });
+        await Expect(pauses.First.GetByTestId("audit-actor")).ToHaveTextAsync("admin", new() { Timeout = 30_000 });
+        await BrowserSession.ScreenshotAsync(page, "audit");
+
+        // A personal access token: created on the tokens page and shown once, it acts as the admin until revoked there.
+        await browser.OpenAsync($"{web}/account/tokens", page);
+        var tokenName = Input(page, "token-name");
+        await tokenName.FillAsync("e2e-script");
+        await tokenName.PressAsync("Tab"); // the field binds when it loses focus; until then Create stays disabled
+        await page.GetByTestId("token-create").ClickAsync();
+        await Expect(page.GetByTestId("token-value")).ToContainTextAsync(IdentityHttp.PersonalTokenPrefix, new() { Timeout = 30_000 });
+        var token = (await page.GetByTestId("token-value").TextContentAsync())!.Trim();
+        using var script = new HttpClient { BaseAddress = new Uri(FleetAppHost.Url(state, "api")), Timeout = TimeSpan.FromSeconds(10) };
+        script.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        var me = (await script.GetFromJsonAsync<MeResponse>(IdentityHttp.MeRoute, Cancellation))!;
+        (me.Name, me.AuthenticatedBy).ShouldBe(("admin", "token"));
+        await page.GetByTestId("token-revoke").ClickAsync();
+        await page.Locator(".mud-dialog").GetByRole(AriaRole.Button, new() { Name = "Revoke" }).ClickAsync();
+        await Expect(page.GetByTestId("token-state")).ToHaveTextAsync("revoked", new() { Timeout = 30_000 });
+        using (var refused = await script.GetAsync(IdentityHttp.MeRoute, Cancellation))
+        {
+            refused.StatusCode.ShouldBe(System.Net.HttpStatusCode.Unauthorized);
+        }
+
+        await BrowserSession.ScreenshotAsync(page, "tokens");
+
+        // Signing out ends the web's session: the next visit goes back to the login page.
+        await page.GetByTestId("sign-out").ClickAsync();
+        await page.GotoAsync(web);
+        await Expect(page.Locator("input[name=username]")).ToHaveCountAsync(1, Patiently);
+
+        // A viewer (created by an admin) sees the rollout and its audit trail but no controls to act on it or on users.
+        const string viewerPassword = "Viewer-e2e-password-1";
+        using (var created = await api.PostAsJsonAsync(IdentityHttp.UsersRoute, new UserCreateRequest("vera", viewerPassword, FleetRoles.Viewer), Cancellation))
+        {
+            created.EnsureSuccessStatusCode();
+        }
+
+        await using var viewerBrowser = await BrowserSession.StartAsync();
+        var viewer = await viewerBrowser.SignInAsync(web, "vera", viewerPassword);
+        await Expect(viewer.GetByTestId("user-role")).ToContainTextAsync(FleetRoles.Viewer);
+        await viewerBrowser.OpenAsync($"{web}/rollouts/{rolloutId}", viewer);
+        await Expect(viewer.GetByTestId("rollout-state")).ToHaveAttributeAsync("data-state", "completed", PatientlyAttribute);
+        await Expect(viewer.GetByTestId("rollout-audit-row")).Not.ToHaveCountAsync(0, Patiently);
+        await Expect(viewer.GetByTestId("rollout-actions")).ToHaveCountAsync(0);
+        await Expect(viewer.GetByTestId("nav-users")).ToHaveCountAsync(0);
+        await BrowserSession.ScreenshotAsync(viewer, "rollout-as-viewer");
+        await viewerBrowser.OpenAsync($"{web}/alerts", viewer);
+        await Expect(viewer.GetByTestId("alert-row")).Not.ToHaveCountAsync(0, Patiently);
+        await Expect(viewer.GetByTestId("alert-acknowledge")).ToHaveCountAsync(0);
+        await Expect(viewer.GetByTestId("alert-resolve")).ToHaveCountAsync(0);
     }
 
     private static ILocator Input(IPage page, string testId) =>

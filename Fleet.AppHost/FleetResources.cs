@@ -17,6 +17,7 @@ public static class FleetResources
     public const string AdminPassword = "admin-password";
     public const string WebClientSecret = "web-client-secret";
     public const string SimulatorToken = "simulator-token";
+    public const string IssuerSigningKey = "issuer-signing-key";
 
     public static void AddFleet(this IDistributedApplicationBuilder builder)
     {
@@ -28,6 +29,12 @@ public static class FleetResources
         var adminPassword = builder.AddParameter(AdminPassword, new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
         var webClientSecret = builder.AddParameter(WebClientSecret, token, secret: true, persist: true);
         var simulatorToken = builder.AddParameter(SimulatorToken, token, secret: true, persist: true);
+        // One signing key for every api replica: a token one replica issued is valid at the others.
+        var signingKey = (builder.ExecutionContext.IsPublishMode
+                ? builder.AddParameter(IssuerSigningKey, secret: true)
+                : builder.AddParameter(IssuerSigningKey, new IssuerKeyDefault(), secret: true, persist: true))
+            .WithDescription("An RSA private key (2048 bits or more), PKCS#8 DER in base64 on one line: "
+                + "`openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:3072 -outform DER | base64 -w0`.");
 
         var containers = BackingServices.UseContainers(builder);
         var cache = builder.AddFleetRedis(Cache, containers);
@@ -41,7 +48,7 @@ public static class FleetResources
         var migrations = builder.AddProject<Projects.Fleet_Api>(Migrations)
             .WithArgs("--migrate")
             .WithReference(fleetdb).WaitFor(fleetdb)
-            .WithIdentityEnvironment(adminPassword, webClientSecret, webUrl)
+            .WithIdentityEnvironment(adminPassword, webClientSecret, signingKey, webUrl)
             .WithServiceEnvironment(builder);
 
         // One replica is reached directly: DCP's proxy would be one more hop on every device request (measured in the
@@ -52,7 +59,7 @@ public static class FleetResources
             .WithReference(fleetdb).WaitForCompletion(migrations)
             .WithEnvironment("Fleet__OperatorToken", operatorToken)
             .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
-            .WithIdentityEnvironment(adminPassword, webClientSecret, webUrl)
+            .WithIdentityEnvironment(adminPassword, webClientSecret, signingKey, webUrl)
             .WithServiceEnvironment(builder)
             .WithReplicas(apiReplicas)
             .WithHttpHealthCheck("/health")
@@ -82,14 +89,16 @@ public static class FleetResources
             .WithHttpHealthCheck("/health");
     }
 
-    /// <summary>What the api's issuer and its migrations need: the first admin's password and the web as a client.</summary>
+    /// <summary>What the api's issuer and its migrations need: the first admin's password, the web as a client, the signing key.</summary>
     private static IResourceBuilder<ProjectResource> WithIdentityEnvironment(
         this IResourceBuilder<ProjectResource> project,
         IResourceBuilder<ParameterResource> adminPassword,
         IResourceBuilder<ParameterResource> webClientSecret,
+        IResourceBuilder<ParameterResource> signingKey,
         EndpointReference webUrl) =>
         project.WithEnvironment("Fleet__Identity__AdminPassword", adminPassword)
             .WithEnvironment("Fleet__Identity__ClientSecret", webClientSecret)
+            .WithEnvironment("Fleet__Identity__SigningKey", signingKey)
             .WithEnvironment("Fleet__Identity__WebUrl", webUrl);
 
     /// <summary>

@@ -19,7 +19,7 @@ public sealed class IssuerSettings
     /// <summary>The web's public address(es), separated by ';', for the redirect URIs <c>fleet-web</c> may use.</summary>
     public string? WebUrl { get; set; }
 
-    /// <summary>The issuer's RSA private key (PEM). Required outside Development; there, a key per process is made up when absent.</summary>
+    /// <summary>The issuer's RSA private key (PKCS#8: PEM, or DER in base64). Required outside Development; there, a key per process is made up when absent (the AppHost always passes one).</summary>
     public string? SigningKey { get; set; }
 
     /// <summary>Accept <c>Fleet:OperatorToken</c> as a break-glass admin credential; default: in Development only.</summary>

@@ -51,9 +51,7 @@ public sealed class KustomizePublisher(PublishedApp app)
         var baseSettings = _environment.Settings(baseProjects);
         files["base/settings.env"] = EnvFile("Settings every service reads (no secrets: those are in secrets.env).", baseSettings)
             + $"# Where services send traces, metrics and logs (OTLP over gRPC); unset, they export nothing.\n# {KubernetesEnvironment.OtlpEndpoint}=http://otel-collector.monitoring:4317\n";
-        files["base/secrets.env.example"] = EnvFile(
-            "Copy to secrets.env (git-ignored) and give every key 32+ random URI-safe characters, e.g. `openssl rand -hex 24`.",
-            app.Secrets.Select(parameter => parameter.Name).Order(StringComparer.Ordinal).Select(key => KeyValuePair.Create(key, "")));
+        files["base/secrets.env.example"] = SecretsExample(app.Secrets);
         files["base/kustomization.yaml"] = Kustomization(
             $"namespace: {Namespace}",
             "labels:\n  - pairs:\n      app.kubernetes.io/part-of: fleet",
@@ -121,6 +119,13 @@ public sealed class KustomizePublisher(PublishedApp app)
 
     private static string Replicas(IEnumerable<(string Name, int Count)> replicas) =>
         "replicas:\n" + string.Join('\n', replicas.Select(replica => $"  - name: {replica.Name}\n    count: {replica.Count}"));
+
+    /// <summary>Every secret with an empty value; one with a description (a key rather than random characters) says what it takes.</summary>
+    private static string SecretsExample(IEnumerable<ParameterResource> secrets) =>
+        "# Copy to secrets.env (git-ignored) and give every key 32+ random URI-safe characters, e.g. `openssl rand -hex 24`,\n"
+        + "# unless the key's own comment asks for something else.\n"
+        + string.Concat(secrets.OrderBy(secret => secret.Name, StringComparer.Ordinal)
+            .Select(secret => (secret.Description is { Length: > 0 } description ? $"# {secret.Name}: {description}\n" : "") + $"{secret.Name}=\n"));
 
     private static string EnvFile(string comment, IEnumerable<KeyValuePair<string, string>> values) =>
         $"# {comment}\n" + string.Concat(values.Select(pair => $"{pair.Key}={pair.Value}\n"));

@@ -7,11 +7,15 @@ namespace Fleet.Tests.Api;
 /// <summary>A setting out of its range stops a service at start with one line naming it and its range, and exit code 2.</summary>
 public sealed class BadSettingTests
 {
+    private static readonly string SigningKey = Fleet.Api.Identity.IssuerKeys.NewPem();
+
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Theory]
     [InlineData("Fleet.Api", "Fleet__Telemetry__RequestsPerDevicePerMinute", "1000000", "Fleet:Telemetry:RequestsPerDevicePerMinute", "1 and 100000")]
     [InlineData("Fleet.Api", "Fleet__HeartbeatMirrorInterval", "01:00:00", "Fleet:HeartbeatMirrorInterval", "00:00:00.0500000 and 00:10:00")]
+    [InlineData("Fleet.Api", "Fleet__Identity__SigningKey", "not-a-key", "Fleet:Identity:SigningKey", "RSA private key of 2048 bits or more")]
+    [InlineData("Fleet.Api", "Fleet__Identity__SigningKey", "", "Fleet:Identity:SigningKey", "left out in Development only")]
     [InlineData("Fleet.Web", "Fleet__Live__Throttle", "01:00:00", "Fleet:Live:Throttle", "00:00:00.0500000 and 00:01:00")]
     [InlineData("Fleet.Web", "Fleet__Identity__ClientSecret", "", "Fleet:Identity:ClientSecret", "is not set")]
     [InlineData("Fleet.DeviceSim", "Fleet__Devices", "0", "Fleet:Devices", "1 and 100000")]
@@ -43,6 +47,7 @@ public sealed class BadSettingTests
         startInfo.Environment["Fleet__EnrollmentToken"] = "enrollment-token-0123456789";
         startInfo.Environment["services__api__http__0"] = "http://127.0.0.1:9";
         startInfo.Environment["Fleet__Identity__ClientSecret"] = "web-client-secret-0123456789";
+        startInfo.Environment["Fleet__Identity__SigningKey"] = SigningKey; // the api runs as Production here: the key is required
         startInfo.Environment["ASPNETCORE_URLS"] = "http://127.0.0.1:0";
         startInfo.Environment["OTEL_SDK_DISABLED"] = "true";
         startInfo.Environment[variable] = value;

@@ -22,7 +22,7 @@ public sealed class AppModelTests : IDisposable
     {
         await using var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Fleet_AppHost>([$"--state-dir={_stateDirectory}"], Cancellation);
         var parameters = builder.Resources.OfType<ParameterResource>().ToDictionary(parameter => parameter.Name);
-        foreach (var name in new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token" })
+        foreach (var name in new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "issuer-signing-key" })
         {
             parameters[name].Secret.ShouldBeTrue(name);
         }
@@ -47,6 +47,7 @@ public sealed class AppModelTests : IDisposable
             environment["Fleet__Identity__AdminPassword"].ShouldBe("{admin-password.value}", issuer);
             environment["Fleet__Identity__ClientSecret"].ShouldBe("{web-client-secret.value}", issuer);
             environment["Fleet__Identity__WebUrl"].ShouldBe("{web.bindings.http.url}", issuer);
+            environment["Fleet__Identity__SigningKey"].ShouldBe("{issuer-signing-key.value}", issuer);
         }
 
         (await EnvironmentOf("api"))["Fleet__OperatorToken"].ShouldBe("{operator-token.value}", "the break-glass credential");
@@ -55,6 +56,7 @@ public sealed class AppModelTests : IDisposable
         web["Fleet__Identity__ClientSecret"].ShouldBe("{web-client-secret.value}");
         web.Keys.ShouldNotContain("Fleet__OperatorToken", "the web acts with the signed-in user's tokens only");
         web.Keys.ShouldNotContain("Fleet__Identity__AdminPassword");
+        web.Keys.ShouldNotContain("Fleet__Identity__SigningKey");
         (await EnvironmentOf("devices"))["Fleet__Simulator__FaultsToken"].ShouldBe("{simulator-token.value}");
     }
 
@@ -72,11 +74,13 @@ public sealed class AppModelTests : IDisposable
             (await http.GetAsync($"{url}/health", Cancellation)).IsSuccessStatusCode.ShouldBeTrue();
         }
 
-        // The overview page is prerendered on the server: it shows what web fetched from api through service discovery.
-        using var web = appHost.App.CreateHttpClient("web");
+        // Signing in goes through the api's shared endpoint, so the login, the code and its redemption may each land on
+        // another replica: they agree because every replica has the AppHost's one signing key. The overview page is then
+        // prerendered on the server with what the web fetched from the api, through service discovery, as the admin.
+        using var web = await IssuerClient.SignedInWebAsync(FleetAppHost.Url(state, "web"), "admin", FleetAppHost.AdminPassword(state), Cancellation);
         await Eventually.TrueAsync(
             async () => Regex.IsMatch(await web.GetStringAsync("/", Cancellation), "data-testid=\"fleet-total\"[^>]*>[0-9]+<"),
-            TimeSpan.FromSeconds(60), "the overview to show the device count, which it does only when the operator token reached the API", Cancellation);
+            TimeSpan.FromSeconds(60), "the overview to show the device count, which it does only when the admin's token reached the API", Cancellation);
         (await appHost.App.GetConnectionStringAsync("fleetdb", Cancellation) ?? "").ShouldContain("Database=fleetdb");
 
         // A device keeps sending while Redis, PostgreSQL and one api replica are killed in turn; whatever got a 202 must be stored.

@@ -27,9 +27,10 @@ public static partial class IssuerClient
     public const string RedirectUri = WebUrl + "/signin-oidc";
     public const string Scopes = "openid profile roles offline_access " + IdentityHttp.ApiScope;
 
-    public static async Task<IssuedTokens> SignInAsync(ApiFactory api, string user, string password, CancellationToken cancellationToken)
+    /// <param name="issuer">The address the issuer is reached at (its tokens name it as their issuer); the web's host by default.</param>
+    public static async Task<IssuedTokens> SignInAsync(ApiFactory api, string user, string password, CancellationToken cancellationToken, string issuer = WebUrl)
     {
-        using var browser = Browser(api);
+        using var browser = Browser(api, issuer);
         var login = await OpenLoginAsync(browser, cancellationToken);
         using var submitted = await SubmitAsync(browser, login, user, password, cancellationToken);
         if (submitted.StatusCode != HttpStatusCode.Redirect)
@@ -101,10 +102,61 @@ public static partial class IssuerClient
         return http;
     }
 
+    /// <summary>
+    /// Signs in to the running web over real HTTP as a browser would, following redirects with a cookie jar: the web
+    /// sends the visitor to the api's login page, the form is posted, the code comes back to the web. Returns a client
+    /// holding the web's session cookie.
+    /// </summary>
+    public static async Task<HttpClient> SignedInWebAsync(string webUrl, string user, string password, CancellationToken cancellationToken)
+    {
+        var browser = new HttpClient(new HttpClientHandler { CookieContainer = new System.Net.CookieContainer(), AllowAutoRedirect = true })
+        {
+            BaseAddress = new Uri(webUrl), Timeout = TimeSpan.FromSeconds(30),
+        };
+        try
+        {
+            using var login = await browser.GetAsync("/", cancellationToken);
+            var page = await login.Content.ReadAsStringAsync(cancellationToken);
+            var loginUrl = login.RequestMessage!.RequestUri!;
+            var (returnUrl, antiforgeryField, antiforgeryToken) = ReadLoginForm(page);
+            using var signedIn = await browser.PostAsync(new Uri(loginUrl.GetLeftPart(UriPartial.Path)), new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                [antiforgeryField] = antiforgeryToken,
+                ["returnUrl"] = returnUrl,
+                ["username"] = user,
+                ["password"] = password,
+            }), cancellationToken);
+            var landed = signedIn.RequestMessage!.RequestUri!;
+            if (!signedIn.IsSuccessStatusCode || landed.Authority != browser.BaseAddress.Authority)
+            {
+                throw new InvalidOperationException($"Signing in as {user} ended at {landed} with {signedIn.StatusCode}.");
+            }
+
+            return browser;
+        }
+        catch
+        {
+            browser.Dispose();
+            throw;
+        }
+    }
+
+    private static (string ReturnUrl, string AntiforgeryField, string AntiforgeryToken) ReadLoginForm(string page)
+    {
+        var antiforgery = AntiforgeryInput().Match(page);
+        var returnUrl = ReturnUrlInput().Match(page);
+        if (!antiforgery.Success || !returnUrl.Success)
+        {
+            throw new InvalidOperationException($"Not the login form: {page}");
+        }
+
+        return (System.Net.WebUtility.HtmlDecode(returnUrl.Groups[1].Value), antiforgery.Groups[1].Value, System.Net.WebUtility.HtmlDecode(antiforgery.Groups[2].Value));
+    }
+
     private sealed record LoginForm(string ReturnUrl, string AntiforgeryField, string AntiforgeryToken, string Verifier);
 
-    private static HttpClient Browser(ApiFactory api) =>
-        api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(WebUrl) });
+    private static HttpClient Browser(ApiFactory api, string address = WebUrl) =>
+        api.CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, HandleCookies = true, BaseAddress = new Uri(address) });
 
     private static async Task<LoginForm> OpenLoginAsync(HttpClient browser, CancellationToken cancellationToken)
     {
@@ -114,15 +166,8 @@ public static partial class IssuerClient
                         $"&scope={Uri.EscapeDataString(Scopes)}&state=test-state&code_challenge={challenge}&code_challenge_method=S256";
         using var redirected = await browser.GetAsync(authorize, cancellationToken);
         var loginUrl = redirected.Headers.Location ?? throw new InvalidOperationException($"The authorization request answered {redirected.StatusCode}: {await redirected.Content.ReadAsStringAsync(cancellationToken)}");
-        var page = await browser.GetStringAsync(loginUrl, cancellationToken);
-        var antiforgery = AntiforgeryInput().Match(page);
-        var returnUrl = ReturnUrlInput().Match(page);
-        if (!antiforgery.Success || !returnUrl.Success)
-        {
-            throw new InvalidOperationException($"Not the login form: {page}");
-        }
-
-        return new LoginForm(System.Net.WebUtility.HtmlDecode(returnUrl.Groups[1].Value), antiforgery.Groups[1].Value, System.Net.WebUtility.HtmlDecode(antiforgery.Groups[2].Value), verifier);
+        var (returnUrl, antiforgeryField, antiforgeryToken) = ReadLoginForm(await browser.GetStringAsync(loginUrl, cancellationToken));
+        return new LoginForm(returnUrl, antiforgeryField, antiforgeryToken, verifier);
     }
 
     private static Task<HttpResponseMessage> SubmitAsync(HttpClient browser, LoginForm login, string user, string password, CancellationToken cancellationToken) =>

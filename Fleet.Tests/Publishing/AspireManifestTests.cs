@@ -100,6 +100,15 @@ public sealed partial class AspireManifestTests : IDisposable
             input.GetProperty("secret").GetBoolean().ShouldBeTrue(name);
             input.GetProperty("default").GetProperty("generate").GetProperty("minLength").GetInt32().ShouldBeGreaterThanOrEqualTo(22);
         }
+
+        // The issuer's signing key is a key, not random characters: a deployment supplies it, every api replica the same.
+        var signingKey = resources.GetProperty("issuer-signing-key").GetProperty("inputs").GetProperty("value");
+        signingKey.GetProperty("secret").GetBoolean().ShouldBeTrue();
+        signingKey.TryGetProperty("default", out _).ShouldBeFalse();
+        foreach (var issuer in new[] { "api", "migrations" })
+        {
+            resources.GetProperty(issuer).GetProperty("env").GetProperty("Fleet__Identity__SigningKey").GetString().ShouldBe("{issuer-signing-key.value}", issuer);
+        }
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class KustomizePublisherTests : IDisposable
     private string StateDirectory => Path.Combine(_directory, "state");
 
     /// <summary>What a user would put in secrets.env: distinct values, so a leak is attributable.</summary>
-    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "postgres-password", "cache-password" }
+    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "issuer-signing-key", "postgres-password", "cache-password" }
         .ToDictionary(name => name, name => $"secret-{name}-{Guid.NewGuid():N}");
 
     [Fact]

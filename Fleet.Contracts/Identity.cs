@@ -63,7 +63,8 @@ public static class IdentityHttp
 }
 
 /// <summary>Who the API sees: a signed-in user, a personal token's owner, or the break-glass token.</summary>
-/// <param name="AuthenticatedBy"><c>session</c> (an access token from sign-in), <c>token</c> (a personal access token) or <c>break-glass</c>.</param>
+/// <param name="AuthenticatedBy"><c>session</c> (an access token from sign-in), <c>token</c> (a personal access token),
+/// <c>external</c> (another OpenID Connect provider's access token) or <c>break-glass</c>.</param>
 public sealed record MeResponse(string Name, string Role, string AuthenticatedBy);
 
 /// <param name="Role">At most the owner's role; the owner's role when omitted.</param>

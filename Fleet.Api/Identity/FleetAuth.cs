@@ -6,8 +6,8 @@ namespace Fleet.Api.Identity;
 
 /// <summary>
 /// How operator requests are authenticated. One policy scheme looks at the bearer credential: a personal access token
-/// (<c>fleet_pat_…</c>) or the break-glass token goes to <see cref="PersonalTokenHandler"/>, anything else (a JWT from
-/// the issuer) to OpenIddict's validation. Challenges and refusals are always RFC 7807 problems from the token handler.
+/// (<c>fleet_pat_…</c>) or the break-glass token goes to <see cref="PersonalTokenHandler"/>, a JWT from the configured
+/// external provider to its JWT bearer scheme, anything else (a JWT from the api's issuer) to OpenIddict's validation. Challenges and refusals are always RFC 7807 problems from the token handler.
 /// </summary>
 public static class FleetAuth
 {
@@ -19,16 +19,22 @@ public static class FleetAuth
     public const string SessionMethod = "session";
     public const string TokenMethod = "token";
     public const string BreakGlassMethod = "break-glass";
+    public const string ExternalMethod = "external";
     public const string BreakGlassActor = "break-glass";
 
     public const string TokenIdClaim = "fleet_token_id";
 
-    public static string SelectScheme(HttpContext http)
+    public static string SelectScheme(HttpContext http, ExternalIssuerSettings external)
     {
         var credential = Infrastructure.AuthorizationHeader.Credential(http.Request, FleetHttp.OperatorAuthScheme);
         // JWTs have dots; personal tokens, the break-glass token and garbage do not.
-        return credential is not null && !credential.Contains('.', StringComparison.Ordinal)
-            ? TokenScheme
+        if (credential is not null && !credential.Contains('.', StringComparison.Ordinal))
+        {
+            return TokenScheme;
+        }
+
+        return credential is not null && external.Issued(credential)
+            ? ExternalIssuerSettings.Scheme
             : OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme;
     }
 

@@ -22,7 +22,7 @@ public static class IdentityExtensions
         var settings = section.Get<IssuerSettings>() ?? new IssuerSettings();
         builder.Services.AddOptions<IssuerSettings>().Bind(section).ValidateDataAnnotations()
             .Validate(s => s.SigningKey is null ? builder.Environment.IsDevelopment() : IssuerKeys.TryRead(s.SigningKey),
-                "Fleet:Identity:SigningKey must be an RSA private key (PEM, 2048 bits or more); it may be left out in Development only.")
+                "Fleet:Identity:SigningKey must be an RSA private key of 2048 bits or more (PKCS#8: PEM, or its DER bytes in base64); it may be left out in Development only.")
             .Validate(s => s.WebUrls().All(url => Uri.TryCreate(url, UriKind.Absolute, out _)), "Fleet:Identity:WebUrl holds absolute URLs separated by ';'.")
             .ValidateOnStart();
 
@@ -48,10 +48,16 @@ public static class IdentityExtensions
             keys.XmlRepository = new RedisXmlRepository(() => redis.GetDatabase(), "fleet:api:dataprotection"));
         builder.Services.AddAntiforgery();
 
-        builder.Services.AddAuthentication(FleetAuth.Scheme)
+        var externalSection = builder.Configuration.GetSection(ExternalIssuerSettings.Section);
+        var external = externalSection.Get<ExternalIssuerSettings>() ?? new ExternalIssuerSettings();
+        builder.Services.AddOptions<ExternalIssuerSettings>().Bind(externalSection).ValidateDataAnnotations().ValidateOnStart();
+
+        var authentication = builder.Services.AddAuthentication(FleetAuth.Scheme);
+        authentication.AddExternalIssuer(external, settings.HttpsRequired(builder.Environment));
+        authentication
             .AddPolicyScheme(FleetAuth.Scheme, "Operator credentials", scheme =>
             {
-                scheme.ForwardDefaultSelector = FleetAuth.SelectScheme;
+                scheme.ForwardDefaultSelector = http => FleetAuth.SelectScheme(http, external);
                 scheme.ForwardChallenge = FleetAuth.TokenScheme;
                 scheme.ForwardForbid = FleetAuth.TokenScheme;
             })

@@ -80,12 +80,17 @@ public static class IssuerEndpoints
         identity.SetClaim(Claims.Subject, user.Id.ToString())
             .SetClaim(Claims.Name, user.UserName)
             .SetClaim(Claims.PreferredUsername, user.UserName);
-        if (role is not null && scopes.Contains(IdentityHttp.ApiScope))
+        identity.SetScopes(scopes);
+        if (scopes.Contains(IdentityHttp.ApiScope))
         {
-            identity.SetClaim(Claims.Role, role);
+            // The API is the token's audience: a service trusting this issuer (or the API trusting another) checks it.
+            identity.SetResources(IdentityHttp.ApiScope);
+            if (role is not null)
+            {
+                identity.SetClaim(Claims.Role, role);
+            }
         }
 
-        identity.SetScopes(scopes);
         identity.SetDestinations(claim => claim.Type switch
         {
             Claims.Name or Claims.PreferredUsername or Claims.Role => [Destinations.AccessToken, Destinations.IdentityToken],

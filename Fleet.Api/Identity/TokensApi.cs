@@ -45,7 +45,7 @@ public static class TokensApi
         if (user.UserId() is not { } owner || user.Method() != FleetAuth.SessionMethod)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Signed-in session required",
-                detail: "Personal access tokens are made by a signed-in user (the web's Tokens page), not with another token.");
+                detail: "Personal access tokens are made by a user signed in with a Fleet account (the web's Tokens page), not with another token or another provider's.");
         }
 
         var callerRole = user.Role() ?? FleetRoles.Viewer;

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Tests.Infrastructure;
 
@@ -28,10 +30,15 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 
     public string DatabaseConnectionString => databaseConnectionString;
 
+    /// <summary>Services replaced for this API after its own (e.g. an HTTP handler that reaches another API in the test process).</summary>
+    public Action<IServiceCollection>? TestServices { get; init; }
+
     /// <param name="settings">Extra configuration for this API (e.g. a low rate limit), on top of the test defaults.</param>
-    public static async Task<ApiFactory> StartAsync(BackingServers servers, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null)
+    /// <param name="services">See <see cref="TestServices"/>.</param>
+    public static async Task<ApiFactory> StartAsync(
+        BackingServers servers, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
-        var factory = new ApiFactory(await servers.CreateDatabaseAsync("api", cancellationToken), servers.RedisConnectionString, settings);
+        var factory = new ApiFactory(await servers.CreateDatabaseAsync("api", cancellationToken), servers.RedisConnectionString, settings) { TestServices = services };
         using var client = factory.CreateClient();
         await Eventually.TrueAsync(
             async () => (await client.GetAsync("/health", cancellationToken)).IsSuccessStatusCode,
@@ -54,6 +61,11 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
             builder.UseSetting(key, value);
+        }
+
+        if (TestServices is { } services)
+        {
+            builder.ConfigureTestServices(services);
         }
     }
 }

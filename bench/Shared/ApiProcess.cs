@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace Fleet.AlertBench;
+namespace Fleet.Bench;
 
 /// <summary>The API's process, as apphost.json names it, and its CPU time from <c>/proc</c>.</summary>
 internal static class ApiProcess

@@ -51,12 +51,13 @@ public static class AuditApi
             entries = entries.Where(e => e.Actor == actor);
         }
 
-        if (from is { } since)
+        // PostgreSQL's timestamptz takes UTC only: a time given with another offset is the same instant in UTC.
+        if (from?.ToUniversalTime() is { } since)
         {
             entries = entries.Where(e => e.At >= since);
         }
 
-        if (to is { } until)
+        if (to?.ToUniversalTime() is { } until)
         {
             entries = entries.Where(e => e.At < until);
         }

@@ -167,6 +167,15 @@ public sealed class IdentityApiTests(IdentityApiTests.Fixture fixture) : IClassF
 
         audit!.Items.ShouldContain(e => e.Action == "user-create" && e.Actor == "ines" && e.Reason == "karl (viewer)");
         audit.Items.ShouldAllBe(e => e.Actor == "ines");
+
+        // A time window in any offset is the same instant: an hour back given at +05:00 still holds the entry, a window
+        // that ended an hour ago does not.
+        var entry = audit.Items.First(e => e.Action == "user-create");
+        var hourBefore = Uri.EscapeDataString(entry.At.AddHours(-1).ToOffset(TimeSpan.FromHours(5)).ToString("O"));
+        var windowed = await ines.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?actor=ines&from={hourBefore}", Cancellation);
+        windowed!.Items.ShouldContain(e => e.Id == entry.Id);
+        var ended = await ines.GetFromJsonAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?actor=ines&to={hourBefore}", Cancellation);
+        ended!.Items.ShouldNotContain(e => e.Id == entry.Id);
     }
 
     [Fact]

@@ -9,24 +9,29 @@ namespace Fleet.Api.Identity;
 /// <summary>
 /// After migrations: the three roles, the first admin (its password is the configured one at every start, so the
 /// AppHost's parameter always lets you in), and the web's client registration (its redirect URIs follow the web's address).
-/// Idempotent; a replica that loses a race with another seeding at the same moment tries once more.
+/// Idempotent. The migrations job and every api replica seed at start, one at a time under a PostgreSQL advisory
+/// lock: two replicas updating the web's client at once made one fail with a concurrency error and exit.
 /// </summary>
 public static partial class IdentitySeeder
 {
+    /// <summary>The advisory lock key the seeders take turns on ("FleetIdS").</summary>
+    private const long SeedLock = 0x466C656574496453;
+
     public static async Task SeedAsync(IServiceProvider services, CancellationToken cancellationToken)
     {
-        for (var attempt = 1; ; attempt++)
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<Infrastructure.FleetDbContext>();
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            try
-            {
-                await using var scope = services.CreateAsyncScope();
-                await SeedOnceAsync(scope.ServiceProvider, cancellationToken);
-                return;
-            }
-            catch (DbUpdateException) when (attempt < 3)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellationToken);
-            }
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_lock({SeedLock})", cancellationToken);
+            await SeedOnceAsync(scope.ServiceProvider, cancellationToken);
+        }
+        finally
+        {
+            // Closing the session would release it too; unlocking at once lets the next replica go without waiting for the pool.
+            await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_unlock({SeedLock})", CancellationToken.None);
+            await db.Database.CloseConnectionAsync();
         }
     }
 

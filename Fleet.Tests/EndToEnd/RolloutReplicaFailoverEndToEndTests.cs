@@ -50,8 +50,17 @@ public sealed class RolloutReplicaFailoverEndToEndTests(TwoReplicaFleet fleet) :
         Posix.Signal(leaderPid, Posix.SIGKILL);
 
         using var survivor = FleetAppHost.OperatorApi(fleet.State, TimeSpan.FromSeconds(30), replica: 1 - killed);
-        await Eventually.TrueAsync(async () => await LeaderProcessIdAsync(redis) == api.ProcessIds[1 - killed],
-            TimeSpan.FromSeconds(30), "the surviving replica to take the leader lock over", Cancellation);
+        var holder = 0;
+        try
+        {
+            await Eventually.TrueAsync(async () => (holder = await LeaderProcessIdAsync(redis)) == api.ProcessIds[1 - killed],
+                TimeSpan.FromSeconds(30), $"the surviving replica (pid {api.ProcessIds[1 - killed]}) to take the leader lock over from {leaderPid}", Cancellation);
+        }
+        catch (TimeoutException timeout)
+        {
+            // A holder that is neither means the survivor itself restarted (its console in the state folder's logs says why).
+            throw new TimeoutException($"{timeout.Message} The lock's holder is pid {holder}; the api's processes now: {string.Join(", ", fleet.AppHost.State.Resource("api").ProcessIds)}.", timeout);
+        }
         var done = await WaitForStateAsync(survivor, rollout.Id, FleetOperator.Finished, TimeSpan.FromMinutes(4));
         done.State.ShouldBe("completed");
         var unhealthy = (await RolloutDevicesAsync(survivor, rollout.Id)).Where(d => d.State != "healthy").Select(d => $"{d.DeviceId} {d.State}: {d.Reason}").ToList();

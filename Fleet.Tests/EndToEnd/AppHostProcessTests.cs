@@ -20,7 +20,7 @@ public sealed class AppHostProcessTests : IDisposable
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", "5");
         var state = await appHost.WaitUntilReadyAsync(FleetAppHost.StartTimeout, Cancellation);
 
-        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "mqtt", "migrations", "api", "web", "devices"], ignoreOrder: true);
         appHost.Output.ShouldContain("Login to the dashboard at http://");
         state.Dashboard.ShouldNotBeNull();
         File.ReadAllText(state.Dashboard.LoginUrlFile!).ShouldStartWith(state.Dashboard.Url!);
@@ -109,7 +109,7 @@ public sealed class AppHostProcessTests : IDisposable
         await appHost.Process.WaitForExitAsync(Cancellation);
 
         appHost.Process.ExitCode.ShouldBe(2, appHost.Output);
-        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server");
+        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server mosquitto");
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed class AppModelTests : IDisposable
     {
         await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--api-replicas", "2", "--devices", "2"], null, Cancellation);
         var state = appHost.State;
-        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "mqtt", "migrations", "api", "web", "devices"], ignoreOrder: true);
         var api = state.Resource("api");
         api.Replicas.Count.ShouldBe(2);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };

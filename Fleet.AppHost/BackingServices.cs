@@ -31,7 +31,7 @@ public static class BackingServices
     /// <summary>WAL files of 256 MB: creating one syncs it while COMMITs wait, which at 16 MB happened several times a minute.</summary>
     public const string PostgresInitArguments = "--wal-segsize=256";
 
-    public const string InstallHint = "Install the servers (`sudo apt-get install -y postgresql redis-server`) or start Docker/Podman.";
+    public const string InstallHint = "Install the servers (`sudo apt-get install -y postgresql redis-server mosquitto`) or start Docker/Podman.";
 
     public static bool UseContainers(IDistributedApplicationBuilder builder)
     {

@@ -8,6 +8,7 @@ public static class FleetResources
     public const string Cache = "cache";
     public const string Postgres = "postgres";
     public const string Database = "fleetdb";
+    public const string Mqtt = "mqtt";
     public const string Migrations = "migrations";
     public const string Api = "api";
     public const string Web = "web";
@@ -39,6 +40,7 @@ public static class FleetResources
         var containers = BackingServices.UseContainers(builder);
         var cache = builder.AddFleetRedis(Cache, containers);
         var fleetdb = builder.AddFleetPostgresDatabase(Postgres, Database, containers);
+        var mqtt = builder.AddFleetMqtt(Mqtt, containers);
 
         // Declared before the api: the api's issuer needs the web's address (its redirect URIs) while the web references the api.
         var web = builder.AddProject<Projects.Fleet_Web>(Web).WithHttpEndpoint();
@@ -56,6 +58,7 @@ public static class FleetResources
         var api = builder.AddProject<Projects.Fleet_Api>(Api)
             .WithHttpEndpoint(isProxied: apiReplicas > 1)
             .WithReference(cache).WaitFor(cache)
+            .WithReference(mqtt).WaitFor(mqtt)
             .WithReference(fleetdb).WaitForCompletion(migrations)
             .WithEnvironment("Fleet__OperatorToken", operatorToken)
             .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
@@ -131,5 +134,6 @@ public static class FleetResources
         || key.Equals(AppHostCommandLine.StateDirectoryKey, StringComparison.OrdinalIgnoreCase)
         || key.Equals(AppHostCommandLine.BackingServicesKey, StringComparison.OrdinalIgnoreCase)
         || key.StartsWith("Fleet:Postgres:", StringComparison.OrdinalIgnoreCase)
-        || key.StartsWith("Fleet:Redis:", StringComparison.OrdinalIgnoreCase);
+        || key.StartsWith("Fleet:Redis:", StringComparison.OrdinalIgnoreCase)
+        || key.StartsWith("Fleet:Mqtt:", StringComparison.OrdinalIgnoreCase);
 }

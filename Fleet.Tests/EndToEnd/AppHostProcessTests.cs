@@ -20,8 +20,12 @@ public sealed class AppHostProcessTests : IDisposable
         using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--devices", "5");
         var state = await appHost.WaitUntilReadyAsync(FleetAppHost.StartTimeout, Cancellation);
 
-        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "mqtt", "migrations", "api", "web", "devices"], ignoreOrder: true);
         appHost.Output.ShouldContain("Login to the dashboard at http://");
+        // The broker is healthy only once it accepts its admin; its connection string is an owner-only file for tools.
+        var mqttConnection = state.Resource("mqtt").ConnectionStringFile!;
+        File.GetUnixFileMode(mqttConnection).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        (await Fleet.AppHost.MqttAdminConnection.TryConnectAsync(File.ReadAllText(mqttConnection), Cancellation)).ShouldBe(MQTTnet.MqttClientConnectResultCode.Success);
         state.Dashboard.ShouldNotBeNull();
         File.ReadAllText(state.Dashboard.LoginUrlFile!).ShouldStartWith(state.Dashboard.Url!);
 
@@ -102,14 +106,17 @@ public sealed class AppHostProcessTests : IDisposable
         File.Exists(appHost.StateFile).ShouldBeFalse();
     }
 
-    [Fact]
-    public async Task Without_server_binaries_it_names_the_fix_and_exits()
+    [Theory]
+    [InlineData("--Fleet:Redis:BinDirectory=/nonexistent", "redis-server was not found")]
+    [InlineData("--Fleet:Mqtt:DynamicSecurityPlugin=/nonexistent", "mosquitto_dynamic_security.so was not found")]
+    public async Task Without_server_binaries_it_names_the_fix_and_exits(string missing, string message)
     {
-        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--Fleet:BackingServices=local", "--Fleet:Redis:BinDirectory=/nonexistent");
+        using var appHost = FleetAppHost.StartProcess(_stateDirectory, "--Fleet:BackingServices=local", missing);
         await appHost.Process.WaitForExitAsync(Cancellation);
 
         appHost.Process.ExitCode.ShouldBe(2, appHost.Output);
-        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server");
+        appHost.Output.ShouldContain(message);
+        appHost.Output.ShouldContain("apt-get install -y postgresql redis-server mosquitto");
     }
 
     [Fact]

@@ -61,11 +61,11 @@ public sealed class AppModelTests : IDisposable
     }
 
     [Fact]
-    public async Task Replicas_serve_web_through_service_discovery_and_killed_servers_and_replicas_come_back_without_losing_an_acknowledged_reading()
+    public async Task Replicas_serve_web_through_service_discovery_and_killed_servers_the_broker_and_replicas_come_back_without_losing_an_acknowledged_reading()
     {
         await using var appHost = await FleetAppHost.StartAsync(_stateDirectory, ["--api-replicas", "2", "--devices", "2"], null, Cancellation);
         var state = appHost.State;
-        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "migrations", "api", "web", "devices"], ignoreOrder: true);
+        state.Resources.Select(resource => resource.Name).ShouldBe(["cache", "postgres", "fleetdb", "mqtt", "migrations", "api", "web", "devices"], ignoreOrder: true);
         var api = state.Resource("api");
         api.Replicas.Count.ShouldBe(2);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -93,6 +93,7 @@ public sealed class AppModelTests : IDisposable
         var sender = SendUntilStoppedAsync(device, key, acknowledged, stopSending.Token);
 
         await KillAndWaitForReturnAsync(appHost, "cache", () => appHost.State.Resource("cache").ProcessIds[0]);
+        await KillAndWaitForReturnAsync(appHost, "mqtt", () => appHost.State.Resource("mqtt").ProcessIds[0]);
         await KillAndWaitForReturnAsync(appHost, "postgres", () => PostmasterOf(appHost.State.StateDirectory));
         var replica = appHost.State.Resource("api").Replicas[1];
         await KillAndWaitForReturnAsync(appHost, "api", () => replica.ProcessId!.Value);

@@ -10,7 +10,7 @@ namespace Fleet.Tests.Publishing;
 public sealed partial class AspireManifestTests : IDisposable
 {
     private static readonly string[] SecretParameters =
-        ["operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "postgres-password", "cache-password"];
+        ["operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "postgres-password", "cache-password", "mqtt-password"];
     private readonly string _directory = TestDirectories.Create("manifest");
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
@@ -63,6 +63,10 @@ public sealed partial class AspireManifestTests : IDisposable
 
         Type(resources, "cache").ShouldBe("container.v0");
         Type(resources, "postgres").ShouldBe("container.v0");
+        Type(resources, "mqtt").ShouldBe("container.v0");
+        resources.GetProperty("mqtt").GetProperty("image").GetString().ShouldBe("docker.io/eclipse-mosquitto:2");
+        resources.GetProperty("mqtt").GetProperty("env").GetProperty("MQTT_ADMIN_PASSWORD").GetString().ShouldBe("{mqtt-password.value}");
+        resources.GetProperty("mqtt").GetProperty("volumes")[0].GetProperty("target").GetString().ShouldBe("/mosquitto/data");
         Type(resources, "fleetdb").ShouldBe("value.v0");
         resources.GetProperty("fleetdb").GetProperty("connectionString").GetString().ShouldBe("{postgres.connectionString};Database=fleetdb");
         foreach (var project in new[] { "migrations", "api", "web", "devices" })
@@ -75,6 +79,7 @@ public sealed partial class AspireManifestTests : IDisposable
         var api = resources.GetProperty("api").GetProperty("env");
         api.GetProperty("ConnectionStrings__cache").GetString().ShouldBe("{cache.connectionString}");
         api.GetProperty("ConnectionStrings__fleetdb").GetString().ShouldBe("{fleetdb.connectionString}");
+        api.GetProperty("ConnectionStrings__mqtt").GetString().ShouldBe("{mqtt.connectionString}");
         api.GetProperty("Fleet__OperatorToken").GetString().ShouldBe("{operator-token.value}");
         foreach (var issuer in new[] { "api", "migrations" })
         {

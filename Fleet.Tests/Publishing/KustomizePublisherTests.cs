@@ -13,7 +13,7 @@ public sealed class KustomizePublisherTests : IDisposable
     private string StateDirectory => Path.Combine(_directory, "state");
 
     /// <summary>What a user would put in secrets.env: distinct values, so a leak is attributable.</summary>
-    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "issuer-signing-key", "postgres-password", "cache-password" }
+    private static readonly Dictionary<string, string> Secrets = new[] { "operator-token", "enrollment-token", "admin-password", "web-client-secret", "simulator-token", "issuer-signing-key", "postgres-password", "cache-password", "mqtt-password" }
         .ToDictionary(name => name, name => $"secret-{name}-{Guid.NewGuid():N}");
 
     [Fact]
@@ -201,6 +201,7 @@ public sealed class KustomizePublisherTests : IDisposable
         var api = render.Deployment("api").Spec.Template.Spec.Containers.Single().Env.ToDictionary(variable => variable.Name);
         api["ConnectionStrings__cache"].Value.ShouldBe("cache:6379,password=$(FLEET_SECRET_CACHE_PASSWORD)");
         api["ConnectionStrings__fleetdb"].Value.ShouldBe("Host=postgres;Port=5432;Username=postgres;Password=$(FLEET_SECRET_POSTGRES_PASSWORD);Database=fleetdb");
+        api["ConnectionStrings__mqtt"].Value.ShouldBe("Host=mqtt;Port=1883;Username=fleet-admin;Password=$(FLEET_SECRET_MQTT_PASSWORD)");
     }
 
     [Theory]
@@ -270,6 +271,9 @@ public sealed class KustomizePublisherTests : IDisposable
         OpenPorts(policies["postgres-ingress"]).ShouldBeEmpty();
         // web publishes live events from Redis: the app model references cache from api and web.
         Clients(policies["cache-ingress"]).ShouldBe(["api", "web"], ignoreOrder: true);
+        // Devices connect to the broker from outside the cluster; it refuses anyone without credentials.
+        Clients(policies["mqtt-ingress"]).ShouldBe(["api"]);
+        OpenPorts(policies["mqtt-ingress"]).ShouldBe(["mqtt"]);
     }
 
     [Fact]
@@ -280,7 +284,7 @@ public sealed class KustomizePublisherTests : IDisposable
         var resources = manifest.RootElement.GetProperty("resources");
 
         var servers = render.All<V1StatefulSet>().ToDictionary(set => set.Metadata.Name);
-        servers.Keys.ShouldBe(["cache", "postgres"], ignoreOrder: true);
+        servers.Keys.ShouldBe(["cache", "postgres", "mqtt"], ignoreOrder: true);
         servers.Values.ShouldAllBe(set => set.Spec.VolumeClaimTemplates.Count == 1);
         foreach (var (name, server) in servers)
         {

@@ -77,7 +77,8 @@ public static class ProblemLine
 {
     public static string Of(HttpMethod method, Uri? uri, int status, string? reason, string body)
     {
-        var line = new StringBuilder($"{method} {uri?.OriginalString}: {status} {reason}");
+        var path = uri is { IsAbsoluteUri: true } ? uri.PathAndQuery : uri?.OriginalString;
+        var line = new StringBuilder($"{method} {path}: {status} {reason}");
         try
         {
             using var problem = JsonDocument.Parse(body);

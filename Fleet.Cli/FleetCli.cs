@@ -21,6 +21,9 @@ public static class FleetCli
         root.Add(FleetStatusCommand.Create(context));
         root.Add(FirmwareCommands.Create(context));
         root.Add(RolloutCommands.Create(context));
+        root.Add(DeviceCommands.Create(context));
+        root.Add(AlertCommands.Create(context));
+        root.Add(SendCommandCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

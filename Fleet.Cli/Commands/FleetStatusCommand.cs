@@ -44,7 +44,7 @@ public static class FleetStatusCommand
 
             var counts = alerts.Value;
             run.Out.WriteLine($"Alerts    {counts.ByState.GetValueOrDefault("open")} open, {counts.ByState.GetValueOrDefault("acknowledged")} acknowledged");
-            if (counts.ActiveBySeverity.Count > 0)
+            if (counts.ActiveBySeverity.Values.Any(count => count > 0))
             {
                 run.Out.WriteLine($"  active by severity  {Show.Counts(counts.ActiveBySeverity)}");
             }

@@ -28,8 +28,12 @@ public static class Show
 {
     public static string Time(DateTimeOffset? at) => at?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 
-    public static string Counts(IReadOnlyDictionary<string, int>? counts) =>
-        counts is null || counts.Count == 0 ? "-" : string.Join(" ", counts.Where(pair => pair.Value != 0).OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => $"{pair.Key}={pair.Value}"));
+    /// <summary><c>healthy=3 pending=2</c>: the non-zero counts by name, or <c>-</c>.</summary>
+    public static string Counts(IReadOnlyDictionary<string, int>? counts)
+    {
+        var nonZero = (counts ?? new Dictionary<string, int>()).Where(pair => pair.Value != 0).OrderBy(pair => pair.Key, StringComparer.Ordinal).ToList();
+        return nonZero.Count == 0 ? "-" : string.Join(" ", nonZero.Select(pair => $"{pair.Key}={pair.Value}"));
+    }
 
     public static string Percent(double value) => value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "%";
 

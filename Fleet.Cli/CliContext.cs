@@ -12,6 +12,9 @@ public sealed record CliContext(
     string ConfigDirectory,
     string WorkingDirectory)
 {
+    /// <summary>Standard input, for <c>login --token -</c>.</summary>
+    public TextReader Input { get; init; } = TextReader.Null;
+
     /// <summary>How often <c>rollout watch</c> asks for the rollout.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
@@ -27,6 +30,9 @@ public sealed record CliContext(
             ? xdg
             : Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".config");
         return new CliContext(
-            () => new SocketsHttpHandler(), Console.Out, Console.Error, environment, Path.Combine(configHome, "fleet"), Directory.GetCurrentDirectory());
+            () => new SocketsHttpHandler(), Console.Out, Console.Error, environment, Path.Combine(configHome, "fleet"), Directory.GetCurrentDirectory())
+        {
+            Input = Console.In,
+        };
     }
 }

@@ -10,12 +10,18 @@ public static class IdentityCommands
     public static Command Login(CliContext context)
     {
         var url = new Option<string>("--url") { Description = "The API's address, e.g. http://localhost:5080", Required = true };
-        var token = new Option<string>("--token") { Description = "A personal access token (fleet_pat_...)", Required = true };
+        var token = new Option<string>("--token") { Description = "A personal access token (fleet_pat_...); - reads it from standard input", Required = true };
         var command = new Command("login", "Check a personal access token against the API and store it (owner-only) for later commands") { url, token };
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var address = ConnectionResolver.ParseUrl(run.Value(url)!);
-            var secret = run.Value(token)!.Trim();
+            // `--token -` keeps the token out of the shell's history and the process list.
+            var secret = (run.Value(token) == "-" ? await context.Input.ReadLineAsync(cancellationToken) ?? "" : run.Value(token)!).Trim();
+            if (secret.Length == 0)
+            {
+                throw new UsageException("--token: empty token.");
+            }
+
             using var api = FleetApiClient.Create(context, address, secret);
             var me = await api.GetAsync<MeResponse>(IdentityHttp.MeRoute, cancellationToken);
             LoginStore.Write(context.ConfigDirectory, new StoredLogin(address.ToString(), secret));

@@ -43,6 +43,27 @@ public sealed class CliConnectionTests(CliFixture fixture) : IClassFixture<CliFi
     }
 
     [Fact]
+    public async Task Login_reads_the_token_from_standard_input_when_it_is_a_dash()
+    {
+        var login = await _cli.RunWithInputAsync(null, fixture.ViewerToken + "\n", "login", "--url", CliRunner.ApiUrl, "--token", "-");
+
+        login.ExitCode.ShouldBe(0, login.ToString());
+        (await _cli.RunAsync(null, "whoami")).Out.Trim().ShouldBe("cli-viewer (viewer, by token)");
+    }
+
+    [Theory]
+    [InlineData("localhost:8080", "fleet_pat_x")]
+    [InlineData("ftp://localhost", "fleet_pat_x")]
+    [InlineData(CliRunner.ApiUrl, "-")]
+    public async Task Login_with_a_bad_address_or_an_empty_token_is_exit_2(string url, string token)
+    {
+        var login = await _cli.RunAsync(null, "login", "--url", url, "--token", token);
+
+        login.ExitCode.ShouldBe(2, login.ToString());
+        File.Exists(Path.Combine(_cli.ConfigDirectory, "config.json")).ShouldBeFalse();
+    }
+
+    [Fact]
     public async Task No_credential_is_exit_2_with_a_hint_to_log_in()
     {
         var whoami = await _cli.RunAsync(null, "whoami");

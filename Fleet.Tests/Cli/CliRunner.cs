@@ -38,7 +38,9 @@ public sealed class CliRunner : IDisposable
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
     /// <summary>Runs with <c>FLEET_URL</c>/<c>FLEET_TOKEN</c> set to <paramref name="token"/> (none: whatever else is set up).</summary>
-    public async Task<CliResult> RunAsync(string? token, params string[] args)
+    public Task<CliResult> RunAsync(string? token, params string[] args) => RunWithInputAsync(token, "", args);
+
+    public async Task<CliResult> RunWithInputAsync(string? token, string input, params string[] args)
     {
         var environment = new Dictionary<string, string>(Environment, StringComparer.Ordinal);
         if (token is not null)
@@ -52,6 +54,7 @@ public sealed class CliRunner : IDisposable
         var context = new CliContext(() => _api.Server.CreateHandler(), output, error, environment, ConfigDirectory, WorkingDirectory)
         {
             PollInterval = TimeSpan.FromMilliseconds(100),
+            Input = new StringReader(input),
         };
         var exit = await FleetCli.RunAsync(args, context, TestContext.Current.CancellationToken);
         return new CliResult(exit, output.ToString(), error.ToString());

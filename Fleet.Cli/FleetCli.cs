@@ -10,11 +10,13 @@ public static class FleetCli
     public const int FailedExit = 1;
     public const int UsageExit = 2;
 
-    public static readonly Option<bool> JsonOption = new("--json") { Description = "Print the API's JSON (for scripts)", Recursive = true };
+    public const string JsonOptionName = "--json";
 
     public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken = default)
     {
-        var root = new RootCommand("fleet: operate a Fleet (devices, firmware, rollouts) from the command line.") { JsonOption };
+        // A new tree per run: symbols remember their parents, so runs side by side (tests) must not share them.
+        var json = new Option<bool>(JsonOptionName) { Description = "Print the API's JSON (for scripts)", Recursive = true };
+        var root = new RootCommand("fleet: operate a Fleet (devices, firmware, rollouts) from the command line.") { json };
         root.Add(IdentityCommands.Login(context));
         root.Add(IdentityCommands.Logout(context));
         root.Add(IdentityCommands.WhoAmI(context));

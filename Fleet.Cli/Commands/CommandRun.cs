@@ -14,7 +14,7 @@ public sealed class CommandRun(CliContext context, ParseResult parse) : IDisposa
 
     public TextWriter Out => context.Out;
 
-    public bool Json => parse.GetValue(FleetCli.JsonOption);
+    public bool Json => parse.GetValue<bool>(FleetCli.JsonOptionName);
 
     public FleetApiClient Api => _api ??= Connect();
 

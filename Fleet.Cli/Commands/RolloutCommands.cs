@@ -14,7 +14,11 @@ public static class RolloutCommands
 
     public static Command Create(CliContext context)
     {
-        var rollout = new Command("rollout", "Rollouts of firmware releases") { List(context), ShowCommand(context), CreateCommand(context), RolloutWatch.Create(context) };
+        var rollout = new Command("rollout", "Rollouts of firmware releases") 
+        {
+            List(context), ShowCommand(context), CreateCommand(context), RolloutWatch.Create(context),
+            RolloutDetailCommands.Devices(context), RolloutDetailCommands.Gates(context),
+        };
         foreach (var action in Actions)
         {
             rollout.Add(Action(context, action));

@@ -111,6 +111,30 @@ public sealed class CliRolloutTests(CliFixture fixture) : IClassFixture<CliFixtu
     }
 
     [Fact]
+    public async Task Rollout_devices_lists_update_states_and_gates_lists_evaluations()
+    {
+        var rollout = await NewRolloutAsync(devices: 4);
+        var id = rollout.Id.ToString();
+
+        var devices = Read<PagedList<RolloutDeviceResponse>>(await _cli.RunAsync(fixture.ViewerToken, "rollout", "devices", id, "--json"));
+        var waiting = Read<PagedList<RolloutDeviceResponse>>(await _cli.RunAsync(fixture.ViewerToken, "rollout", "devices", id, "--state", "waiting", "--limit", "2", "--json"));
+        var table = await _cli.RunAsync(fixture.ViewerToken, "rollout", "devices", id);
+        var gates = Read<PagedList<GateEvaluationResponse>>(await _cli.RunAsync(fixture.ViewerToken, "rollout", "gates", id, "--json"));
+        var gatesTable = await _cli.RunAsync(fixture.ViewerToken, "rollout", "gates", id);
+        var badState = await _cli.RunAsync(fixture.ViewerToken, "rollout", "devices", id, "--state", "sleepy");
+
+        devices.Total.ShouldBe(4);
+        devices.Items.ShouldAllBe(d => d.State == "waiting");
+        (waiting.Total, waiting.Items.Count).ShouldBe((4, 2));
+        table.Out.ShouldContain(devices.Items[0].DeviceId.ToString());
+        table.Out.ShouldContain("4 of 4 devices");
+        gates.Total.ShouldBe(0);
+        gatesTable.ExitCode.ShouldBe(0, gatesTable.ToString());
+        badState.ExitCode.ShouldBe(1, badState.ToString());
+        badState.Error.ShouldContain("400");
+    }
+
+    [Fact]
     public async Task Create_with_start_by_release_id_starts_it()
     {
         var region = $"r-{Guid.NewGuid():N}"[..20];

@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace Fleet.Cli.Connection;
 
-/// <summary>Where the API is and the bearer token the CLI calls it with; <see cref="Source"/> says where they came from.</summary>
-public sealed record FleetConnection(Uri Url, string Token, string Source);
+/// <summary>Where the API is and the bearer token the CLI calls it with.</summary>
+public sealed record FleetConnection(Uri Url, string Token);
 
 /// <summary>What <c>fleet login</c> stores in <c>config.json</c>.</summary>
 public sealed record StoredLogin(string Url, string Token);
@@ -24,18 +24,10 @@ public static class ConnectionResolver
         var stored = LoginStore.Read(context.ConfigDirectory);
         var url = context.Variable(UrlVariable) ?? stored?.Url;
         var token = context.Variable(TokenVariable) ?? stored?.Token;
-        var source = context.Variable(TokenVariable) is not null ? TokenVariable : "config";
-        if (url is null || token is null)
+        if ((url is null || token is null) && LocalAppHost.Find(context.WorkingDirectory) is { } local)
         {
-            if (LocalAppHost.Find(context.WorkingDirectory) is { } local)
-            {
-                url ??= local.Url;
-                if (token is null)
-                {
-                    token = local.Token;
-                    source = local.File;
-                }
-            }
+            url ??= local.Url;
+            token ??= local.Token;
         }
 
         if (url is null || token is null)
@@ -43,7 +35,7 @@ public static class ConnectionResolver
             throw new UsageException(LoginHint);
         }
 
-        return new FleetConnection(ParseUrl(url), token, source);
+        return new FleetConnection(ParseUrl(url), token);
     }
 
     public static Uri ParseUrl(string url) =>
@@ -119,7 +111,7 @@ public static class LoginStore
 /// <summary>The local AppHost's state file: resource <c>api</c>'s first URL, and the break-glass token's file.</summary>
 public static class LocalAppHost
 {
-    public sealed record Found(string Url, string Token, string File);
+    public sealed record Found(string Url, string Token);
 
     public static Found? Find(string startDirectory)
     {
@@ -160,7 +152,7 @@ public static class LocalAppHost
                 return null;
             }
 
-            return new Found(url, File.ReadAllText(tokenFile).Trim(), file);
+            return new Found(url, File.ReadAllText(tokenFile).Trim());
         }
         catch (Exception exception) when (exception is JsonException or IOException or UnauthorizedAccessException or InvalidOperationException)
         {

@@ -1,0 +1,121 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Fleet.Contracts;
+
+namespace Fleet.Cli.Connection;
+
+/// <summary>One answer of the API: its JSON text as sent (for <c>--json</c>) and the same read into a contract type.</summary>
+public sealed record ApiAnswer<T>(string Json, T Value);
+
+/// <summary>The operator API over HTTP with the bearer token; a refusal becomes an <see cref="ApiRefusalException"/> naming the problem.</summary>
+public sealed class FleetApiClient(HttpClient http) : IDisposable
+{
+    public static FleetApiClient Create(CliContext context, Uri url, string token)
+    {
+        var http = new HttpClient(context.CreateHandler(), disposeHandler: true) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(100) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, token);
+        http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("fleet-cli", "0.1"));
+        return new FleetApiClient(http);
+    }
+
+    public Task<ApiAnswer<T>> GetAsync<T>(string path, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+
+    public Task<ApiAnswer<T>> PostJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
+
+    public Task<ApiAnswer<T>> PostAsync<T>(string path, HttpContent content, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, cancellationToken);
+
+    private async Task<ApiAnswer<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        using (request)
+        {
+            HttpResponseMessage response;
+            try
+            {
+                response = await http.SendAsync(request, cancellationToken);
+            }
+            catch (HttpRequestException exception)
+            {
+                throw new ApiRefusalException($"Cannot reach {http.BaseAddress}: {exception.Message}");
+            }
+            catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new ApiRefusalException($"{http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:0} s.");
+            }
+
+            using (response)
+            {
+                var text = await response.Content.ReadAsStringAsync(cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new ApiRefusalException(ProblemLine.Of(request.Method, request.RequestUri, (int)response.StatusCode, response.ReasonPhrase, text));
+                }
+
+                try
+                {
+                    var value = JsonSerializer.Deserialize<T>(text, JsonSerializerOptions.Web)
+                        ?? throw new ApiRefusalException($"{request.Method} {request.RequestUri}: the API answered null.");
+                    return new ApiAnswer<T>(text, value);
+                }
+                catch (JsonException exception)
+                {
+                    throw new ApiRefusalException($"{request.Method} {request.RequestUri}: not the expected answer ({exception.Message}).");
+                }
+            }
+        }
+    }
+
+    public void Dispose() => http.Dispose();
+}
+
+/// <summary>A problem details answer on one line: status, title, detail, and each field's errors.</summary>
+public static class ProblemLine
+{
+    public static string Of(HttpMethod method, Uri? uri, int status, string? reason, string body)
+    {
+        var path = uri is { IsAbsoluteUri: true } ? uri.PathAndQuery : uri?.OriginalString;
+        var line = new StringBuilder($"{method} {path}: {status} {reason}");
+        try
+        {
+            using var problem = JsonDocument.Parse(body);
+            var root = problem.RootElement;
+            if (root.ValueKind == JsonValueKind.Object)
+            {
+                if (Text(root, "title") is { } title)
+                {
+                    line.Append(": ").Append(title);
+                }
+
+                if (Text(root, "detail") is { } detail)
+                {
+                    line.Append(": ").Append(detail);
+                }
+
+                if (root.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+                {
+                    var fields = errors.EnumerateObject().Select(field => $"{field.Name}: {string.Join(" ", Messages(field.Value))}");
+                    line.Append(" (").Append(string.Join("; ", fields)).Append(')');
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            if (body.Length > 0)
+            {
+                line.Append(": ").Append(body.Length > 200 ? body[..200] : body);
+            }
+        }
+
+        return line.ToString().ReplaceLineEndings(" ");
+    }
+
+    private static string? Text(JsonElement root, string name) =>
+        root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static IEnumerable<string?> Messages(JsonElement value) =>
+        value.ValueKind == JsonValueKind.Array ? value.EnumerateArray().Select(message => message.ToString()) : [value.ToString()];
+}

@@ -9,7 +9,7 @@ public sealed class FirmwareUploadMemoryRunsAlone;
 
 /// <summary>
 /// Uploads stream to PostgreSQL through a temporary file: after N uploads of tens of MB the API's managed heap, after
-/// a full collection, is back where it was once warm (8 retained artefacts would be 256 MiB; the allowance is 16).
+/// a full collection, is back where it was once warm (8 retained artefacts would be 256 MiB; the allowance is 64).
 /// Runs alone, so other tests' allocations do not blur the figures.
 /// </summary>
 [Collection(nameof(FirmwareUploadMemoryTests))]
@@ -18,7 +18,11 @@ public sealed class FirmwareUploadMemoryTests(ApiFixture fixture) : IClassFixtur
     private const int WarmUploads = 2;
     private const int Uploads = 8;
     private const int ArtefactBytes = 32 * 1024 * 1024;
-    private const long AllowedGrowth = 16 * 1024 * 1024;
+    /// <summary>
+    /// Two artefacts' worth: one artefact kept per upload would be 256 MiB. The whole suite's process also holds other
+    /// classes' fixtures (APIs, AppHosts) whose background work retains 15–30 MiB over these seconds; alone it is 0.
+    /// </summary>
+    private const long AllowedGrowth = 2L * ArtefactBytes;
     private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
 
     [Fact]

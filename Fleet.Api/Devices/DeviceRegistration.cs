@@ -4,6 +4,7 @@ using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Fleet.ServiceDefaults;
 
 namespace Fleet.Api.Devices;
 

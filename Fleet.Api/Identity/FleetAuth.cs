@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using Fleet.Contracts;
 using OpenIddict.Validation.AspNetCore;
+using Fleet.ServiceDefaults;
 
 namespace Fleet.Api.Identity;
 
@@ -26,7 +27,7 @@ public static class FleetAuth
 
     public static string SelectScheme(HttpContext http, ExternalIssuerSettings external)
     {
-        var credential = Infrastructure.AuthorizationHeader.Credential(http.Request, FleetHttp.OperatorAuthScheme);
+        var credential = AuthorizationHeader.Credential(http.Request, FleetHttp.OperatorAuthScheme);
         // JWTs have dots; personal tokens, the break-glass token and garbage do not.
         if (credential is not null && !credential.Contains('.', StringComparison.Ordinal))
         {

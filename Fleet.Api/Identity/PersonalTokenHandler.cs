@@ -5,6 +5,7 @@ using Fleet.Contracts;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Fleet.ServiceDefaults;
 
 namespace Fleet.Api.Identity;
 

@@ -3,6 +3,7 @@ using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Fleet.ServiceDefaults;
 
 namespace Fleet.Api.Infrastructure;
 

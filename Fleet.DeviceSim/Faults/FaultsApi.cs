@@ -1,9 +1,7 @@
-using System.Net.Http.Headers;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Fleet.Contracts;
+using Fleet.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -73,7 +71,7 @@ public static class FaultsApi
             return Unauthorized(http, "The faults API is locked", $"{FleetConfigKeys.SimulatorFaultsToken} is not set, so nobody may read or change the faults.");
         }
 
-        if (!Matches(PresentedToken(http.Request), expected))
+        if (!SecretComparer.Matches(AuthorizationHeader.Credential(http.Request, Scheme), expected))
         {
             return Unauthorized(http, "A simulator token is needed", "Send Authorization: Bearer <simulator token>.");
         }
@@ -86,17 +84,6 @@ public static class FaultsApi
         http.Response.Headers.WWWAuthenticate = Scheme;
         return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: title, detail: detail);
     }
-
-    private static string? PresentedToken(HttpRequest request) =>
-        AuthenticationHeaderValue.TryParse(request.Headers.Authorization, out var header)
-        && string.Equals(header.Scheme, Scheme, StringComparison.OrdinalIgnoreCase)
-            ? header.Parameter
-            : null;
-
-    /// <summary>Hashes first, so the comparison takes the same time whatever either token's content or length.</summary>
-    private static bool Matches(string? presented, string expected) =>
-        presented is not null
-        && CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
 
     private static string FirstLine(string message) => message.Split('\n', 2)[0].Trim();
 }

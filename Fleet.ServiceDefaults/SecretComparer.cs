@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Fleet.Api.Infrastructure;
+namespace Fleet.ServiceDefaults;
 
-/// <summary>Compares a presented secret with the configured one in time that depends on neither's content nor length.</summary>
+/// <summary>Compares a presented secret with the configured one in time that depends on neither's content nor length (hashes first).</summary>
 public static class SecretComparer
 {
     public static bool Matches(string? presented, string expected) =>

@@ -1,5 +1,8 @@
-namespace Fleet.Api.Infrastructure;
+using Microsoft.AspNetCore.Http;
 
+namespace Fleet.ServiceDefaults;
+
+/// <summary>Reads <c>Authorization: {scheme} {credential}</c>; every service that takes a bearer secret reads it this way.</summary>
 public static class AuthorizationHeader
 {
     /// <summary>The credential after <c>{scheme} </c> in the Authorization header, or null.</summary>

@@ -1,12 +1,10 @@
-using Microsoft.AspNetCore.Components.Server.Circuits;
-
 namespace Fleet.Web.Identity;
 
 /// <summary>
-/// The circuit's services for code that runs in another DI scope, such as an HttpClient's message handlers
-/// (ASP.NET Core docs: "Access server-side Blazor services from a different DI scope"). Inbound circuit activity sets
-/// it; <see cref="Services.FleetApiClient"/> sets it for each call too, because a live update or a timer calls the API
-/// outside any inbound activity.
+/// The DI scope of whoever is calling the API right now (the circuit's, or the request's while prerendering), for code
+/// that runs in another scope: the HttpClient factory's message handlers (ASP.NET Core docs: "Access server-side Blazor
+/// services from a different DI scope"). <see cref="Services.FleetApiClient"/> sets it around each call, also for calls
+/// a live update or a timer makes outside any inbound circuit activity; it flows with the call and ends with it.
 /// </summary>
 public sealed class CircuitServicesAccessor
 {
@@ -17,16 +15,4 @@ public sealed class CircuitServicesAccessor
         get => CircuitServices.Value;
         set => CircuitServices.Value = value;
     }
-}
-
-/// <summary>Sets <see cref="CircuitServicesAccessor.Services"/> for the duration of each inbound circuit activity.</summary>
-public sealed class CircuitServicesAccessorHandler(IServiceProvider services, CircuitServicesAccessor accessor) : CircuitHandler
-{
-    public override Func<CircuitInboundActivityContext, Task> CreateInboundActivityHandler(Func<CircuitInboundActivityContext, Task> next) =>
-        async context =>
-        {
-            accessor.Services = services;
-            await next(context);
-            accessor.Services = null;
-        };
 }

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authentication.OpenIdConnect;
-using Microsoft.AspNetCore.Components.Server.Circuits;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.StackExchangeRedis;
@@ -48,8 +47,6 @@ public static class SignInExtensions
         builder.Services.AddSingleton<SessionTokens>();
         builder.Services.AddScoped<OperatorSession>();
         builder.Services.AddSingleton<CircuitServicesAccessor>();
-        builder.Services.AddScoped<CircuitHandler, CircuitServicesAccessorHandler>();
-        builder.Services.AddHttpContextAccessor();
         builder.Services.AddTransient<UserAccessTokenHandler>();
 
         builder.Services.AddAuthentication(options =>

@@ -21,6 +21,8 @@ namespace Fleet.Web.Services;
 /// </remarks>
 public sealed partial class FleetApiClient(HttpClient http, ApiReachability reachability, ILogger<FleetApiClient> logger, IServiceProvider? caller = null)
 {
+    private readonly CircuitServicesAccessor? _callerAccessor = caller?.GetService<CircuitServicesAccessor>();
+
     /// <summary>The fleet's counts, or null when the API cannot give them (not deployed yet, refused, down).</summary>
     public async Task<FleetStatsResponse?> GetFleetStatsAsync(CancellationToken cancellationToken)
     {
@@ -90,9 +92,9 @@ public sealed partial class FleetApiClient(HttpClient http, ApiReachability reac
 
     private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string route)
     {
-        if (caller?.GetService<CircuitServicesAccessor>() is { } accessor)
+        if (_callerAccessor is not null)
         {
-            accessor.Services = caller;
+            _callerAccessor.Services = caller;
         }
 
         try

@@ -277,8 +277,7 @@ public sealed class LocalRedisResource(string name, string command, string dataD
             $"requirepass {await Password.GetValueAsync(cancellationToken)}",
             $"databases {databases}",
         ];
-        await File.WriteAllLinesAsync(ConfigurationFile, lines, cancellationToken);
-        File.SetUnixFileMode(ConfigurationFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await OwnerOnly.WriteLinesAsync(ConfigurationFile, lines, cancellationToken);
     }
 }
 
@@ -333,7 +332,7 @@ public sealed class LocalPostgresServerResource(string name, string root, string
             Own(SocketDirectory, account);
         }
 
-        File.SetUnixFileMode(SocketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(SocketDirectory, OwnerOnly.FolderPermissions);
         if (File.Exists(Path.Combine(DataDirectory, "PG_VERSION")))
         {
             return;

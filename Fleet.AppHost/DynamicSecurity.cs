@@ -32,10 +32,10 @@ public static class DynamicSecurity
                         admin[field] = fresh[field]!.DeepClone();
                     }
 
-                    await File.WriteAllTextAsync(scratch, current.ToJsonString(new() { WriteIndented = true }), cancellationToken);
+                    await OwnerOnly.WriteTextAsync(scratch, current.ToJsonString(new() { WriteIndented = true }), cancellationToken);
                 }
 
-                File.SetUnixFileMode(scratch, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+                File.SetUnixFileMode(scratch, OwnerOnly.FilePermissions);
                 File.Move(scratch, file, overwrite: true);
             }
             finally
@@ -44,7 +44,7 @@ public static class DynamicSecurity
             }
         }
 
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        File.SetUnixFileMode(file, OwnerOnly.FilePermissions);
     }
 
     private static JsonNode? Admin(JsonNode root, string adminUser) =>

@@ -124,13 +124,11 @@ public sealed class LocalMosquittoResource(string name, string command, string d
     /// <summary>Writes the config for the port DCP allocated and brings the admin's password in the dynamic security file up to date.</summary>
     internal async Task PrepareAsync(string control, string plugin, CancellationToken cancellationToken)
     {
-        Directory.CreateDirectory(DataDirectory);
-        File.SetUnixFileMode(DataDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        OwnerOnly.CreateFolder(DataDirectory);
         var port = await Endpoint.Property(EndpointProperty.TargetPort).GetValueAsync(cancellationToken);
         // Root stays root, as redis-server does here: dropping to the mosquitto account would need the state folder handed to it.
         string[] user = Environment.UserName == "root" ? ["user root"] : [];
-        await File.WriteAllLinesAsync(ConfigurationFile, [.. user, .. MqttBroker.Configuration($"listener {port} 127.0.0.1", DataDirectory, plugin)], cancellationToken);
-        File.SetUnixFileMode(ConfigurationFile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        await OwnerOnly.WriteLinesAsync(ConfigurationFile, [.. user, .. MqttBroker.Configuration($"listener {port} 127.0.0.1", DataDirectory, plugin)], cancellationToken);
         await DynamicSecurity.EnsureAdminAsync(control, DynamicSecurityFile, MqttBroker.AdminUser, await Password.GetValueAsync(cancellationToken) ?? "", cancellationToken);
     }
 }

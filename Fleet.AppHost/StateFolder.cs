@@ -43,11 +43,8 @@ public static class StateFolder
     public static string WriteSecret(string stateDirectory, string name, string value)
     {
         var file = SecretFile(stateDirectory, name);
-        var secrets = Path.GetDirectoryName(file)!;
-        Directory.CreateDirectory(secrets);
-        File.SetUnixFileMode(secrets, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        File.WriteAllText(file, value);
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        OwnerOnly.CreateFolder(Path.GetDirectoryName(file)!);
+        OwnerOnly.WriteText(file, value);
         return file;
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Bench;
 
 namespace Fleet.AuthBench;
 
@@ -12,19 +13,18 @@ internal sealed record BenchTarget(Uri ApiUrl, string WebUrl, int ApiPid, string
     private const double QuietCpuShare = 0.1;
     private static readonly TimeSpan QuietWait = TimeSpan.FromSeconds(60);
 
+    /// <summary>The api's address, pid and break-glass token as the other benchmarks read them; the web's address and the admin's password besides.</summary>
     public static BenchTarget Load(string stateDirectory)
     {
+        var app = RunningApp.Load(stateDirectory);
         using var state = JsonDocument.Parse(File.ReadAllText(Path.Combine(stateDirectory, "apphost.json")));
-        var resources = state.RootElement.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
-        var secrets = state.RootElement.GetProperty("secrets");
-        string Secret(string name) => File.ReadAllText(secrets.GetProperty(name).GetString()!).Trim();
-        var api = resources["api"];
+        var web = state.RootElement.GetProperty("resources").EnumerateArray().First(r => r.GetProperty("name").GetString() == "web");
         return new BenchTarget(
-            new Uri(api.GetProperty("urls")[0].GetString()!),
-            resources["web"].GetProperty("urls")[0].GetString()!.TrimEnd('/'),
-            api.GetProperty("processIds")[0].GetInt32(),
-            Secret("operator-token"),
-            Secret("admin-password"),
+            new Uri(app.ApiUrl),
+            web.GetProperty("urls")[0].GetString()!.TrimEnd('/'),
+            ApiProcess.Find(stateDirectory),
+            app.OperatorToken,
+            File.ReadAllText(state.RootElement.GetProperty("secrets").GetProperty("admin-password").GetString()!).Trim(),
             ReadWebClientSecret(stateDirectory));
     }
 
@@ -44,7 +44,7 @@ internal sealed record BenchTarget(Uri ApiUrl, string WebUrl, int ApiPid, string
     }
 
     /// <summary>User and system CPU seconds the API process has used.</summary>
-    public double ApiCpuSeconds() => Fleet.Bench.ApiProcess.CpuSeconds(ApiPid);
+    public double ApiCpuSeconds() => ApiProcess.CpuSeconds(ApiPid);
 
     /// <summary>Waits until the API has used under <see cref="QuietCpuShare"/> of a core for three seconds running, or <see cref="QuietWait"/> passes.</summary>
     public async Task<bool> WaitForQuietAsync(CancellationToken cancellationToken)

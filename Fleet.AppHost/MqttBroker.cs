@@ -2,6 +2,7 @@ using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Fleet.Contracts;
 
 namespace Fleet.AppHost;
 
@@ -21,6 +22,7 @@ public static class MqttBroker
     public const string ImageTag = "2";
     public const string ContainerDataDirectory = "/mosquitto/data";
     public const string DynamicSecurityFileName = "dynamic-security.json";
+    public const string DeviceAclFileName = "device-acl.conf";
 
     private static readonly string[] PluginDirectories = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib", "/usr/local/lib"];
 
@@ -93,8 +95,23 @@ public static class MqttBroker
         "log_type error",
         "log_type warning",
         "log_type notice",
+        // The collector's queue while a replica restarts: the default 1,000 would drop readings the broker already acknowledged.
+        "max_queued_messages 1000000",
+        // Devices' topics: the dynamic security plugin answers for clients with roles (the api) and defers the rest here.
+        $"acl_file {Path.Combine(dataDirectory, DeviceAclFileName)}",
         $"plugin {plugin}",
         $"plugin_opt_config_file {Path.Combine(dataDirectory, DynamicSecurityFileName)}",
+    ];
+
+    /// <summary>
+    /// The devices' access, one pattern per topic with <c>%u</c> (the username, which is the device id): a device publishes
+    /// only its own up topics and receives only its own down topics. Dynamic security 2.0 has no such patterns, so a role
+    /// per device would be needed, and every change there rewrites its whole file; one static file scales with the fleet.
+    /// </summary>
+    public static string[] DeviceAcl() =>
+    [
+        .. FleetMqtt.DeviceUpTopics.Select(kind => $"pattern write {FleetMqtt.Root}/%u/{kind}"),
+        .. FleetMqtt.DeviceDownTopics.Select(kind => $"pattern read {FleetMqtt.Root}/%u/{kind}"),
     ];
 
     internal static string? FindDynamicSecurityPlugin(string? configured) =>
@@ -129,6 +146,7 @@ public sealed class LocalMosquittoResource(string name, string command, string d
         // Root stays root, as redis-server does here: dropping to the mosquitto account would need the state folder handed to it.
         string[] user = Environment.UserName == "root" ? ["user root"] : [];
         await OwnerOnly.WriteLinesAsync(ConfigurationFile, [.. user, .. MqttBroker.Configuration($"listener {port} 127.0.0.1", DataDirectory, plugin)], cancellationToken);
+        await OwnerOnly.WriteLinesAsync(Path.Combine(DataDirectory, MqttBroker.DeviceAclFileName), MqttBroker.DeviceAcl(), cancellationToken);
         await DynamicSecurity.EnsureAdminAsync(control, DynamicSecurityFile, MqttBroker.AdminUser, await Password.GetValueAsync(cancellationToken) ?? "", cancellationToken);
     }
 }
@@ -145,6 +163,7 @@ public sealed class MosquittoContainerResource(string name, ParameterResource pa
         "set -e",
         $"cd {MqttBroker.ContainerDataDirectory}",
         $"printf '%s\\n' {string.Join(' ', MqttBroker.Configuration($"listener {MqttBroker.Port}", MqttBroker.ContainerDataDirectory, "/usr/lib/mosquitto_dynamic_security.so").Select(line => $"'{line}'"))} > mosquitto.conf",
+        $"printf '%s\\n' {string.Join(' ', MqttBroker.DeviceAcl().Select(line => $"'{line}'"))} > {MqttBroker.DeviceAclFileName}",
         $"if [ ! -f {MqttBroker.DynamicSecurityFileName} ]; then mosquitto_ctrl dynsec init {MqttBroker.DynamicSecurityFileName} {MqttBroker.AdminUser} \"$MQTT_ADMIN_PASSWORD\" >/dev/null; fi",
         $"chmod 600 {MqttBroker.DynamicSecurityFileName}",
         // Docker runs the image as root and mosquitto then drops to its own account, which must own what it reads and saves.

@@ -1,13 +1,15 @@
 using Fleet.DeviceSim.Faults;
+using Fleet.DeviceSim.Mqtt;
 using Fleet.DeviceSim.Updates;
 using Microsoft.Extensions.Options;
 
 namespace Fleet.DeviceSim.Channels;
 
 /// <summary>
-/// The channels of the whole simulated fleet: one <see cref="DeviceLink"/> per device, each an async loop (no thread
-/// per device), with connection attempts limited to <c>MaxConcurrentRequests</c> at once so a fleet starting up or
-/// coming back after an API restart does not storm it.
+/// The channels of the whole simulated fleet: per device a <see cref="DeviceLink"/> (WebSocket) or, for an MQTT device,
+/// an <see cref="MqttDeviceLink"/>, each an async loop (no thread per device), with connection attempts limited to
+/// <c>MaxConcurrentRequests</c> at once so a fleet starting up or coming back after an API or broker restart does not
+/// storm it.
 /// </summary>
 public sealed partial class DeviceChannels(
     IDeviceChannelConnector connector,
@@ -18,7 +20,8 @@ public sealed partial class DeviceChannels(
     TimeProvider clock,
     ILogger<DeviceChannels> logger) : IDisposable
 {
-    private DeviceLink[] _links = [];
+    private readonly SimulatorTuning _tuning = options.Value.Simulator;
+    private IDeviceTransport?[] _links = [];
     private CancellationToken _stopping;
 
     internal IDeviceChannelConnector Connector => connector;
@@ -39,29 +42,44 @@ public sealed partial class DeviceChannels(
 
     internal TimeSpan MaxBackoff { get; } = TimeSpan.FromSeconds(options.Value.Simulator.ChannelMaxBackoffSeconds);
 
+    internal MqttBrokerSettings Broker { get; } = options.Value.Mqtt;
+
+    /// <summary>Whether devices take updates and commands (<c>Fleet:Simulator:Channels</c>); MQTT devices connect either way, for their reports.</summary>
+    internal bool Downlink => _tuning.Channels;
+
     /// <summary>Ends when the simulator stops: updates and commands under way run until then.</summary>
     internal CancellationToken Stopping => _stopping;
 
-    /// <summary>The link of the device with this index (1-based, as <see cref="VirtualDevice.Index"/>), once running.</summary>
-    public DeviceLink LinkOf(VirtualDevice device) => Volatile.Read(ref _links)[device.Index - 1];
+    /// <summary>Whether this device speaks MQTT (<c>Fleet:Simulator:Protocol</c>), known before its link runs.</summary>
+    public bool UsesMqtt(VirtualDevice device) => DeviceProtocol.UsesMqtt(_tuning, device.Index);
+
+    /// <summary>The link of the device (by <see cref="VirtualDevice.Index"/>), once running; none for an HTTP device while channels are off.</summary>
+    public IDeviceTransport? LinkOf(VirtualDevice device) =>
+        Volatile.Read(ref _links) is var links && device.Index - 1 < links.Length ? links[device.Index - 1] : null;
+
+    /// <summary>The MQTT connection of an MQTT device, once running.</summary>
+    public MqttDeviceLink? MqttLinkOf(VirtualDevice device) => LinkOf(device) as MqttDeviceLink;
 
     /// <summary>Keeps every device's channel until <paramref name="stopping"/> ends.</summary>
     public async Task RunAsync(IReadOnlyList<VirtualDevice> devices, CancellationToken stopping)
     {
         _stopping = stopping;
-        var links = devices.Select(device => new DeviceLink(device, this)).ToArray();
+        var links = devices.Select(device => UsesMqtt(device) ? new MqttDeviceLink(device, this)
+            : Downlink ? (IDeviceTransport)new DeviceLink(device, this)
+            : null).ToArray();
         Volatile.Write(ref _links, links);
+        var running = links.OfType<IDeviceTransport>().ToArray();
         try
         {
-            await Task.WhenAll(links.Select(link => link.RunAsync(stopping)));
+            await Task.WhenAll(running.Select(link => link.RunAsync(stopping)));
         }
         catch (OperationCanceledException) when (stopping.IsCancellationRequested)
         {
             // Shutting down: every channel closes with its loop.
         }
 
-        await Task.WhenAll(links.Select(link => link.Updater.Work)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        foreach (var link in links)
+        await Task.WhenAll(running.Select(link => link.Updater.Work)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var link in running)
         {
             link.Dispose();
         }
@@ -70,10 +88,9 @@ public sealed partial class DeviceChannels(
     /// <summary>The offline fault holds this device: its channel closes (the run loop stays away while the fault lasts).</summary>
     public void HoldOffline(VirtualDevice device)
     {
-        var links = Volatile.Read(ref _links);
-        if (device.Index - 1 < links.Length && links[device.Index - 1].IsOpen)
+        if (LinkOf(device) is { IsOpen: true } link)
         {
-            links[device.Index - 1].Disconnect();
+            link.Disconnect();
         }
     }
 

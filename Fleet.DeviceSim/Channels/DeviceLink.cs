@@ -13,7 +13,7 @@ namespace Fleet.DeviceSim.Channels;
 /// device's updater and command runner by <c>type</c>; its reports wait in an outbox until acknowledged and are sent
 /// again on reconnect. All of it is async: no thread of its own.
 /// </summary>
-public sealed partial class DeviceLink : IDeviceLink, IDisposable
+public sealed partial class DeviceLink : IDeviceTransport
 {
     private const int InitialBufferBytes = 1024;
     private const int MaxMessageBytes = 64 * 1024;
@@ -21,7 +21,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
 
     private readonly DeviceChannels _channels;
     private readonly Lock _lock = new();
-    private readonly Dictionary<string, (string State, object Message)> _outbox = [];
+    private readonly DeviceMessages _messages;
     private readonly SemaphoreSlim _send = new(1, 1);
     private WebSocket? _socket;
     private CancellationTokenSource? _session;
@@ -31,29 +31,19 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
     {
         Device = device;
         _channels = channels;
-        Updater = new DeviceUpdater(device, this, channels.Downloader, channels.Faults, channels.Status, channels.Logger);
-        Commands = new DeviceCommands(device, this, channels.Clock, channels.Status, channels.Logger);
+        _messages = new DeviceMessages(device, this, channels);
     }
 
     public VirtualDevice Device { get; }
 
-    public DeviceUpdater Updater { get; }
+    public DeviceUpdater Updater => _messages.Updater;
 
-    public DeviceCommands Commands { get; }
+    public DeviceCommands Commands => _messages.Commands;
 
     public bool IsOpen => Volatile.Read(ref _socket) is { State: WebSocketState.Open };
 
     /// <summary>Reports sent but not acknowledged yet.</summary>
-    public int Unacknowledged
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _outbox.Count;
-            }
-        }
-    }
+    public int Unacknowledged => _messages.Undelivered;
 
     public async Task RunAsync(CancellationToken stopping)
     {
@@ -94,11 +84,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
 
     public async Task ReportAsync(string key, string state, object message, CancellationToken cancellationToken)
     {
-        lock (_lock)
-        {
-            _outbox[key] = (state, message);
-        }
-
+        _messages.Keep(key, state, message);
         await TrySendAsync(message, cancellationToken);
     }
 
@@ -218,7 +204,7 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
                     return;
                 }
 
-                await DispatchAsync(buffer.AsMemory(0, length), cancellationToken);
+                await _messages.DispatchAsync(new ReadOnlySequence<byte>(buffer, 0, length));
             }
             finally
             {
@@ -227,87 +213,9 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
         }
     }
 
-    /// <summary>Hands one message on by its <c>type</c>; updates and commands run in the background so the channel keeps reading.</summary>
-    private async Task DispatchAsync(ReadOnlyMemory<byte> json, CancellationToken cancellationToken)
-    {
-        try
-        {
-            using var document = JsonDocument.Parse(json);
-            var root = document.RootElement;
-            var type = root.TryGetProperty("type", out var typeProperty) && typeProperty.ValueKind == JsonValueKind.String ? typeProperty.GetString() : null;
-            switch (type)
-            {
-                case DeviceChannel.Offer:
-                    var before = Updater.Work;
-                    await Updater.OfferAsync(root.Deserialize<UpdateOffer>(JsonSerializerOptions.Web)!, _channels.Stopping);
-                    if (Updater.Work != before)
-                    {
-                        _channels.Track(Updater.Work);
-                    }
-
-                    break;
-                case DeviceChannel.Rollback:
-                    await Updater.RollbackAsync(root.Deserialize<RollbackRequest>(JsonSerializerOptions.Web)!, _channels.Stopping);
-                    break;
-                case CommandChannel.Command:
-                    _channels.Track(Commands.HandleAsync(root.Deserialize<CommandMessage>(JsonSerializerOptions.Web)!, _channels.Stopping));
-                    break;
-                case DeviceChannel.Ack or DeviceChannel.Error:
-                    Acknowledge(root, type);
-                    break;
-                default:
-                    if (root.TryGetProperty("commandId", out _) && root.TryGetProperty("outcome", out _))
-                    {
-                        Acknowledge(root, type);
-                    }
-                    else
-                    {
-                        LogUnknownMessage(_channels.Logger, Device.Serial, type);
-                    }
-
-                    break;
-            }
-        }
-        catch (JsonException exception)
-        {
-            LogUnreadable(_channels.Logger, Device.Serial, exception.Message);
-        }
-    }
-
-    /// <summary>The server answered a report (recorded, unchanged, illegal, not-found, or an error): it need not be sent again.</summary>
-    private void Acknowledge(JsonElement root, string? type)
-    {
-        var key = root.TryGetProperty("commandId", out var command) && command.ValueKind == JsonValueKind.String && command.TryGetGuid(out var commandId)
-                ? DeviceCommands.ReportKey(commandId)
-            : root.TryGetProperty("rolloutId", out var rollout) && rollout.ValueKind == JsonValueKind.String && rollout.TryGetGuid(out var rolloutId)
-                ? DeviceUpdater.ReportKey(rolloutId)
-            : null;
-        var state = root.TryGetProperty("state", out var stateProperty) && stateProperty.ValueKind == JsonValueKind.String ? stateProperty.GetString() : null;
-        var outcome = root.TryGetProperty("outcome", out var outcomeProperty) && outcomeProperty.ValueKind == JsonValueKind.String ? outcomeProperty.GetString() : null;
-        LogAck(_channels.Logger, Device.Serial, type, key, state, outcome);
-        if (key is null)
-        {
-            return;
-        }
-
-        lock (_lock)
-        {
-            if (_outbox.TryGetValue(key, out var pending) && string.Equals(pending.State, state, StringComparison.OrdinalIgnoreCase))
-            {
-                _outbox.Remove(key);
-            }
-        }
-    }
-
     private async Task ResendOutboxAsync(CancellationToken cancellationToken)
     {
-        object[] pending;
-        lock (_lock)
-        {
-            pending = [.. _outbox.Values.Select(entry => entry.Message)];
-        }
-
-        foreach (var message in pending)
+        foreach (var (_, _, message) in _messages.Pending())
         {
             await SendAsync(message, cancellationToken);
         }
@@ -359,13 +267,4 @@ public sealed partial class DeviceLink : IDeviceLink, IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Report of {Serial} not sent now ({Reason}); it goes again on reconnect")]
     private static partial void LogSendFailed(ILogger logger, string serial, string reason);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got {Type} for {Key}: state {State}, outcome {Outcome}")]
-    private static partial void LogAck(ILogger logger, string serial, string? type, string? key, string? state, string? outcome);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got a message of unknown type {Type}; ignored")]
-    private static partial void LogUnknownMessage(ILogger logger, string serial, string? type);
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "{Serial} got an unreadable message: {Reason}")]
-    private static partial void LogUnreadable(ILogger logger, string serial, string reason);
 }

@@ -12,3 +12,24 @@ public interface IDeviceLink
     /// <summary>Takes the device down for a reboot (channel closed, no heartbeats or telemetry); returns once it is up again.</summary>
     Task RebootAsync(CancellationToken cancellationToken);
 }
+
+/// <summary>
+/// One device's connection for what the server sends it and what it answers: the WebSocket channel
+/// (<see cref="DeviceLink"/>) or its MQTT connection (<see cref="Mqtt.MqttDeviceLink"/>).
+/// </summary>
+public interface IDeviceTransport : IDeviceLink, IDisposable
+{
+    VirtualDevice Device { get; }
+
+    Updates.DeviceUpdater Updater { get; }
+
+    Commands.DeviceCommands Commands { get; }
+
+    bool IsOpen { get; }
+
+    /// <summary>Keeps the connection while the device is registered and up, reconnecting with backoff, until <paramref name="stopping"/> ends.</summary>
+    Task RunAsync(CancellationToken stopping);
+
+    /// <summary>Closes the connection now (the device went down); the run loop reconnects once it is up.</summary>
+    void Disconnect();
+}

@@ -16,6 +16,10 @@ public static class SimulatorCommandLine
           --heartbeat-seconds N     heartbeat interval (Fleet:Simulator:HeartbeatSeconds)
           --telemetry-seconds N     reading interval (Fleet:Simulator:TelemetrySeconds)
           --state-file PATH         where identities are kept (Fleet:Simulator:StateFile)
+          --protocol P              http (default), mqtt or mixed: how devices report and take commands and updates;
+                                    mqtt and mixed need the broker, Fleet:Mqtt:Host and Fleet:Mqtt:Port
+                                    (Fleet:Simulator:Protocol)
+          --mqtt-percent PCT        with mixed, the share of devices on MQTT, default 50 (Fleet:Simulator:MqttPercent)
           --drop PCT                readings taken but never sent (Fleet:Simulator:Faults:DropPercent)
           --latency MS              added before every request (Fleet:Simulator:Faults:LatencyMs)
           --offline PCT             devices that stop reporting (Fleet:Simulator:Faults:OfflinePercent)
@@ -45,6 +49,8 @@ public static class SimulatorCommandLine
         ["--heartbeat-seconds"] = "Fleet:Simulator:HeartbeatSeconds",
         ["--telemetry-seconds"] = "Fleet:Simulator:TelemetrySeconds",
         ["--state-file"] = "Fleet:Simulator:StateFile",
+        ["--protocol"] = "Fleet:Simulator:Protocol",
+        ["--mqtt-percent"] = "Fleet:Simulator:MqttPercent",
         ["--drop"] = "Fleet:Simulator:Faults:DropPercent",
         ["--latency"] = "Fleet:Simulator:Faults:LatencyMs",
         ["--offline"] = "Fleet:Simulator:Faults:OfflinePercent",

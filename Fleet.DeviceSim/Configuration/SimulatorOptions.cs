@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Fleet.DeviceSim;
 
 /// <summary>The <c>Fleet</c> section: how many devices, how they enroll, how often they report.</summary>
-public sealed class SimulatorOptions
+public sealed class SimulatorOptions : IValidatableObject
 {
     public const string Section = "Fleet";
 
@@ -18,6 +18,37 @@ public sealed class SimulatorOptions
 
     [ValidateObjectMembers]
     public SimulatorTuning Simulator { get; set; } = new();
+
+    /// <summary>The <c>Fleet:Mqtt</c> section: the broker MQTT devices connect to.</summary>
+    [ValidateObjectMembers]
+    public MqttBrokerSettings Mqtt { get; set; } = new();
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (Simulator.Protocol is DeviceProtocol.Mqtt or DeviceProtocol.Mixed && string.IsNullOrWhiteSpace(Mqtt.Host))
+        {
+            yield return new ValidationResult(
+                $"--protocol {Simulator.Protocol} needs the MQTT broker: set Fleet:Mqtt:Host and Fleet:Mqtt:Port (Fleet__Mqtt__Host, Fleet__Mqtt__Port)",
+                [$"{nameof(Mqtt)}.{nameof(MqttBrokerSettings.Host)}"]);
+        }
+    }
+}
+
+/// <summary>The <c>Fleet:Mqtt</c> section.</summary>
+public sealed class MqttBrokerSettings
+{
+    public string? Host { get; set; }
+
+    [Range(1, 65535)]
+    public int Port { get; set; } = 1883;
+
+    /// <summary>The MQTT keep-alive; the broker sends a device's last will after 1.5 times this without a word from it.</summary>
+    [Range(5, 3600)]
+    public int KeepAliveSeconds { get; set; } = 60;
+
+    /// <summary>How long a device the broker refused as not authorized (wrong key, suspended, retired) waits before trying again.</summary>
+    [Range(1, 86400)]
+    public int NotAuthorizedBackoffSeconds { get; set; } = 300;
 }
 
 /// <summary>The <c>Fleet:Simulator</c> section.</summary>
@@ -59,6 +90,15 @@ public sealed class SimulatorTuning
 
     [Range(1, 3600)]
     public int SummarySeconds { get; set; } = 30;
+
+    /// <summary>How devices talk to the platform: http (HTTP reports, a WebSocket channel), mqtt (all on the broker) or mixed.</summary>
+    [Required]
+    [AllowedValues(DeviceProtocol.Http, DeviceProtocol.Mqtt, DeviceProtocol.Mixed)]
+    public string Protocol { get; set; } = DeviceProtocol.Http;
+
+    /// <summary>With protocol mixed, the share of devices on MQTT (which ones follows from the seed and the device index).</summary>
+    [Range(0, 100)]
+    public int MqttPercent { get; set; } = 50;
 
     /// <summary>False: devices open no channel, so they take no updates or commands (telemetry and heartbeats only).</summary>
     public bool Channels { get; set; } = true;

@@ -1,3 +1,5 @@
+using Fleet.Contracts;
+using Fleet.DeviceSim.Channels;
 using Fleet.DeviceSim.Faults;
 using Fleet.DeviceSim.Identity;
 
@@ -7,15 +9,19 @@ namespace Fleet.DeviceSim;
 /// One turn of one device: register it, or let it take its due readings, send its heartbeat and its pending
 /// telemetry, and react to what the API answers — Retry-After on 429, exponential backoff with jitter on 5xx and
 /// connection errors (readings stay buffered), registering again on 401, dropping a batch the API refuses for good.
-/// Per-device failures are logged at Debug; the last one is kept for the summary.
+/// Per-device failures are logged at Debug; the last one is kept for the summary. An MQTT device registers over HTTP
+/// and publishes its heartbeats and telemetry on its MQTT connection (<paramref name="channels"/>), answered the same way.
 /// </summary>
 public sealed partial class DeviceReporter(
     FleetApiClient api,
     SimulatorStatus status,
     FaultInjector faults,
     TimeProvider clock,
-    ILogger<DeviceReporter> logger)
+    ILogger<DeviceReporter> logger,
+    DeviceChannels? channels = null)
 {
+    private static readonly ApiOutcome NotConnected = ApiOutcome.Unavailable("not connected to the MQTT broker yet");
+
     private static readonly TimeSpan AlreadyEnrolledRetry = TimeSpan.FromMinutes(5);
     private string? _lastFailure;
     private int _identitiesChanged;
@@ -88,7 +94,7 @@ public sealed partial class DeviceReporter(
         if (device.HeartbeatDue(now))
         {
             await AddLatencyAsync(cancellationToken);
-            var outcome = await api.SendHeartbeatAsync(identity.DeviceKey, device.Heartbeat(now), cancellationToken);
+            var outcome = await SendHeartbeatAsync(device, identity, device.Heartbeat(now), cancellationToken);
             if (outcome.Kind == ApiOutcomeKind.Accepted)
             {
                 status.HeartbeatSent();
@@ -118,7 +124,7 @@ public sealed partial class DeviceReporter(
     {
         await AddLatencyAsync(cancellationToken);
         var batch = device.PendingBatch();
-        var outcome = await api.SendTelemetryAsync(identity.DeviceKey, batch, cancellationToken);
+        var outcome = await SendTelemetryAsync(device, identity, batch, cancellationToken);
         switch (outcome.Kind)
         {
             case ApiOutcomeKind.Accepted:
@@ -145,6 +151,16 @@ public sealed partial class DeviceReporter(
             HandleFailure(device, outcome, now, telemetry: true);
         }
     }
+
+    private async Task<ApiOutcome> SendHeartbeatAsync(VirtualDevice device, DeviceIdentity identity, HeartbeatRequest heartbeat, CancellationToken cancellationToken) =>
+        channels is null || !channels.UsesMqtt(device) ? await api.SendHeartbeatAsync(identity.DeviceKey, heartbeat, cancellationToken)
+        : channels.MqttLinkOf(device) is { } mqtt ? await mqtt.SendHeartbeatAsync(heartbeat, cancellationToken)
+        : NotConnected;
+
+    private async Task<ApiOutcome> SendTelemetryAsync(VirtualDevice device, DeviceIdentity identity, TelemetryBatchRequest batch, CancellationToken cancellationToken) =>
+        channels is null || !channels.UsesMqtt(device) ? await api.SendTelemetryAsync(identity.DeviceKey, batch, cancellationToken)
+        : channels.MqttLinkOf(device) is { } mqtt ? await mqtt.SendTelemetryAsync(batch, cancellationToken)
+        : NotConnected;
 
     /// <summary>A 429 on telemetry holds back only telemetry; anything else that is not final backs the whole device off.</summary>
     /// <returns>Whether the device may go on with its turn.</returns>

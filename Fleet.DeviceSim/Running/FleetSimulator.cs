@@ -48,11 +48,10 @@ public sealed partial class FleetSimulator(
             .Append(ScheduleAsync(devices, due.Writer, settings.Simulator, stopping.Token))
             .Append(SaveIdentitiesAsync(devices, stopping.Token))
             .ToList();
-        if (settings.Simulator.Channels)
+        if (settings.Simulator.Channels || settings.Simulator.Protocol != DeviceProtocol.Http)
         {
             tasks.Add(channels.RunAsync(devices, stopping.Token));
         }
-
 
         try
         {

@@ -28,6 +28,9 @@ public sealed class SimulatorStatus
     private long _downloadsResumed;
     private long _commandsCompleted;
     private long _commandsRejected;
+    private int _mqttConnected;
+    private long _mqttConnectFailures;
+    private long _mqttNotAuthorized;
 
     public void SetFleet(int count, string preset)
     {
@@ -91,6 +94,14 @@ public sealed class SimulatorStatus
 
     public void CommandRejected() => Interlocked.Increment(ref _commandsRejected);
 
+    public void MqttConnected() => Interlocked.Increment(ref _mqttConnected);
+
+    public void MqttDisconnected() => Interlocked.Decrement(ref _mqttConnected);
+
+    public void MqttConnectFailed() => Interlocked.Increment(ref _mqttConnectFailures);
+
+    public void MqttNotAuthorized() => Interlocked.Increment(ref _mqttNotAuthorized);
+
     public Snapshot Current()
     {
         var memory = GC.GetGCMemoryInfo();
@@ -121,6 +132,9 @@ public sealed class SimulatorStatus
             DownloadsResumed = Interlocked.Read(ref _downloadsResumed),
             CommandsCompleted = Interlocked.Read(ref _commandsCompleted),
             CommandsRejected = Interlocked.Read(ref _commandsRejected),
+            MqttConnected = Volatile.Read(ref _mqttConnected),
+            MqttConnectFailures = Interlocked.Read(ref _mqttConnectFailures),
+            MqttNotAuthorized = Interlocked.Read(ref _mqttNotAuthorized),
             ManagedHeapBytes = memory.HeapSizeBytes,
             GcCommittedBytes = memory.TotalCommittedBytes,
         };
@@ -177,5 +191,14 @@ public sealed class SimulatorStatus
         public long CommandsCompleted { get; init; }
 
         public long CommandsRejected { get; init; }
+
+        /// <summary>MQTT devices connected to the broker now.</summary>
+        public int MqttConnected { get; init; }
+
+        /// <summary>MQTT connection attempts that failed (broker unreachable, refused for a reason other than authorization).</summary>
+        public long MqttConnectFailures { get; init; }
+
+        /// <summary>Connections the broker refused as not authorized (wrong key, or the device suspended or retired).</summary>
+        public long MqttNotAuthorized { get; init; }
     }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Mqtt;
 using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -28,7 +29,8 @@ public abstract record RegistrationOutcome
 /// enrollment token alone never hands out an existing device's identity.
 /// </summary>
 public sealed class DeviceRegistration(
-    FleetDbContext db, DeviceKeyHasher hasher, DeviceKeyCache keyCache, ReEnrollment reEnrollment, IOptions<FleetOptions> options, TimeProvider clock)
+    FleetDbContext db, DeviceKeyHasher hasher, DeviceKeyCache keyCache, ReEnrollment reEnrollment, BrokerDeviceIdentities broker,
+    IOptions<FleetOptions> options, TimeProvider clock)
 {
     /// <param name="presentedKey">The key the request carried, if any: the device's current one lets it enroll again.</param>
     public async Task<RegistrationOutcome> RegisterAsync(RegisterDeviceRequest request, string? presentedKey, CancellationToken cancellationToken)
@@ -103,7 +105,16 @@ public sealed class DeviceRegistration(
             }
         }
 
-        await db.SaveChangesAsync(cancellationToken);
+        // With MQTT, the broker takes the key inside the registry's transaction: if it does not, nothing was registered
+        // (BrokerChangeFailedException, a 503); if the commit fails after it did, the device's retry sets the key again.
+        await db.InTransactionAsync(broker.Enabled, async ct =>
+        {
+            await db.SaveChangesAsync(acceptAllChangesOnSuccess: false, ct);
+            await broker.ProvisionAsync(device.Id, key, device.Lifecycle, ct);
+            return true;
+        }, cancellationToken);
+        db.ChangeTracker.AcceptAllChanges();
+
         if (replacedHash is not null)
         {
             await keyCache.ForgetEverywhereAsync([replacedHash]);

@@ -67,76 +67,23 @@ public static class DevicesApi
         };
     }
 
-    /// <summary>
-    /// Latest values go to Redis (hot, shared by replicas); the status tracker records last-seen and connectivity;
-    /// the registry mirror catches up within its interval.
-    /// </summary>
     public static async Task<Results<Accepted, ValidationProblem, ProblemHttpResult>> HeartbeatAsync(
-        HttpContext http, HeartbeatRequest request, CurrentDevice device, [AsParameters] HeartbeatServices services, CancellationToken cancellationToken)
-    {
-        if (!services.Redis.IsConnected)
+        HttpContext http, HeartbeatRequest request, CurrentDevice device, DeviceHeartbeats heartbeats, IOptions<FleetOptions> options,
+        IOptions<HeartbeatOptions> rateOptions, CancellationToken cancellationToken) =>
+        await heartbeats.RecordAsync(device.Id, request, cancellationToken) switch
         {
-            // Answered at once: commands for a Redis that is away would wait in the client's backlog for its timeout.
-            return StoreUnavailable.Problem(http, services.Options.Value, "Device state store unavailable", "Redis is out of reach; send the heartbeat again later.");
-        }
-
-        if (services.RateLimiter.RetryAfter(device.Id) is { } retryAfter)
-        {
-            http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-            return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many heartbeats",
-                detail: $"At most {services.RateOptions.Value.RequestsPerDevicePerMinute} heartbeats per device per minute.");
-        }
-
-        var errors = DeviceValidation.Validate(request);
-        DeviceConfig.Validate(request.Config, "config", errors);
-        if (errors.Count > 0)
-        {
-            return TypedResults.ValidationProblem(errors);
-        }
-
-        var now = services.Clock.GetUtcNow();
-        var fields = new List<HashEntry>
-        {
-            new("battery", Number(request.Battery)),
-            new("signal", request.Signal),
-            new("firmware", request.Firmware),
-            new("slot", request.Slot),
-            new("uptimeS", request.UptimeS),
-            new("seenAt", now.ToUnixTimeMilliseconds()),
+            HeartbeatOutcome.Recorded => TypedResults.Accepted((string?)null),
+            HeartbeatOutcome.Invalid invalid => TypedResults.ValidationProblem(invalid.Errors),
+            HeartbeatOutcome.RateLimited limited => TooMany(http, limited.RetryAfter, rateOptions.Value),
+            _ => StoreUnavailable.Problem(http, options.Value, "Device state store unavailable", "Redis is out of reach; send the heartbeat again later."),
         };
-        if (request.Location is { } location)
-        {
-            fields.Add(new("lat", Number(location.Lat)));
-            fields.Add(new("lon", Number(location.Lon)));
-        }
 
-        // A heartbeat without config leaves the last reported settings in place (devices may report them only on change).
-        if (request.Config is { } config)
-        {
-            fields.Add(new(DeviceConfig.LatestField, JsonSerializer.Serialize(config)));
-        }
-
-        // Issued in this order on one connection, so the evaluator never sees the mark before the values.
-        var latest = services.Redis.GetDatabase().HashSetAsync(RedisKeys.Latest(device.Id), [.. fields]);
-        var marked = services.Alerts.MarkChangedAsync([device.Id]);
-        var booted = services.Health.RecordBootAsync(device.Id, now, request.UptimeS);
-        await Task.WhenAll(latest, marked, booted);
-        services.Mirror.Record(device.Id, request, now);
-        if (await services.Status.SeenAsync(device.Id, request.Battery) is { } change)
-        {
-            await services.Recorder.RecordAsync([change], cancellationToken);
-        }
-
-        return TypedResults.Accepted((string?)null);
+    private static ProblemHttpResult TooMany(HttpContext http, TimeSpan retryAfter, HeartbeatOptions settings)
+    {
+        http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many heartbeats",
+            detail: $"At most {settings.RequestsPerDevicePerMinute} heartbeats per device per minute.");
     }
-
-    /// <summary>What a heartbeat touches: Redis for the live values, the status tracker, the registry mirror.</summary>
-    public sealed record HeartbeatServices(
-        IConnectionMultiplexer Redis, DeviceStatusTracker Status, DeviceStatusRecorder Recorder, DeviceHeartbeatMirror Mirror, AlertSignals Alerts, DeviceHealthMarks Health,
-        IOptions<FleetOptions> Options, TimeProvider Clock, HeartbeatRateLimiter RateLimiter, IOptions<HeartbeatOptions> RateOptions);
-
-    /// <summary>Shortest round-trip text ("84.6", not StackExchange.Redis's "84.599999999999994").</summary>
-    private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     public static async Task<Ok<FleetStatsResponse>> StatsAsync(
         FleetDbContext db, DeviceStatusTracker status, CancellationToken cancellationToken)

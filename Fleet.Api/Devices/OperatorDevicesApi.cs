@@ -3,6 +3,7 @@ using System.Text.Json;
 using Fleet.Api.Commands;
 using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Mqtt;
 using Fleet.Api.Status;
 using Fleet.Contracts;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -71,23 +72,24 @@ public static class OperatorDevicesApi
     }
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, clock, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, broker, clock, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> SuspendAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, clock, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, broker, clock, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> RetireAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, clock, cancellationToken);
+        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, broker, clock, cancellationToken);
 
     /// <summary>
     /// The update only applies if the lifecycle is still the one the transition was decided from; if another
     /// request changed it in between, the decision is taken again on the new state.
     /// </summary>
     private static async Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ChangeLifecycleAsync(
-        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -113,15 +115,24 @@ public static class OperatorDevicesApi
                 return TypedResults.Ok(ToSummary(device));
             }
 
-            // One statement: the change and its event land together or not at all.
+            // One statement: the change and its event land together or not at all; with MQTT, only if the broker takes it too.
             var (at, from, to, detail) = (clock.GetUtcNow(), current.ToName(), next.ToName(), $"operator: {action.ToString().ToLowerInvariant()}");
-            var updated = await db.Database.ExecuteSqlInterpolatedAsync($"""
-                WITH changed AS (
-                    UPDATE devices SET lifecycle = {next.ToString()} WHERE id = {id} AND lifecycle = {current.ToString()} RETURNING id
-                )
-                INSERT INTO device_events (device_id, at, kind, from_state, to_state, detail)
-                SELECT id, {at}, 'lifecycle', {from}, {to}, {detail} FROM changed
-                """, cancellationToken);
+            var updated = await db.InTransactionAsync(broker.Enabled, async ct =>
+            {
+                var changed = await db.Database.ExecuteSqlInterpolatedAsync($"""
+                    WITH changed AS (
+                        UPDATE devices SET lifecycle = {next.ToString()} WHERE id = {id} AND lifecycle = {current.ToString()} RETURNING id
+                    )
+                    INSERT INTO device_events (device_id, at, kind, from_state, to_state, detail)
+                    SELECT id, {at}, 'lifecycle', {from}, {to}, {detail} FROM changed
+                    """, ct);
+                if (changed == 1)
+                {
+                    await broker.ApplyLifecycleAsync(id, next, ct);
+                }
+
+                return changed;
+            }, cancellationToken);
             if (updated == 1)
             {
                 await ForgetKeysAsync(id, db, keyCache, cancellationToken);

@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Options;
 using Fleet.Api.Alerts;
 using Fleet.Api.Commands;
 using Fleet.Api.Devices;
 using Fleet.Api.Firmware;
 using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Mqtt;
 using Fleet.Api.Rollouts;
 using Fleet.Api.Stats;
 using Fleet.Api.Status;
@@ -53,6 +55,7 @@ public static class Extensions
         builder.Services.AddSingleton<ReEnrollment>();
         builder.Services.AddScoped<CurrentDevice>();
         builder.Services.AddSingleton<DeviceHeartbeatMirror>();
+        builder.Services.AddSingleton<DeviceHeartbeats>();
         builder.Services.AddOptions<HeartbeatOptions>()
             .Bind(builder.Configuration.GetSection(HeartbeatOptions.Section))
             .ValidateDataAnnotations()
@@ -67,7 +70,34 @@ public static class Extensions
         builder.AddFirmware();
         builder.AddRollouts();
         builder.AddCommands();
+        builder.AddMqtt();
         return builder;
+    }
+
+    /// <summary>With <c>ConnectionStrings:mqtt</c>, devices get broker identities and the collector takes their messages; without it, HTTP only.</summary>
+    private static void AddMqtt(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MqttOptions>()
+            .BindConfiguration(MqttOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var broker = MqttBrokerAddress.From(builder.Configuration);
+        builder.Services.AddSingleton(services => new MqttDownlink(
+            broker, services.GetRequiredService<IOptions<MqttOptions>>(), services.GetRequiredService<TimeProvider>(), services.GetRequiredService<ILogger<MqttDownlink>>()));
+        if (broker is null)
+        {
+            builder.Services.AddSingleton(new BrokerDeviceIdentities(null));
+            return;
+        }
+
+        builder.Services.AddSingleton(broker);
+        builder.Services.AddSingleton<BrokerControl>();
+        builder.Services.AddSingleton(services => new BrokerDeviceIdentities(services.GetRequiredService<BrokerControl>()));
+        builder.Services.AddSingleton<MqttDeviceDirectory>();
+        builder.Services.AddSingleton<MqttDrops>();
+        builder.Services.AddSingleton<MqttIngest>();
+        builder.Services.AddSingleton<MqttCollector>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<MqttCollector>());
     }
 
     private static void AddAlerts(this IHostApplicationBuilder builder)
@@ -121,6 +151,7 @@ public static class Extensions
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryRateLimiter>());
         builder.Services.AddSingleton<TelemetryLog>();
         builder.Services.AddSingleton<TelemetryWriter>();
+        builder.Services.AddSingleton<TelemetryIngest>();
         builder.Services.AddHostedService(services => services.GetRequiredService<TelemetryWriter>());
         // Device calls and group commits come by the thousand a second: tracing each would cost more than ingesting it.
         builder.Services.Configure<TraceBudgetOptions>(tracing =>

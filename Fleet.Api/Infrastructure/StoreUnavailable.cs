@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
+using Fleet.Api.Mqtt;
 using Npgsql;
 using StackExchange.Redis;
 
@@ -18,7 +19,7 @@ public static class StoreUnavailable
     }
 
     /// <summary>Failures of the stores themselves, not of the request: the client should come back, not report a bug.</summary>
-    public static bool IsOutage(Exception exception) => exception is RedisConnectionException or RedisTimeoutException
+    public static bool IsOutage(Exception exception) => exception is RedisConnectionException or RedisTimeoutException or BrokerChangeFailedException
         || (exception is NpgsqlException { IsTransient: true } and not PostgresException);
 }
 
@@ -38,12 +39,19 @@ public sealed class StoreUnavailableExceptionHandler(IProblemDetailsService prob
         {
             HttpContext = httpContext,
             Exception = exception,
-            ProblemDetails = new ProblemDetails
-            {
-                Status = StatusCodes.Status503ServiceUnavailable,
-                Title = "Store unavailable",
-                Detail = "PostgreSQL or Redis could not serve the request now; send it again after Retry-After seconds.",
-            },
+            ProblemDetails = exception is BrokerChangeFailedException
+                ? new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "MQTT broker unavailable",
+                    Detail = "The MQTT broker did not take the device's identity change, so nothing was changed; send the request again after Retry-After seconds.",
+                }
+                : new ProblemDetails
+                {
+                    Status = StatusCodes.Status503ServiceUnavailable,
+                    Title = "Store unavailable",
+                    Detail = "PostgreSQL or Redis could not serve the request now; send it again after Retry-After seconds.",
+                },
         });
     }
 }

@@ -1,6 +1,7 @@
 using System.Net.WebSockets;
 using System.Text.Json;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Mqtt;
 using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
@@ -32,7 +33,6 @@ public sealed partial class DeviceChannelHub
         }
 
         var database = redis.GetDatabase();
-        var subscriber = redis.GetSubscriber();
         foreach (var batch in remote.Chunk(RouteLookupBatch))
         {
             var replicas = await database.StringGetAsync([.. batch.Select(id => (RedisKey)RedisRoutes.Device(id))]);
@@ -41,8 +41,7 @@ public sealed partial class DeviceChannelHub
             {
                 if (replicas[i].HasValue)
                 {
-                    publishes.Add(subscriber.PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replicas[i]!)),
-                        JsonSerializer.Serialize(new RoutedMessage(batch[i], null, null, message), JsonSerializerOptions.Web)));
+                    publishes.Add(RouteAsync(replicas[i]!, new RoutedMessage(batch[i], null, null, message), cancellationToken));
                 }
             }
 
@@ -50,7 +49,7 @@ public sealed partial class DeviceChannelHub
         }
     }
 
-    private async Task SendOutstandingCommandsAsync(Guid deviceId, DeviceConnection connection, CancellationToken cancellationToken)
+    private async Task SendOutstandingCommandsAsync(Guid deviceId, IDeviceConnection connection, CancellationToken cancellationToken)
     {
         foreach (var message in await commands.OutstandingAsync(deviceId, cancellationToken))
         {
@@ -59,14 +58,14 @@ public sealed partial class DeviceChannelHub
     }
 
     /// <summary>Sends the command, then records it: a queued delivery becomes sent only once the socket took it.</summary>
-    private async Task DeliverCommandAsync(Guid deviceId, DeviceConnection connection, CommandMessage message, CancellationToken cancellationToken)
+    private async Task DeliverCommandAsync(Guid deviceId, IDeviceConnection connection, CommandMessage message, CancellationToken cancellationToken)
     {
         try
         {
             await connection.SendAsync(message, cancellationToken);
             await commands.MarkSentAsync(message.CommandId, deviceId, message.Name, cancellationToken);
         }
-        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException or NpgsqlException)
+        catch (Exception exception) when (exception is WebSocketException or DeviceLinkException or ObjectDisposedException or OperationCanceledException or NpgsqlException)
         {
             LogCommandNotDelivered(logger, message.CommandId, deviceId, exception);
         }

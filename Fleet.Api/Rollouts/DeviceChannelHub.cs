@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Fleet.Api.Commands;
 using Fleet.Api.Infrastructure;
+using Fleet.Api.Mqtt;
 using Fleet.Contracts;
 using Npgsql;
 using StackExchange.Redis;
@@ -21,6 +22,7 @@ public sealed partial class DeviceChannelHub(
     NpgsqlDataSource dataSource,
     RolloutDeviceProgress progress,
     CommandDeliveries commands,
+    MqttDownlink mqtt,
     ILogger<DeviceChannelHub> logger)
 {
     private const int MaxMessageBytes = 16 * 1024;
@@ -85,10 +87,8 @@ public sealed partial class DeviceChannelHub(
         var remote = targets.Where(t => t.Connection is null).Select(t => t.Offer).ToList();
         var database = redis.GetDatabase();
         var replicas = await Task.WhenAll(remote.Select(o => database.StringGetAsync(RedisRoutes.Device(o.DeviceId))));
-        var subscriber = redis.GetSubscriber();
         await Task.WhenAll(remote.Zip(replicas).Where(pair => pair.Second.HasValue).Select(pair =>
-            subscriber.PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(pair.Second!)),
-                JsonSerializer.Serialize(new RoutedMessage(pair.First.DeviceId, pair.First.Offer, null), JsonSerializerOptions.Web))));
+            RouteAsync(pair.Second!, new RoutedMessage(pair.First.DeviceId, pair.First.Offer, null), cancellationToken)));
     }
 
     /// <summary>Tells connected devices of a rolled-back rollout to go back to their previous slot; the others hear it on reconnect.</summary>
@@ -107,8 +107,7 @@ public sealed partial class DeviceChannelHub(
             var replica = await database.StringGetAsync(RedisRoutes.Device(deviceId));
             if (replica.HasValue)
             {
-                await redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica!)),
-                    JsonSerializer.Serialize(new RoutedMessage(deviceId, null, request), JsonSerializerOptions.Web));
+                await RouteAsync(replica!, new RoutedMessage(deviceId, null, request), cancellationToken);
             }
         }
     }
@@ -148,24 +147,35 @@ public sealed partial class DeviceChannelHub(
 
         if (routed is not null && _connections.TryGetValue(routed.DeviceId, out var connection))
         {
-            if (routed.Offer is { } offer)
-            {
-                await DeliverAsync(routed.DeviceId, connection, offer, CancellationToken.None);
-            }
-
-            if (routed.Rollback is { } rollback)
-            {
-                await SendQuietlyAsync(routed.DeviceId, connection, rollback, CancellationToken.None);
-            }
-
-            if (routed.Command is { } command)
-            {
-                await DeliverCommandAsync(routed.DeviceId, connection, command, CancellationToken.None);
-            }
+            await DeliverAsync(connection, routed, CancellationToken.None);
         }
     }
 
-    private async Task SendOutstandingOffersAsync(Guid deviceId, DeviceConnection connection, CancellationToken cancellationToken)
+    /// <summary>To the replica holding the device's socket, or straight to the broker for a device on MQTT (any replica may publish).</summary>
+    private Task RouteAsync(string replica, RoutedMessage routed, CancellationToken cancellationToken) =>
+        replica == MqttRoute
+            ? DeliverAsync(new MqttConnection(routed.DeviceId, mqtt), routed, cancellationToken)
+            : redis.GetSubscriber().PublishAsync(RedisChannel.Literal(RedisRoutes.Replica(replica)), JsonSerializer.Serialize(routed, JsonSerializerOptions.Web));
+
+    private async Task DeliverAsync(IDeviceConnection connection, RoutedMessage routed, CancellationToken cancellationToken)
+    {
+        if (routed.Offer is { } offer)
+        {
+            await DeliverAsync(routed.DeviceId, connection, offer, cancellationToken);
+        }
+
+        if (routed.Rollback is { } rollback)
+        {
+            await SendQuietlyAsync(routed.DeviceId, connection, rollback, cancellationToken);
+        }
+
+        if (routed.Command is { } command)
+        {
+            await DeliverCommandAsync(routed.DeviceId, connection, command, cancellationToken);
+        }
+    }
+
+    private async Task SendOutstandingOffersAsync(Guid deviceId, IDeviceConnection connection, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
             SELECT rd.rollout_id, r.release_id, f.version, f.sha256, f.size
@@ -211,13 +221,13 @@ public sealed partial class DeviceChannelHub(
         }
     }
 
-    private async Task SendQuietlyAsync<T>(Guid deviceId, DeviceConnection connection, T message, CancellationToken cancellationToken)
+    private async Task SendQuietlyAsync<T>(Guid deviceId, IDeviceConnection connection, T message, CancellationToken cancellationToken)
     {
         try
         {
             await connection.SendAsync(message, cancellationToken);
         }
-        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception exception) when (exception is WebSocketException or DeviceLinkException or ObjectDisposedException or OperationCanceledException)
         {
             LogDeliveryFailed(logger, deviceId, exception);
         }
@@ -228,14 +238,14 @@ public sealed partial class DeviceChannelHub(
     public static UpdateOffer Offer(Guid rolloutId, Guid releaseId, string version, string sha256, long size) =>
         new(DeviceChannel.Offer, rolloutId, releaseId, version, sha256.Trim(), size, FirmwareHttp.Download(releaseId));
 
-    private async Task<bool> TrySendAsync(Guid deviceId, DeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
+    private async Task<bool> TrySendAsync(Guid deviceId, IDeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
     {
         try
         {
             await connection.SendAsync(offer, cancellationToken);
             return true;
         }
-        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception exception) when (exception is WebSocketException or DeviceLinkException or ObjectDisposedException or OperationCanceledException)
         {
             LogDeliveryFailed(logger, deviceId, exception);
             return false;
@@ -243,14 +253,14 @@ public sealed partial class DeviceChannelHub(
     }
 
     /// <summary>Sends the offer, then records it: a pending update becomes offered (its timeout starts now).</summary>
-    private async Task DeliverAsync(Guid deviceId, DeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
+    private async Task DeliverAsync(Guid deviceId, IDeviceConnection connection, UpdateOffer offer, CancellationToken cancellationToken)
     {
         try
         {
             await connection.SendAsync(offer, cancellationToken);
             await progress.RecordDeviceProgressAsync(offer.RolloutId, deviceId, DeviceUpdateState.Offered, null, cancellationToken);
         }
-        catch (Exception exception) when (exception is WebSocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception exception) when (exception is WebSocketException or DeviceLinkException or ObjectDisposedException or OperationCanceledException)
         {
             LogDeliveryFailed(logger, deviceId, exception);
         }
@@ -354,7 +364,7 @@ public sealed partial class DeviceChannelHub(
     private sealed record RoutedMessage(Guid DeviceId, UpdateOffer? Offer, RollbackRequest? Rollback, CommandMessage? Command = null);
 
     /// <summary>One socket; WebSocket sends must not overlap, so they take turns.</summary>
-    private sealed class DeviceConnection(WebSocket socket) : IDisposable
+    private sealed class DeviceConnection(WebSocket socket) : IDeviceConnection, IDisposable
     {
         private readonly SemaphoreSlim _send = new(1, 1);
 

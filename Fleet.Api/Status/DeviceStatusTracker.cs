@@ -38,6 +38,17 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
         return old or 'unknown'
         """);
 
+    private static readonly LuaScript DisconnectedScript = LuaScript.Prepare("""
+        redis.call('ZREM', @fresh, @id)
+        redis.call('ZREM', @stale, @id)
+        local old = redis.call('HGET', @current, @id)
+        if old == 'offline' then return false end
+        redis.call('HSET', @current, @id, 'offline')
+        redis.call('HINCRBY', @counts, 'offline', 1)
+        if old then redis.call('HINCRBY', @counts, old, -1) end
+        return old or 'unknown'
+        """);
+
     private static readonly LuaScript SweepScript = LuaScript.Prepare("""
         local changes = {}
         local late = redis.call('ZRANGEBYSCORE', @fresh, '-inf', '(' .. @atRiskBefore, 'WITHSCORES', 'LIMIT', 0, @limit)
@@ -68,12 +79,13 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
         """);
 
     /// <summary>A heartbeat arrived: the device is online, or at-risk when its battery is low. Returns the change, if any.</summary>
-    public async Task<ConnectivityChange?> SeenAsync(Guid deviceId, double battery)
+    /// <param name="seenBy">What showed the device alive, for the status event ("heartbeat", "mqtt connected").</param>
+    public async Task<ConnectivityChange?> SeenAsync(Guid deviceId, double battery, string seenBy = "heartbeat")
     {
         var settings = options.Value;
         var (desired, reason) = battery < settings.LowBatteryPercent
             ? (DeviceConnectivity.AtRisk, $"battery {battery:0.#}% below {settings.LowBatteryPercent:0.#}%")
-            : (DeviceConnectivity.Online, "heartbeat");
+            : (DeviceConnectivity.Online, seenBy);
         var result = await redis.GetDatabase().ScriptEvaluateAsync(SeenScript, new
         {
             fresh = (RedisKey)RedisKeys.StatusFresh,
@@ -85,6 +97,20 @@ public sealed class DeviceStatusTracker(IConnectionMultiplexer redis, IOptions<S
             desired = desired.ToName(),
         });
         return result.IsNull ? null : new ConnectivityChange(deviceId, ConnectivityNames.Parse((string?)result), desired, reason);
+    }
+
+    /// <summary>The device's connection is gone (its MQTT last will): offline now, not after the offline window.</summary>
+    public async Task<ConnectivityChange?> DisconnectedAsync(Guid deviceId, string reason)
+    {
+        var result = await redis.GetDatabase().ScriptEvaluateAsync(DisconnectedScript, new
+        {
+            fresh = (RedisKey)RedisKeys.StatusFresh,
+            stale = (RedisKey)RedisKeys.StatusStale,
+            current = (RedisKey)RedisKeys.StatusCurrent,
+            counts = (RedisKey)CountsKey,
+            id = deviceId.ToString("N"),
+        });
+        return result.IsNull ? null : new ConnectivityChange(deviceId, ConnectivityNames.Parse((string?)result), DeviceConnectivity.Offline, reason);
     }
 
     /// <summary>Moves devices past the at-risk and offline windows; returns what changed.</summary>

@@ -16,9 +16,6 @@ namespace Fleet.Api.Telemetry;
 
 public static class TelemetryApi
 {
-    /// <summary>Metric values must be JSON numbers: a quoted "21.5" is refused, unlike the web defaults.</summary>
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { NumberHandling = JsonNumberHandling.Strict };
-
     public static IEndpointRouteBuilder MapTelemetryApi(this IEndpointRouteBuilder app)
     {
         app.MapPost(FleetHttp.TelemetryRoute, IngestAsync)
@@ -39,13 +36,9 @@ public static class TelemetryApi
         HttpContext http,
         CurrentDevice device,
         TelemetryRateLimiter rateLimiter,
-        TelemetryWriter writer,
-        TelemetryLog log,
+        TelemetryIngest ingest,
         TelemetryMetrics metrics,
-        AlertSignals alerts,
-        DeviceHealthMarks health,
         IOptions<TelemetryOptions> options,
-        TimeProvider clock,
         CancellationToken cancellationToken)
     {
         var settings = options.Value;
@@ -70,62 +63,31 @@ public static class TelemetryApi
         }
 
         var (body, length) = await ReadBodyAsync(http.Request, settings.MaxBodyBytes, cancellationToken);
-        ParsedTelemetry parsed;
+        ParsedTelemetry? parsed;
+        TelemetryOutcome.Invalid? invalid;
         try
         {
-            var json = body.AsSpan(0, length);
-            var now = clock.GetUtcNow();
-            if (TelemetryBodyReader.TryRead(json, device.Id, now, settings, health.ErrorMetric) is { } fast)
-            {
-                parsed = fast;
-            }
-            else
-            {
-                var (request, errors) = ReadWithSerializer(json, now, settings);
-                if (errors.Count > 0)
-                {
-                    metrics.Rejected(StatusCodes.Status400BadRequest);
-                    return TypedResults.ValidationProblem(errors);
-                }
-
-                var sent = request!.Readings!;
-                parsed = new ParsedTelemetry(EncodedReadings.Encode(device.Id, sent), sent.MaxBy(r => r!.Ts)!.Metrics!, health.ReportsErrors(sent));
-            }
+            invalid = ingest.Parse(device.Id, body.AsSpan(0, length), out parsed);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(body);
         }
 
-        // Only the encoded tuples and the latest reading's metrics outlive the parse, so nothing of the request is held
-        // while it waits for its group commit.
-        var (readings, latest, reportsErrors) = parsed;
-        var (count, points) = (readings.Readings, readings.Points);
-        try
+        if (invalid is not null)
         {
-            if (settings.Acknowledge == TelemetryAcknowledgement.Committed)
-            {
-                await writer.WriteAsync(readings, cancellationToken);
-            }
-            else if (!await AppendAsync(log, readings, cancellationToken))
-            {
-                return Unavailable(http, metrics, "Telemetry backlog full",
-                    "The telemetry log holds as many batches as it may until the writer stores them; nothing of this batch was kept; send it again.");
-            }
-        }
-        catch (TelemetryStoreUnavailableException)
-        {
-            return Unavailable(http, metrics, "Telemetry store unavailable", "Nothing of this batch was stored; send it again.");
+            metrics.Rejected(StatusCodes.Status400BadRequest);
+            return TypedResults.ValidationProblem(invalid.Errors);
         }
 
-        metrics.Accepted(points);
-        alerts.RecordMetrics(device.Id, latest);
-        if (reportsErrors)
+        // Nothing of the request is held while the readings wait for their group commit.
+        return await ingest.StoreAsync(device.Id, parsed!, cancellationToken) switch
         {
-            await health.MarkErrorsAsync(device.Id, clock.GetUtcNow());
-        }
-
-        return TypedResults.Accepted((string?)null, new TelemetryAccepted(count, points));
+            TelemetryOutcome.Stored stored => TypedResults.Accepted((string?)null, new TelemetryAccepted(stored.Readings, stored.Points)),
+            TelemetryOutcome.BacklogFull => Unavailable(http, metrics, "Telemetry backlog full",
+                "The telemetry log holds as many batches as it may until the writer stores them; nothing of this batch was kept; send it again."),
+            _ => Unavailable(http, metrics, "Telemetry store unavailable", "Nothing of this batch was stored; send it again."),
+        };
     }
 
     /// <summary>A 503 the device should retry in a second; nothing of its batch was kept.</summary>
@@ -134,35 +96,6 @@ public static class TelemetryApi
         http.Response.Headers.RetryAfter = "1";
         metrics.Rejected(StatusCodes.Status503ServiceUnavailable);
         return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: title, detail: detail);
-    }
-
-    /// <summary>Appends to the telemetry log; the readings' buffer goes back once Redis has them.</summary>
-    private static async Task<bool> AppendAsync(TelemetryLog log, EncodedReadings readings, CancellationToken cancellationToken)
-    {
-        using (readings)
-        {
-            return await log.AppendAsync(readings, cancellationToken);
-        }
-    }
-
-    /// <summary>
-    /// The serializer's path, for what the fast path refused: it accepts the lenient shapes the serializer allows, and
-    /// names the field at fault (a JSON error by its path, a bad value by <see cref="TelemetryValidation"/>).
-    /// </summary>
-    private static (TelemetryBatchRequest? Request, Dictionary<string, string[]> Errors) ReadWithSerializer(ReadOnlySpan<byte> json, DateTimeOffset now, TelemetryOptions settings)
-    {
-        TelemetryBatchRequest? request;
-        try
-        {
-            request = JsonSerializer.Deserialize<TelemetryBatchRequest>(json, Json);
-        }
-        catch (JsonException exception)
-        {
-            var field = exception.Path is { Length: > 1 } path ? path.TrimStart('$', '.') : "body";
-            return (null, new Dictionary<string, string[]> { [field] = [$"is not valid JSON here: {exception.Message}"] });
-        }
-
-        return (request, TelemetryValidation.Validate(request ?? new TelemetryBatchRequest(null), now, settings));
     }
 
     /// <summary>The whole body in a pooled buffer (the caller returns it); Kestrel stops a body past the size limit with a 413.</summary>

@@ -10,13 +10,13 @@ using Npgsql;
 namespace Fleet.Tests.Infrastructure;
 
 /// <summary>
-/// One real PostgreSQL and one real Redis for the whole test run: the AppHost's own app model (Aspire.Hosting.Testing)
-/// with every resource but <c>cache</c>, <c>postgres</c> and <c>fleetdb</c> taken out, in a throwaway state folder.
-/// Tests that need isolation create their own database.
+/// One real PostgreSQL, one real Redis and one real Mosquitto for the whole test run: the AppHost's own app model
+/// (Aspire.Hosting.Testing) with every resource but <c>cache</c>, <c>postgres</c>, <c>fleetdb</c> and <c>mqtt</c> taken out,
+/// in a throwaway state folder. Tests that need isolation create their own database (and, on MQTT, their own share group).
 /// </summary>
 public sealed class BackingServers : IAsyncLifetime
 {
-    private static readonly string[] Kept = [FleetResources.Cache, FleetResources.Postgres, FleetResources.Database];
+    private static readonly string[] Kept = [FleetResources.Cache, FleetResources.Postgres, FleetResources.Database, FleetResources.Mqtt];
     private DistributedApplication? _app;
 
     public string StateDirectory { get; } = TestDirectories.Create("backing");
@@ -24,6 +24,9 @@ public sealed class BackingServers : IAsyncLifetime
     public string PostgresConnectionString { get; private set; } = "";
 
     public string RedisConnectionString { get; private set; } = "";
+
+    /// <summary><c>Host=...;Port=...;Username=fleet-admin;Password=...</c>, as the AppHost gives it to the api.</summary>
+    public string MqttConnectionString { get; private set; } = "";
 
     /// <summary>The app running the two servers, for tests of the servers themselves (restarts, settings).</summary>
     public DistributedApplication App => _app ?? throw new InvalidOperationException("Not started.");
@@ -46,6 +49,7 @@ public sealed class BackingServers : IAsyncLifetime
         await Task.WhenAll(Kept.Select(name => notifications.WaitForResourceHealthyAsync(name, deadline.Token)));
         PostgresConnectionString = await _app.GetConnectionStringAsync(FleetResources.Postgres, cancellation) ?? "";
         RedisConnectionString = await _app.GetConnectionStringAsync(FleetResources.Cache, cancellation) ?? "";
+        MqttConnectionString = await _app.GetConnectionStringAsync(FleetResources.Mqtt, cancellation) ?? "";
     }
 
     /// <summary>A fresh, empty database on the shared server; its connection string.</summary>

@@ -1,0 +1,183 @@
+using System.Buffers;
+using Fleet.Contracts;
+using Microsoft.Extensions.Options;
+using MQTTnet;
+using MQTTnet.Protocol;
+
+namespace Fleet.Api.Mqtt;
+
+/// <summary>
+/// Takes this replica's share of the devices' MQTT messages and acknowledges each to the broker only once
+/// <see cref="MqttIngest"/> has stored it (or dropped it for a reason). The session is persistent (QoS 1, clean start off,
+/// a stable client id per replica), so what was delivered but not acknowledged when the api stopped or crashed is
+/// delivered again when it reconnects. It lives in the api, not its own process: the ingest path (validation, dedup,
+/// group commit, rate limits) is the HTTP path's, with no hop in between, and each replica adds a share.
+/// </summary>
+public sealed partial class MqttCollector(
+    MqttBrokerAddress broker, BrokerDeviceIdentities identities, MqttIngest ingest, MqttDrops drops, IOptions<MqttOptions> options, ILogger<MqttCollector> logger)
+    : BackgroundService
+{
+    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
+    private readonly CancellationTokenSource _stopping = new();
+    private int _inFlight;
+
+    /// <summary>Connected and subscribed.</summary>
+    public bool IsCollecting { get; private set; }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var link = stoppingToken.Register(_stopping.Cancel);
+        var account = broker.ServiceAccount();
+        _client.ApplicationMessageReceivedAsync += OnMessageAsync;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await identities.EnsureServiceAccessAsync(account, stoppingToken);
+                var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Task OnDisconnected(MqttClientDisconnectedEventArgs _)
+                {
+                    IsCollecting = false;
+                    disconnected.TrySetResult();
+                    return Task.CompletedTask;
+                }
+
+                _client.DisconnectedAsync += OnDisconnected;
+                try
+                {
+                    var result = await _client.ConnectAsync(Options(account), stoppingToken);
+                    if (result.ResultCode == MqttClientConnectResultCode.NotAuthorized)
+                    {
+                        // The admin's password changed since the service client was made; it gets the one derived from the new.
+                        LogServicePasswordReset(logger, account);
+                        await identities.ResetServicePasswordAsync(account, stoppingToken);
+                        continue;
+                    }
+
+                    if (result.ResultCode != MqttClientConnectResultCode.Success)
+                    {
+                        throw new BrokerChangeFailedException($"The broker refused the collector: {result.ResultCode}.");
+                    }
+
+                    var subscribe = new MqttClientSubscribeOptionsBuilder();
+                    foreach (var kind in MqttIngest.Kinds)
+                    {
+                        subscribe.WithTopicFilter($"$share/{options.Value.ShareGroup}/{FleetMqtt.Root}/+/{kind}", MqttQualityOfServiceLevel.AtLeastOnce);
+                    }
+
+                    await _client.SubscribeAsync(subscribe.Build(), stoppingToken);
+                    IsCollecting = true;
+                    LogCollecting(logger, options.Value.EffectiveClientId, options.Value.ShareGroup, result.IsSessionPresent);
+                    await disconnected.Task.WaitAsync(stoppingToken);
+                    LogDisconnected(logger);
+                }
+                finally
+                {
+                    _client.DisconnectedAsync -= OnDisconnected;
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception exception)
+            {
+                LogBrokerUnavailable(logger, broker, exception);
+            }
+
+            try
+            {
+                await Task.Delay(options.Value.RetryDelay, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+    }
+
+    private MqttClientOptions Options(MqttServiceAccount account) => new MqttClientOptionsBuilder()
+        .WithTcpServer(broker.Host, broker.Port)
+        .WithCredentials(account.Username, account.Password)
+        .WithClientId(options.Value.EffectiveClientId)
+        .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+        .WithCleanStart(false)
+        .WithSessionExpiryInterval((uint)options.Value.SessionExpirySeconds)
+        .WithReceiveMaximum((ushort)options.Value.ReceiveMaximum)
+        .WithTimeout(TimeSpan.FromSeconds(10))
+        .Build();
+
+    /// <summary>Runs up to the first wait on the client's receive loop; the rest (the durable write) runs on, and acknowledges at the end.</summary>
+    private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs received)
+    {
+        received.AutoAcknowledge = false;
+        var message = received.ApplicationMessage;
+        // The client may reuse the payload's memory once this handler returns.
+        _ = HandleAsync(received, message.Topic, message.Payload.ToArray());
+        return Task.CompletedTask;
+    }
+
+    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs received, string topic, byte[] payload)
+    {
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            try
+            {
+                await ingest.HandleAsync(topic, payload, _stopping.Token);
+            }
+            catch (Exception exception) when (!_stopping.IsCancellationRequested)
+            {
+                LogHandlingFailed(logger, topic, exception);
+                await drops.DropAsync(null, topic, MqttDropReason.Failed, exception.Message, CancellationToken.None);
+            }
+
+            await received.AcknowledgeAsync(CancellationToken.None);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException || !_client.IsConnected)
+        {
+            // Stopping, or the connection dropped: unacknowledged, so the broker delivers it to this session again.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>Lets messages being stored finish and be acknowledged (up to the host's shutdown timeout), then disconnects; the session stays.</summary>
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        while (Volatile.Read(ref _inFlight) > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            await Task.Delay(20, CancellationToken.None);
+        }
+
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build(), CancellationToken.None);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _client.Dispose();
+        _stopping.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT collector {ClientId} takes its share of group {ShareGroup} (session resumed: {SessionPresent})")]
+    private static partial void LogCollecting(ILogger logger, string clientId, string shareGroup, bool sessionPresent);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT collector lost its connection to the broker; reconnecting")]
+    private static partial void LogDisconnected(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "MQTT broker {Broker} unavailable to the collector; trying again")]
+    private static partial void LogBrokerUnavailable(ILogger logger, MqttBrokerAddress broker, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "MQTT service client {Account} refused; setting its password from the admin's")]
+    private static partial void LogServicePasswordReset(ILogger logger, MqttServiceAccount account);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "An MQTT message on {Topic} could not be handled; it was dropped")]
+    private static partial void LogHandlingFailed(ILogger logger, string topic, Exception exception);
+}

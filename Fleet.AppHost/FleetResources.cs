@@ -81,9 +81,14 @@ public static class FleetResources
         var simulatorState = builder.ExecutionContext.IsPublishMode
             ? "/tmp/fleet/simulator/devices.json"
             : Path.Combine(StateFolder.Of(builder), "simulator", "devices.json");
+        // Devices get the broker's address only, never the admin's credentials a reference would carry.
+        var broker = ((IResourceWithEndpoints)mqtt.Resource).GetEndpoint(MqttBroker.EndpointName);
         builder.AddProject<Projects.Fleet_DeviceSim>(Devices)
             .WithHttpEndpoint()
             .WithReference(api).WaitFor(api)
+            .WaitFor(mqtt)
+            .WithEnvironment("Fleet__Mqtt__Host", broker.Property(EndpointProperty.Host))
+            .WithEnvironment("Fleet__Mqtt__Port", broker.Property(EndpointProperty.Port))
             .WithEnvironment("Fleet__EnrollmentToken", enrollmentToken)
             .WithEnvironment("Fleet__Devices", devices.ToString(System.Globalization.CultureInfo.InvariantCulture))
             .WithEnvironment("Fleet__Simulator__StateFile", simulatorState)

@@ -145,7 +145,6 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
                 return TimeSpan.Zero;
             }
 
-            await PublishAsync(client, identity.DeviceId, FleetMqtt.Status, OnlinePayload, json: false, session.Token);
             if (_channels.Downlink)
             {
                 // Clean start, so every connect subscribes anew: the api re-sends what a device has not answered (as it does
@@ -157,6 +156,8 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
                     .Build(), session.Token);
             }
 
+            // After subscribing: the api answers "online" with what the device has not had yet (offers, queued commands).
+            await PublishAsync(client, identity.DeviceId, FleetMqtt.Status, OnlinePayload, json: false, session.Token);
             _failures = 0;
             foreach (var (key, state, message) in _messages.Pending())
             {

@@ -34,7 +34,13 @@ public sealed record LatestHeartbeat(
     DateTimeOffset? SeenAt);
 
 /// <summary>
-/// Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat, <c>Config</c> until
-/// a heartbeat carries the device's applied settings.
+/// How the device's down link reaches it: <c>Protocol</c> is <c>mqtt</c> (the broker) or <c>websocket</c> (the device
+/// channel), with when it last connected and disconnected.
 /// </summary>
-public sealed record DeviceDetail(DeviceSummary Device, LatestHeartbeat? Latest, IReadOnlyDictionary<string, string>? Config = null);
+public sealed record DeviceLink(string Protocol, DateTimeOffset? ConnectedAt, DateTimeOffset? DisconnectedAt);
+
+/// <summary>
+/// Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat, <c>Config</c> until
+/// a heartbeat carries the device's applied settings, <c>Link</c> until it connects over MQTT or its channel.
+/// </summary>
+public sealed record DeviceDetail(DeviceSummary Device, LatestHeartbeat? Latest, IReadOnlyDictionary<string, string>? Config = null, DeviceLink? Link = null);

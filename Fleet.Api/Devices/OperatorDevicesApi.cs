@@ -57,7 +57,7 @@ public static class OperatorDevicesApi
         var latest = await redis.GetDatabase().HashGetAllAsync(RedisKeys.Latest(id));
         var config = latest.FirstOrDefault(e => e.Name == DeviceConfig.LatestField).Value;
         return TypedResults.Ok(new DeviceDetail(ToSummary(device), ToLatest(latest),
-            config.HasValue ? JsonSerializer.Deserialize<Dictionary<string, string>>(config.ToString()) : null));
+            config.HasValue ? JsonSerializer.Deserialize<Dictionary<string, string>>(config.ToString()) : null, ToLink(latest)));
     }
 
     public static async Task<Results<Ok<ReEnrollmentAllowance>, NotFound>> AllowReEnrollmentAsync(
@@ -165,9 +165,21 @@ public static class OperatorDevicesApi
         device.LastSeenAt,
         device.Connectivity.ToName());
 
+    /// <summary>Written by the MQTT collector (status topic) and the device channel (socket open and close).</summary>
+    private static DeviceLink? ToLink(HashEntry[] entries)
+    {
+        var values = entries.ToDictionary(e => e.Name.ToString(), e => e.Value.ToString());
+        DateTimeOffset? At(string field) => long.TryParse(values.GetValueOrDefault(field), NumberStyles.Integer, CultureInfo.InvariantCulture, out var ms)
+            ? DateTimeOffset.FromUnixTimeMilliseconds(ms)
+            : null;
+        return values.GetValueOrDefault(DeviceLinkFields.Transport) is { Length: > 0 } transport
+            ? new DeviceLink(transport, At(DeviceLinkFields.ConnectedAt), At(DeviceLinkFields.DisconnectedAt))
+            : null;
+    }
+
     private static LatestHeartbeat? ToLatest(HashEntry[] entries)
     {
-        if (entries.Length == 0)
+        if (!entries.Any(e => e.Name == "seenAt"))
         {
             return null;
         }

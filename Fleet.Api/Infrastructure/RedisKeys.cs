@@ -37,3 +37,11 @@ public static class RedisKeys
 
     public static string Leader(string name) => $"fleet:leader:{name}";
 }
+
+/// <summary>Fields of a device's latest-values hash (<see cref="RedisKeys.Latest"/>) that describe its down link.</summary>
+public static class DeviceLinkFields
+{
+    public const string Transport = "transport";
+    public const string ConnectedAt = "connectedAt";
+    public const string DisconnectedAt = "disconnectedAt";
+}

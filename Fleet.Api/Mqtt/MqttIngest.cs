@@ -157,7 +157,7 @@ public sealed class MqttIngest(
                 ConnectivityChange? change;
                 if (text == FleetMqtt.Online)
                 {
-                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new("transport", "mqtt"), new("connectedAt", now)]);
+                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new(DeviceLinkFields.Transport, "mqtt"), new(DeviceLinkFields.ConnectedAt, now)]);
                     // The last heartbeat's battery decides online or at-risk, as a heartbeat would.
                     var battery = (double?)await database.HashGetAsync(RedisKeys.Latest(deviceId), "battery") ?? 100;
                     change = await status.SeenAsync(deviceId, battery, "mqtt connected");
@@ -165,7 +165,7 @@ public sealed class MqttIngest(
                 }
                 else
                 {
-                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new("transport", "mqtt"), new("disconnectedAt", now)]);
+                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new(DeviceLinkFields.Transport, "mqtt"), new(DeviceLinkFields.DisconnectedAt, now)]);
                     change = await status.DisconnectedAsync(deviceId, "mqtt connection lost (last will)");
                     await hub.MqttDisconnectedAsync(deviceId);
                 }

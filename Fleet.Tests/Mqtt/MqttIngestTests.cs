@@ -1,7 +1,9 @@
+using Bunit;
 using System.Net;
 using System.Net.Http.Headers;
 using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Web;
 using MQTTnet;
 
 namespace Fleet.Tests.Mqtt;
@@ -12,7 +14,7 @@ public sealed class MqttApiFixture(BackingServers servers) : IAsyncLifetime
     public ApiFactory Api { get; private set; } = null!;
 
     public async ValueTask InitializeAsync() =>
-        Api = await ApiFactory.StartAsync(servers, TestContext.Current.CancellationToken, MqttDevice.ApiSettings(servers));
+        Api = await ApiFactory.StartAsync(servers, Xunit.TestContext.Current.CancellationToken, MqttDevice.ApiSettings(servers));
 
     public async ValueTask DisposeAsync() => await Api.DisposeAsync();
 }
@@ -20,7 +22,7 @@ public sealed class MqttApiFixture(BackingServers servers) : IAsyncLifetime
 public sealed class MqttIngestTests(MqttApiFixture fixture, BackingServers servers) : IClassFixture<MqttApiFixture>
 {
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(20);
-    private static CancellationToken Cancellation => TestContext.Current.CancellationToken;
+    private static CancellationToken Cancellation => Xunit.TestContext.Current.CancellationToken;
     private readonly HttpClient _http = fixture.Api.CreateClient();
 
     [Fact]
@@ -70,6 +72,18 @@ public sealed class MqttIngestTests(MqttApiFixture fixture, BackingServers serve
             "the broker's last will to mark it offline, long before the heartbeat window", Cancellation);
         var events = await _http.GetAsOperatorAsync<DeviceEventsResponse>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}/events", Cancellation);
         events!.Items.ShouldContain(e => e.Kind == "status" && e.To == "offline" && e.Detail!.Contains("last will"));
+
+        var gone = (await _http.GetAsOperatorAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}", Cancellation))!;
+        gone.Link.ShouldNotBeNull().Protocol.ShouldBe("mqtt");
+        gone.Link.DisconnectedAt.ShouldNotBeNull().ShouldBeGreaterThanOrEqualTo(gone.Link.ConnectedAt.ShouldNotBeNull());
+        gone.Latest.ShouldBeNull("no heartbeat was sent: connecting is not one");
+        await using (var context = WebTestContext.Create(_http))
+        {
+            var card = context.Render<Fleet.Web.Components.Shared.HeartbeatCard>(parameters => parameters.Add(c => c.Link, gone.Link));
+            card.Find("[data-testid=device-link]").TextContent.ShouldSatisfyAllConditions(
+                text => text.ShouldContain("Speaks MQTT"),
+                text => text.ShouldContain($"disconnected {gone.Link.DisconnectedAt.Value:yyyy-MM-dd HH:mm:ss}"));
+        }
 
         await using var again = await MqttDevice.ConnectAsync(servers, registered.DeviceId, registered.DeviceKey, Cancellation);
         await again.PublishAsync(FleetMqtt.Status, FleetMqtt.Online, Cancellation);

@@ -271,8 +271,9 @@ public sealed class KustomizePublisherTests : IDisposable
         OpenPorts(policies["postgres-ingress"]).ShouldBeEmpty();
         // web publishes live events from Redis: the app model references cache from api and web.
         Clients(policies["cache-ingress"]).ShouldBe(["api", "web"], ignoreOrder: true);
-        // Devices connect to the broker from outside the cluster; it refuses anyone without credentials.
-        Clients(policies["mqtt-ingress"]).ShouldBe(["api"]);
+        // Devices connect to the broker from outside the cluster (it refuses anyone without credentials); inside, the api
+        // and the simulated devices (the app model gives the simulator the broker's address).
+        Clients(policies["mqtt-ingress"]).ShouldBe(["api", "devices"], ignoreOrder: true);
         OpenPorts(policies["mqtt-ingress"]).ShouldBe(["mqtt"]);
     }
 

@@ -37,14 +37,25 @@ public sealed class SimulatedFleet : IDisposable
 
     public SimulatedFleet(
         WebApplicationFactory<Fleet.Api.Infrastructure.FleetDbContext> api, int devices, SimulatorTuning tuning, params DelegatingHandler[] handlers)
+        : this(api, devices, tuning, mqtt: null, handlers)
     {
-        var options = Options.Create(new SimulatorOptions { Devices = devices, EnrollmentToken = ApiFactory.EnrollmentToken, Simulator = tuning });
+    }
+
+    /// <param name="mqtt">The broker, for a tuning whose protocol is mqtt or mixed.</param>
+    public SimulatedFleet(
+        WebApplicationFactory<Fleet.Api.Infrastructure.FleetDbContext> api, int devices, SimulatorTuning tuning, MqttBrokerSettings? mqtt,
+        params DelegatingHandler[] handlers)
+    {
+        var options = Options.Create(new SimulatorOptions
+        {
+            Devices = devices, EnrollmentToken = ApiFactory.EnrollmentToken, Simulator = tuning, Mqtt = mqtt ?? new MqttBrokerSettings(),
+        });
         Status = new SimulatorStatus();
         Faults = new FaultInjector(tuning.Faults, tuning.Seed);
         var client = new FleetApiClient(api.CreateDefaultClient(handlers));
-        var reporter = new DeviceReporter(client, Status, Faults, TimeProvider.System, NullLogger<DeviceReporter>.Instance);
         _downloader = new FirmwareDownloader(client, Faults, Status, options, TimeProvider.System, NullLogger<FirmwareDownloader>.Instance);
         Channels = new DeviceChannels(new TestServerChannelConnector(api), _downloader, Faults, Status, options, TimeProvider.System, NullLogger<DeviceChannels>.Instance);
+        var reporter = new DeviceReporter(client, Status, Faults, TimeProvider.System, NullLogger<DeviceReporter>.Instance, Channels);
         Simulator = new FleetSimulator(reporter, Channels, options, Status, Faults, new DeviceIdentityFile(tuning.StateFile ?? Path.GetTempFileName()),
             TimeProvider.System, NullLogger<FleetSimulator>.Instance);
     }

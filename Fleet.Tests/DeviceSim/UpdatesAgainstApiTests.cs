@@ -9,20 +9,23 @@ using Fleet.Tests.Rollouts;
 
 namespace Fleet.Tests.DeviceSim;
 
-/// <summary>An API whose rollout controller ticks often, so a rollout with no soak moves within seconds.</summary>
+/// <summary>An API whose rollout controller ticks often, so a rollout with no soak moves within seconds; it speaks MQTT too.</summary>
 public sealed class FastRolloutApiFixture(BackingServers servers) : IAsyncLifetime
 {
     public ApiFactory Api { get; private set; } = null!;
 
     public HttpClient Operator { get; private set; } = null!;
 
+    /// <summary>The run's broker, for simulated MQTT devices.</summary>
+    public MqttBrokerSettings Mqtt { get; private set; } = null!;
+
     public async ValueTask InitializeAsync()
     {
-        Api = await ApiFactory.StartAsync(servers, TestContext.Current.CancellationToken, new Dictionary<string, string?>
-        {
-            ["Fleet:Rollouts:TickInterval"] = "00:00:00.200",
-            ["Fleet:Rollouts:GateInterval"] = "00:00:00",
-        });
+        Mqtt = MqttDevice.BrokerSettings(servers);
+        var settings = MqttDevice.ApiSettings(servers);
+        settings["Fleet:Rollouts:TickInterval"] = "00:00:00.200";
+        settings["Fleet:Rollouts:GateInterval"] = "00:00:00";
+        Api = await ApiFactory.StartAsync(servers, TestContext.Current.CancellationToken, settings);
         Operator = Api.CreateClient().AsOperator();
     }
 
@@ -90,6 +93,43 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
     }
 
     [Fact]
+    public async Task A_rollout_across_a_mixed_fleet_fails_the_boot_failing_revision_on_both_transports_and_updates_the_rest()
+    {
+        using var fleet = await StartFleetAsync("SIMUPMIX", protocol: DeviceProtocol.Mixed);
+        var mqtt = fleet.Devices.Where(fleet.Channels.UsesMqtt).ToList();
+        var websocket = fleet.Devices.Except(mqtt).ToList();
+        (mqtt.Count, websocket.Count).ShouldSatisfyAllConditions(counts => counts.Item1.ShouldBeGreaterThan(0), counts => counts.Item2.ShouldBeGreaterThan(0));
+        // The failing revision is one that devices of both transports have, when the draw gives one.
+        var revision = mqtt.Select(device => device.HardwareRevision).Intersect(websocket.Select(device => device.HardwareRevision)).FirstOrDefault()
+            ?? mqtt[0].HardwareRevision;
+        var version = NewVersion();
+        fleet.Faults.Apply(new FaultSettings { BootFailures = [new BootFailureFault { Version = version, HardwareRevision = revision.ToUpperInvariant(), Percent = 100 }] });
+        try
+        {
+            var (rollout, _) = await RollOutAsync(fleet, Artefact(1000), version);
+
+            var failing = fleet.Devices.Where(device => device.HardwareRevision == revision).ToList();
+            var healthy = fleet.Devices.Except(failing).ToList();
+            await DevicesReachAsync(rollout.Id, failing.Count, "failed");
+            await DevicesReachAsync(rollout.Id, healthy.Count, "healthy");
+            var failed = (await RolloutDevicesAsync(rollout.Id)).Where(device => device.State == "failed").ToList();
+            failed.Select(device => device.DeviceId).ShouldBe(failing.Select(device => device.Identity!.DeviceId), ignoreOrder: true);
+            failed.ShouldAllBe(device => device.Reason!.Contains("boot health check") && device.Reason.Contains("rolled back to slot A"));
+            await HeartbeatsShowAsync(failing, VirtualDevice.FactoryFirmware, "A");
+            await HeartbeatsShowAsync(healthy, version, "B");
+            foreach (var device in mqtt)
+            {
+                var detail = await fixture.Operator.GetFromJsonAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{device.Identity!.DeviceId}", Cancellation);
+                detail!.Link.ShouldNotBeNull().Protocol.ShouldBe("mqtt", "its offer and reports went over MQTT");
+            }
+        }
+        finally
+        {
+            await fleet.Simulator.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task Corrupt_downloads_fail_the_sha256_check_and_nothing_is_installed()
     {
         using var fleet = await StartFleetAsync("SIMUPSHA", new FaultSettings { CorruptDownloadPercent = 100 });
@@ -112,7 +152,7 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
     public async Task A_download_cut_midway_resumes_with_a_range_request_and_the_update_completes()
     {
         var downloads = new FirmwareResponses();
-        using var fleet = await StartFleetAsync("SIMUPCUT", new FaultSettings { CutDownloadPercent = 100 }, downloads);
+        using var fleet = await StartFleetAsync("SIMUPCUT", new FaultSettings { CutDownloadPercent = 100 }, [downloads]);
         try
         {
             var (rollout, release) = await RollOutAsync(fleet, Artefact(200_000));
@@ -153,10 +193,12 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
         }
     }
 
-    private async Task<SimulatedFleet> StartFleetAsync(string serialPrefix, FaultSettings? faults = null, params DelegatingHandler[] handlers)
+    private async Task<SimulatedFleet> StartFleetAsync(
+        string serialPrefix, FaultSettings? faults = null, DelegatingHandler[]? handlers = null, string protocol = DeviceProtocol.Http)
     {
         var tuning = new SimulatorTuning
         {
+            Protocol = protocol,
             SerialPrefix = serialPrefix,
             HeartbeatSeconds = 1,
             TelemetrySeconds = 5,
@@ -165,10 +207,10 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
             MaxConcurrentDownloads = 2,
             Faults = faults ?? new FaultSettings(),
         };
-        var fleet = new SimulatedFleet(fixture.Api, Devices, tuning, handlers);
+        var fleet = new SimulatedFleet(fixture.Api, Devices, tuning, fixture.Mqtt, handlers ?? []);
         await fleet.Simulator.StartAsync(Cancellation);
-        await Eventually.TrueAsync(() => Task.FromResult(fleet.Status.Current() is { Registered: Devices, ChannelsOpen: Devices }),
-            Patience, "every simulated device registered with its channel open", Cancellation);
+        await Eventually.TrueAsync(() => Task.FromResult(fleet.Status.Current() is { Registered: Devices } status && status.ChannelsOpen + status.MqttConnected == Devices),
+            Patience, "every simulated device registered with its channel open or connected to the broker", Cancellation);
         return fleet;
     }
 

@@ -29,6 +29,16 @@ public sealed class MqttDevice : IAsyncDisposable
         ["Fleet:Mqtt:RetryDelay"] = "00:00:00.200",
     };
 
+    /// <summary>The run's broker for the simulator's MQTT devices (they get its address only, as under the AppHost).</summary>
+    public static Fleet.DeviceSim.MqttBrokerSettings BrokerSettings(BackingServers servers)
+    {
+        var parts = new DbConnectionStringBuilder { ConnectionString = servers.MqttConnectionString };
+        return new Fleet.DeviceSim.MqttBrokerSettings
+        {
+            Host = (string)parts["Host"], Port = int.Parse((string)parts["Port"], CultureInfo.InvariantCulture), KeepAliveSeconds = 5,
+        };
+    }
+
     public static MqttClientOptionsBuilder Options(BackingServers servers, string username, string password, string? clientId = null)
     {
         var parts = new DbConnectionStringBuilder { ConnectionString = servers.MqttConnectionString };

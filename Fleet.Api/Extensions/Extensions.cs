@@ -98,6 +98,7 @@ public static class Extensions
         builder.Services.AddSingleton<MqttIngest>();
         builder.Services.AddSingleton<MqttCollector>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MqttCollector>());
+        builder.Services.AddHealthChecks().AddCheck<MqttCollectorHealthCheck>("mqtt-collector");
     }
 
     private static void AddAlerts(this IHostApplicationBuilder builder)

@@ -76,6 +76,11 @@ public sealed class BrokerDeviceIdentities(BrokerControl? control)
             // Re-enrollment: the new key replaces the old one, and the broker drops a connection made with the old one.
             Check(await control.SendAsync([Command("setClientPassword", ("username", username), ("password", deviceKey))], cancellationToken));
         }
+        else if (lifecycle == DeviceLifecycle.Active)
+        {
+            // A new client is enabled already; every change costs the broker a rewrite of its whole file, so none is wasted.
+            return;
+        }
 
         await ApplyLifecycleAsync(deviceId, lifecycle, cancellationToken);
     }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Fleet.Contracts;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using MQTTnet;
 using MQTTnet.Protocol;
@@ -180,4 +181,16 @@ public sealed partial class MqttCollector(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An MQTT message on {Topic} could not be handled; it was dropped")]
     private static partial void LogHandlingFailed(ILogger logger, string topic, Exception exception);
+}
+
+/// <summary>
+/// Degraded, not unhealthy, while the collector is not taking its share: HTTP devices and operators are served as ever,
+/// and the broker keeps this replica's session queue until it is back.
+/// </summary>
+public sealed class MqttCollectorHealthCheck(MqttCollector collector) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(collector.IsCollecting
+            ? HealthCheckResult.Healthy("Taking this replica's share of the devices' MQTT messages.")
+            : HealthCheckResult.Degraded("The MQTT collector is not connected to the broker; MQTT devices' messages wait there."));
 }

@@ -56,6 +56,26 @@ public sealed class MqttDownlinkTests(MqttApiFixture fixture, BackingServers ser
         await Eventually.TrueAsync(async () => (await CommandAsync(command.Id)).ByState.GetValueOrDefault(CommandStates.Sent) == 1, Deadline, "the command to be sent on reconnect", Cancellation);
     }
 
+    [Fact]
+    public async Task A_command_whose_ttl_passes_while_the_device_is_away_expires_and_is_never_delivered()
+    {
+        var registered = await _http.RegisterDeviceAsync($"MQTT-E-{Guid.NewGuid():N}", Cancellation);
+        var expiring = await SendAsync(new SendCommandRequest(CommandNames.Identify, DeviceId: registered.DeviceId, TtlSeconds: 1));
+        await Eventually.TrueAsync(async () => (await CommandAsync(expiring.Id)).ByState.GetValueOrDefault(CommandStates.Expired) == 1,
+            Deadline, "the command to expire while the device is away", Cancellation);
+
+        await using var device = await MqttDevice.ConnectAsync(servers, registered.DeviceId, registered.DeviceKey, Cancellation);
+        var received = await OnlineAsync(device);
+        await Eventually.TrueAsync(async () => await _http.GetAsOperatorAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}", Cancellation) is { Link.ConnectedAt: not null },
+            Deadline, "the api to take the device's online", Cancellation);
+        var later = await SendAsync(new SendCommandRequest(CommandNames.Identify, DeviceId: registered.DeviceId, TtlSeconds: 600));
+
+        // Had the expired command gone out on online, it would have arrived first.
+        var first = await received.Reader.ReadAsync(Cancellation).AsTask().WaitAsync(Deadline, Cancellation);
+        JsonSerializer.Deserialize<CommandMessage>(first.Payload.ToArray(), JsonSerializerOptions.Web)!.CommandId.ShouldBe(later.Id);
+        (await CommandAsync(expiring.Id)).ByState[CommandStates.Expired].ShouldBe(1);
+    }
+
     /// <summary>Subscribes to the device's down topics, then says online (the order the simulator keeps); what arrives.</summary>
     private static async Task<Channel<MqttApplicationMessage>> OnlineAsync(MqttDevice device)
     {

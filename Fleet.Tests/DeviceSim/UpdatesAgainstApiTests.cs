@@ -69,22 +69,10 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
     public async Task A_boot_failure_on_one_hardware_revision_fails_those_devices_which_stay_on_their_old_slot()
     {
         using var fleet = await StartFleetAsync("SIMUPBOOT");
-        var version = NewVersion();
         var revision = fleet.Devices[0].HardwareRevision;
-        fleet.Faults.Apply(new FaultSettings { BootFailures = [new BootFailureFault { Version = version, HardwareRevision = revision.ToUpperInvariant(), Percent = 100 }] });
         try
         {
-            var (rollout, _) = await RollOutAsync(fleet, Artefact(1000), version);
-
-            var failing = fleet.Devices.Where(device => device.HardwareRevision == revision).ToList();
-            var healthy = fleet.Devices.Except(failing).ToList();
-            await DevicesReachAsync(rollout.Id, failing.Count, "failed");
-            await DevicesReachAsync(rollout.Id, healthy.Count, "healthy");
-            var failed = (await RolloutDevicesAsync(rollout.Id)).Where(device => device.State == "failed").ToList();
-            failed.Select(device => device.DeviceId).ShouldBe(failing.Select(device => device.Identity!.DeviceId), ignoreOrder: true);
-            failed.ShouldAllBe(device => device.Reason!.Contains("boot health check") && device.Reason.Contains("rolled back to slot A"));
-            await HeartbeatsShowAsync(failing, VirtualDevice.FactoryFirmware, "A");
-            await HeartbeatsShowAsync(healthy, version, "B");
+            await RollOutWithBootFailureAsync(fleet, revision);
         }
         finally
         {
@@ -102,21 +90,9 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
         // The failing revision is one that devices of both transports have, when the draw gives one.
         var revision = mqtt.Select(device => device.HardwareRevision).Intersect(websocket.Select(device => device.HardwareRevision)).FirstOrDefault()
             ?? mqtt[0].HardwareRevision;
-        var version = NewVersion();
-        fleet.Faults.Apply(new FaultSettings { BootFailures = [new BootFailureFault { Version = version, HardwareRevision = revision.ToUpperInvariant(), Percent = 100 }] });
         try
         {
-            var (rollout, _) = await RollOutAsync(fleet, Artefact(1000), version);
-
-            var failing = fleet.Devices.Where(device => device.HardwareRevision == revision).ToList();
-            var healthy = fleet.Devices.Except(failing).ToList();
-            await DevicesReachAsync(rollout.Id, failing.Count, "failed");
-            await DevicesReachAsync(rollout.Id, healthy.Count, "healthy");
-            var failed = (await RolloutDevicesAsync(rollout.Id)).Where(device => device.State == "failed").ToList();
-            failed.Select(device => device.DeviceId).ShouldBe(failing.Select(device => device.Identity!.DeviceId), ignoreOrder: true);
-            failed.ShouldAllBe(device => device.Reason!.Contains("boot health check") && device.Reason.Contains("rolled back to slot A"));
-            await HeartbeatsShowAsync(failing, VirtualDevice.FactoryFirmware, "A");
-            await HeartbeatsShowAsync(healthy, version, "B");
+            await RollOutWithBootFailureAsync(fleet, revision);
             foreach (var device in mqtt)
             {
                 var detail = await fixture.Operator.GetFromJsonAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{device.Identity!.DeviceId}", Cancellation);
@@ -191,6 +167,27 @@ public sealed class UpdatesAgainstApiTests(FastRolloutApiFixture fixture) : ICla
         {
             await fleet.Simulator.StopAsync(CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Every device of <paramref name="revision"/> fails to boot the new release: those end failed, back on slot A with the
+    /// factory firmware, and the rest healthy on slot B.
+    /// </summary>
+    private async Task RollOutWithBootFailureAsync(SimulatedFleet fleet, string revision)
+    {
+        var version = NewVersion();
+        fleet.Faults.Apply(new FaultSettings { BootFailures = [new BootFailureFault { Version = version, HardwareRevision = revision.ToUpperInvariant(), Percent = 100 }] });
+        var (rollout, _) = await RollOutAsync(fleet, Artefact(1000), version);
+
+        var failing = fleet.Devices.Where(device => device.HardwareRevision == revision).ToList();
+        var healthy = fleet.Devices.Except(failing).ToList();
+        await DevicesReachAsync(rollout.Id, failing.Count, "failed");
+        await DevicesReachAsync(rollout.Id, healthy.Count, "healthy");
+        var failed = (await RolloutDevicesAsync(rollout.Id)).Where(device => device.State == "failed").ToList();
+        failed.Select(device => device.DeviceId).ShouldBe(failing.Select(device => device.Identity!.DeviceId), ignoreOrder: true);
+        failed.ShouldAllBe(device => device.Reason!.Contains("boot health check") && device.Reason.Contains("rolled back to slot A"));
+        await HeartbeatsShowAsync(failing, VirtualDevice.FactoryFirmware, "A");
+        await HeartbeatsShowAsync(healthy, version, "B");
     }
 
     private async Task<SimulatedFleet> StartFleetAsync(

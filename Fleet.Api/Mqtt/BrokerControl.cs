@@ -16,15 +16,27 @@ public sealed class BrokerChangeFailedException(string message, Exception? inner
 /// own correlation data, and the plugin answers them on <see cref="ResponseTopic"/>. One connection, opened on first use
 /// and again after it drops.
 /// </summary>
-public sealed partial class BrokerControl(MqttBrokerAddress broker, IOptions<MqttOptions> options, ILogger<BrokerControl> logger) : IAsyncDisposable
+public sealed partial class BrokerControl : IAsyncDisposable
 {
     public const string Topic = "$CONTROL/dynamic-security/v1";
     public const string ResponseTopic = Topic + "/response";
 
-    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly MqttBrokerAddress _broker;
+    private readonly IOptions<MqttOptions> _options;
+    private readonly MqttSession _session;
     private readonly ConcurrentDictionary<string, TaskCompletionSource<string?>> _pending = new();
-    private bool _listening;
+
+    public BrokerControl(MqttBrokerAddress broker, IOptions<MqttOptions> options, ILogger<BrokerControl> logger)
+    {
+        (_broker, _options) = (broker, options);
+        // A fresh session each time: answers to commands sent before a drop are not waited for any more.
+        _session = new MqttSession(() => broker.Client($"fleet-api-control-{Guid.NewGuid():N}").WithCleanStart().Build(), async (client, cancellationToken) =>
+        {
+            await client.SubscribeAsync(ResponseTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken);
+            LogConnected(logger, broker);
+        });
+        _session.Client.ApplicationMessageReceivedAsync += received => OnResponse(received, logger);
+    }
 
     /// <summary>Sends the commands in one message; returns each one's error text, or null where it succeeded.</summary>
     public async Task<IReadOnlyList<string?>> SendAsync(IReadOnlyList<JsonObject> commands, CancellationToken cancellationToken)
@@ -45,9 +57,9 @@ public sealed partial class BrokerControl(MqttBrokerAddress broker, IOptions<Mqt
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(options.Value.ControlTimeout);
-            await ConnectAsync(timeout.Token);
-            await _client.PublishAsync(new MqttApplicationMessageBuilder()
+            timeout.CancelAfter(_options.Value.ControlTimeout);
+            var client = await _session.ConnectAsync(timeout.Token);
+            await client.PublishAsync(new MqttApplicationMessageBuilder()
                 .WithTopic(Topic)
                 .WithPayload(new JsonObject { ["commands"] = batch }.ToJsonString())
                 .WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce)
@@ -56,7 +68,7 @@ public sealed partial class BrokerControl(MqttBrokerAddress broker, IOptions<Mqt
         }
         catch (Exception exception) when (!cancellationToken.IsCancellationRequested && exception is not BrokerChangeFailedException)
         {
-            throw new BrokerChangeFailedException($"The MQTT broker ({broker}) did not take the change: {exception.Message}", exception);
+            throw new BrokerChangeFailedException($"The MQTT broker ({_broker}) did not take the change: {exception.Message}", exception);
         }
         finally
         {
@@ -67,44 +79,7 @@ public sealed partial class BrokerControl(MqttBrokerAddress broker, IOptions<Mqt
         }
     }
 
-    private async Task ConnectAsync(CancellationToken cancellationToken)
-    {
-        if (_client.IsConnected)
-        {
-            return;
-        }
-
-        await _connecting.WaitAsync(cancellationToken);
-        try
-        {
-            if (_client.IsConnected)
-            {
-                return;
-            }
-
-            if (!_listening)
-            {
-                _client.ApplicationMessageReceivedAsync += OnResponseAsync;
-                _listening = true;
-            }
-
-            // A fresh session each time: answers to commands sent before a drop are not waited for any more.
-            var result = await _client.ConnectAsync(broker.Client($"fleet-api-control-{Guid.NewGuid():N}").WithCleanStart().Build(), cancellationToken);
-            if (result.ResultCode != MqttClientConnectResultCode.Success)
-            {
-                throw new BrokerChangeFailedException($"The MQTT broker ({broker}) refused the api's admin connection: {result.ResultCode}.");
-            }
-
-            await _client.SubscribeAsync(ResponseTopic, MqttQualityOfServiceLevel.AtLeastOnce, cancellationToken);
-            LogConnected(logger, broker);
-        }
-        finally
-        {
-            _connecting.Release();
-        }
-    }
-
-    private Task OnResponseAsync(MqttApplicationMessageReceivedEventArgs received)
+    private Task OnResponse(MqttApplicationMessageReceivedEventArgs received, ILogger logger)
     {
         if (received.ApplicationMessage.Topic != ResponseTopic)
         {
@@ -131,16 +106,7 @@ public sealed partial class BrokerControl(MqttBrokerAddress broker, IOptions<Mqt
         return Task.CompletedTask;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_client.IsConnected)
-        {
-            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
-        }
-
-        _client.Dispose();
-        _connecting.Dispose();
-    }
+    public ValueTask DisposeAsync() => _session.DisposeAsync();
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Connected to the MQTT broker's dynamic security control as {Broker}")]
     private static partial void LogConnected(ILogger logger, MqttBrokerAddress broker);

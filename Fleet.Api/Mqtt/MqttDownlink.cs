@@ -17,8 +17,7 @@ public sealed class DeviceLinkException(string message, Exception? inner = null)
 public sealed partial class MqttDownlink(MqttBrokerAddress? broker, IOptions<MqttOptions> options, TimeProvider clock, ILogger<MqttDownlink> logger)
     : IAsyncDisposable
 {
-    private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private readonly MqttSession? _session = broker is null ? null : Session(broker, options.Value.EffectiveClientId, logger);
 
     public bool Enabled => broker is not null;
 
@@ -27,7 +26,9 @@ public sealed partial class MqttDownlink(MqttBrokerAddress? broker, IOptions<Mqt
         MqttClientPublishResult result;
         try
         {
-            await ConnectAsync(cancellationToken);
+            var client = _session is null
+                ? throw new DeviceLinkException("MQTT is not configured (ConnectionStrings:mqtt).")
+                : await _session.ConnectAsync(cancellationToken);
             var message = new MqttApplicationMessageBuilder()
                 .WithTopic(FleetMqtt.Topic(deviceId, kind))
                 .WithPayload(payload)
@@ -38,7 +39,7 @@ public sealed partial class MqttDownlink(MqttBrokerAddress? broker, IOptions<Mqt
                 message.WithMessageExpiryInterval((uint)Math.Max(1, Math.Ceiling((at - clock.GetUtcNow()).TotalSeconds)));
             }
 
-            result = await _client.PublishAsync(message.Build(), cancellationToken);
+            result = await client.PublishAsync(message.Build(), cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -51,55 +52,26 @@ public sealed partial class MqttDownlink(MqttBrokerAddress? broker, IOptions<Mqt
         }
     }
 
-    private async Task ConnectAsync(CancellationToken cancellationToken)
+    public ValueTask DisposeAsync() => _session?.DisposeAsync() ?? ValueTask.CompletedTask;
+
+    /// <summary>As the api's service client, a clean session of its own (it only publishes).</summary>
+    private static MqttSession Session(MqttBrokerAddress broker, string clientId, ILogger logger)
     {
-        if (broker is null)
-        {
-            throw new DeviceLinkException("MQTT is not configured (ConnectionStrings:mqtt).");
-        }
-
-        if (_client.IsConnected)
-        {
-            return;
-        }
-
-        await _connecting.WaitAsync(cancellationToken);
-        try
-        {
-            if (!_client.IsConnected)
+        var account = broker.ServiceAccount();
+        return new MqttSession(
+            () => new MqttClientOptionsBuilder()
+                .WithTcpServer(broker.Host, broker.Port)
+                .WithCredentials(account.Username, account.Password)
+                .WithClientId($"{clientId}-downlink")
+                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+                .WithCleanStart()
+                .WithTimeout(TimeSpan.FromSeconds(10))
+                .Build(),
+            (_, _) =>
             {
-                var account = broker.ServiceAccount();
-                var result = await _client.ConnectAsync(new MqttClientOptionsBuilder()
-                    .WithTcpServer(broker.Host, broker.Port)
-                    .WithCredentials(account.Username, account.Password)
-                    .WithClientId($"{options.Value.EffectiveClientId}-downlink")
-                    .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                    .WithCleanStart()
-                    .WithTimeout(TimeSpan.FromSeconds(10))
-                    .Build(), cancellationToken);
-                if (result.ResultCode != MqttClientConnectResultCode.Success)
-                {
-                    throw new DeviceLinkException($"The MQTT broker refused the api's downlink: {result.ResultCode}.");
-                }
-
                 LogConnected(logger, account);
-            }
-        }
-        finally
-        {
-            _connecting.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_client.IsConnected)
-        {
-            await _client.DisconnectAsync(new MqttClientDisconnectOptionsBuilder().Build());
-        }
-
-        _client.Dispose();
-        _connecting.Dispose();
+                return Task.CompletedTask;
+            });
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT downlink connected as {Account}")]

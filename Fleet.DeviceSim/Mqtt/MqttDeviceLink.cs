@@ -37,6 +37,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
     private CancellationTokenSource? _session;
     private int _failures;
     private bool _refusalLogged;
+    private long _lastSent;
 
     public MqttDeviceLink(VirtualDevice device, DeviceChannels channels)
     {
@@ -112,7 +113,8 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
     /// <summary>One connection from connect to loss; returns how long to wait before the next attempt.</summary>
     private async Task<TimeSpan> ConnectAndServeAsync(DeviceIdentity identity, CancellationToken stopping)
     {
-        var client = Factory.CreateMqttClient();
+        var keepAlive = TimeSpan.FromSeconds(_channels.Broker.KeepAliveSeconds);
+        var client = Factory.CreateMqttClient(new DeclaredKeepAliveAdapterFactory(keepAlive));
         using var session = CancellationTokenSource.CreateLinkedTokenSource(stopping);
         var lost = new TaskCompletionSource<MqttClientDisconnectReason>(TaskCreationOptions.RunContinuationsAsynchronously);
         client.DisconnectedAsync += args =>
@@ -131,6 +133,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
             }
 
             connected = true;
+            Volatile.Write(ref _lastSent, _channels.Clock.GetTimestamp());
             lock (_lock)
             {
                 _session = session;
@@ -164,7 +167,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
                 await TryPublishReportAsync(key, state, message, session.Token);
             }
 
-            var reason = await lost.Task.WaitAsync(session.Token);
+            var reason = await KeepAliveAsync(client, keepAlive, lost.Task, session.Token);
             _failures = Math.Min(_failures + 1, MaxFailures);
             LogDisconnected(_channels.Logger, Device.Serial, reason);
         }
@@ -197,6 +200,33 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
         return RetryBackoff.After(_failures, _channels.MaxBackoff, Random.Shared);
     }
 
+    /// <summary>
+    /// Waits for the connection's loss while keeping it alive as the keep-alive in the CONNECT promises: a device quiet for
+    /// half of it pings, and a ping unanswered within the other half is a lost connection, as in MQTTnet's own loop.
+    /// </summary>
+    private async Task<MqttClientDisconnectReason> KeepAliveAsync(IMqttClient client, TimeSpan keepAlive, Task<MqttClientDisconnectReason> lost, CancellationToken session)
+    {
+        var half = keepAlive / 2;
+        while (!lost.IsCompleted)
+        {
+            var quiet = _channels.Clock.GetElapsedTime(Volatile.Read(ref _lastSent));
+            if (quiet >= half)
+            {
+                using var unanswered = new CancellationTokenSource(half, _channels.Clock);
+                using var ping = CancellationTokenSource.CreateLinkedTokenSource(session, unanswered.Token);
+                Volatile.Write(ref _lastSent, _channels.Clock.GetTimestamp());
+                await client.PingAsync(ping.Token);
+                quiet = TimeSpan.Zero;
+            }
+
+            var woke = await Task.WhenAny(lost, Task.Delay(half - quiet, _channels.Clock, session));
+            // The session's cancellation surfaces here as when waiting for the loss alone.
+            await woke;
+        }
+
+        return await lost;
+    }
+
     /// <summary>Connects in turn with the rest of the fleet; null when connected, else how long to wait before trying again.</summary>
     private async Task<TimeSpan?> ConnectAsync(IMqttClient client, DeviceIdentity identity, CancellationToken stopping)
     {
@@ -207,7 +237,8 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
             .WithClientId(clientId)
             .WithCredentials(clientId, identity.DeviceKey)
             .WithCleanStart(true)
-            .WithKeepAlivePeriod(TimeSpan.FromSeconds(_channels.Broker.KeepAliveSeconds))
+            // None for MQTTnet's own loop; the CONNECT still declares Broker.KeepAliveSeconds (DeclaredKeepAliveAdapterFactory).
+            .WithKeepAlivePeriod(TimeSpan.Zero)
             .WithTimeout(OperationTimeout)
             .WithWillTopic(FleetMqtt.Topic(identity.DeviceId, FleetMqtt.Status))
             .WithWillPayload(OfflinePayload)
@@ -339,7 +370,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
         }
     }
 
-    private static Task<MqttClientPublishResult> PublishAsync(IMqttClient client, Guid deviceId, string kind, byte[] payload, bool json, CancellationToken cancellationToken)
+    private Task<MqttClientPublishResult> PublishAsync(IMqttClient client, Guid deviceId, string kind, byte[] payload, bool json, CancellationToken cancellationToken)
     {
         var message = new MqttApplicationMessageBuilder()
             .WithTopic(FleetMqtt.Topic(deviceId, kind))
@@ -350,6 +381,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
             message.WithContentType(FleetMqtt.JsonContentType);
         }
 
+        Volatile.Write(ref _lastSent, _channels.Clock.GetTimestamp());
         return client.PublishAsync(message.Build(), cancellationToken);
     }
 

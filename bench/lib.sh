@@ -10,11 +10,20 @@ export ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=${ASPIRE_RESOURCE_SERVICE_ENDPOINT_U
 
 # start_apphost NAME COMMAND...: runs COMMAND (an AppHost launch, e.g. `dotnet run --project Fleet.AppHost --`) with
 # --state-dir added, in a new folder /tmp/fleet-NAME-XXXX. Sets $state (the folder, log in $state.log) and $apphost
-# (its pid); when the script exits, the AppHost is stopped and the folder removed.
+# (its pid); when the script exits, the AppHost is stopped and the folder removed. With STATE_DIR set, that folder is
+# used instead and kept (its database, broker and whatever the bench stored there outlive the run).
 start_apphost() {
   local name=$1
   shift
-  state=$(mktemp -d "/tmp/fleet-$name-XXXX")
+  if [[ -n ${STATE_DIR:-} ]]; then
+    state=$(realpath -m "$STATE_DIR")
+    keep_state=1
+    mkdir -p "$state"
+    # The last run's file says ready; wait for this run's.
+    rm -f "$state/apphost.json"
+  else
+    state=$(mktemp -d "/tmp/fleet-$name-XXXX")
+  fi
   chmod 755 "$state"
   "$@" --state-dir "$state" >"$state.log" 2>&1 &
   apphost=$!
@@ -24,7 +33,7 @@ start_apphost() {
 stop_apphost() {
   kill -TERM "$apphost" 2>/dev/null || true
   wait "$apphost" 2>/dev/null || true
-  rm -rf "$state"
+  [[ -n ${keep_state:-} ]] || rm -rf "$state"
 }
 
 # wait_for SECONDS WHAT CHECK...: runs CHECK every second until it succeeds; fails, naming WHAT, if the AppHost exits

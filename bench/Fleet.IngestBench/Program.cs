@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
@@ -32,36 +31,11 @@ var metricNames = Enumerable.Range(0, options.Metrics).Select(m => $"m{m}").ToAr
 var load = new LoadResult();
 var next = -1;
 
-// The load generator shares the machine with what it measures, so it writes each request's JSON straight out
-// (the TelemetryBatchRequest shape) instead of building readings and dictionaries to serialize.
 async Task<(HttpResponseMessage Response, double Milliseconds)> SendAsync(int device)
 {
-    var now = DateTimeOffset.UtcNow;
-    var body = new ArrayBufferWriter<byte>(options.Readings * (48 + (12 * options.Metrics)));
-    using (var json = new Utf8JsonWriter(body))
-    {
-        json.WriteStartObject();
-        json.WriteStartArray("readings");
-        for (var r = 0; r < options.Readings; r++)
-        {
-            json.WriteStartObject();
-            json.WriteNumber("seq", Interlocked.Increment(ref seqs[device]));
-            json.WriteString("ts", now.AddMilliseconds(-r));
-            json.WriteStartObject("metrics");
-            foreach (var name in metricNames)
-            {
-                json.WriteNumber(name, Random.Shared.NextDouble() * 100);
-            }
-
-            json.WriteEndObject();
-            json.WriteEndObject();
-        }
-
-        json.WriteEndArray();
-        json.WriteEndObject();
-    }
-
-    using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = new ReadOnlyMemoryContent(body.WrittenMemory) };
+    var firstSeq = Interlocked.Add(ref seqs[device], options.Readings) - options.Readings + 1;
+    var body = TelemetryBody.Write(metricNames, firstSeq, options.Readings, DateTimeOffset.UtcNow);
+    using var request = new HttpRequestMessage(HttpMethod.Post, FleetHttp.TelemetryRoute) { Content = new ReadOnlyMemoryContent(body) };
     request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
     request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.DeviceAuthScheme, keys[device]);
     var started = Stopwatch.GetTimestamp();
@@ -204,7 +178,7 @@ void Ceiling(string label, List<double> runs, string into)
 
 static Task UntilAsync(DateTime moment) => Task.Delay(moment > DateTime.UtcNow ? moment - DateTime.UtcNow : TimeSpan.Zero);
 
-static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+static double Percentile(double[] sorted, double p) => Percentiles.Of(sorted, p);
 
 namespace Fleet.IngestBench
 {

@@ -4,7 +4,8 @@ namespace Fleet.Bench;
 
 /// <summary>The app the AppHost runs, as apphost.json describes it.</summary>
 public sealed record RunningApp(
-    string ApiUrl, string EnrollmentToken, string OperatorToken, string DatabaseConnectionString, string RedisConnectionString, int? SimulatorPid, string? SimulatorUrl)
+    string ApiUrl, string EnrollmentToken, string OperatorToken, string DatabaseConnectionString, string RedisConnectionString, int? SimulatorPid, string? SimulatorUrl,
+    string? MqttConnectionString = null)
 {
     /// <summary><c>.fleet</c> in the repository this runs in (the folder holding Fleet.Aspire.sln), as the AppHost uses by default.</summary>
     public static string DefaultStateDirectory()
@@ -26,6 +27,7 @@ public sealed record RunningApp(
         var resources = state.RootElement.GetProperty("resources").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
         var secrets = state.RootElement.GetProperty("secrets");
         var devices = resources.GetValueOrDefault("devices");
+        var mqtt = resources.GetValueOrDefault("mqtt");
         var pids = devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("processIds").EnumerateArray().Select(p => p.GetInt32()).ToArray() : [];
         return new RunningApp(
             resources["api"].GetProperty("urls")[0].GetString()!,
@@ -34,7 +36,10 @@ public sealed record RunningApp(
             File.ReadAllText(resources["fleetdb"].GetProperty("connectionStringFile").GetString()!).Trim(),
             File.ReadAllText(resources["cache"].GetProperty("connectionStringFile").GetString()!).Trim(),
             pids.Length > 0 ? pids[0] : null,
-            devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("urls")[0].GetString() : null);
+            devices.ValueKind == JsonValueKind.Object ? devices.GetProperty("urls")[0].GetString() : null,
+            mqtt.ValueKind == JsonValueKind.Object && mqtt.TryGetProperty("connectionStringFile", out var file) && file.GetString() is { } path
+                ? File.ReadAllText(path).Trim()
+                : null);
     }
 
     /// <summary>Resident memory of the simulator process and how many devices it runs.</summary>

@@ -95,6 +95,7 @@ public static class Extensions
         builder.Services.AddSingleton(services => new BrokerDeviceIdentities(services.GetRequiredService<BrokerControl>()));
         builder.Services.AddSingleton<MqttDeviceDirectory>();
         builder.Services.AddSingleton<MqttDrops>();
+        builder.Services.AddSingleton<MqttReportBudget>();
         builder.Services.AddSingleton<MqttIngest>();
         builder.Services.AddSingleton<MqttCollector>();
         builder.Services.AddHostedService(services => services.GetRequiredService<MqttCollector>());

@@ -25,6 +25,7 @@ public sealed class MqttIngest(
     DeviceStatusTracker status,
     DeviceStatusRecorder recorder,
     DeviceChannelHub hub,
+    MqttReportBudget reportBudget,
     IConnectionMultiplexer redis,
     MqttDrops drops,
     IOptions<TelemetryOptions> telemetryOptions,
@@ -190,6 +191,12 @@ public sealed class MqttIngest(
         if (payload.Length > MaxReportBytes)
         {
             return new Drop(MqttDropReason.TooLarge, $"{payload.Length} bytes; at most {MaxReportBytes}");
+        }
+
+        if (!reportBudget.Take(deviceId))
+        {
+            return new Drop(MqttDropReason.RateLimited,
+                $"more than {DeviceChannelHub.MaxMessagesPerWindow} reports in {DeviceChannelHub.FloodWindow.TotalSeconds:0} s");
         }
 
         var text = System.Text.Encoding.UTF8.GetString(payload.Span);

@@ -189,6 +189,25 @@ public sealed class MqttIngestTests(MqttApiFixture fixture, BackingServers serve
         events.ShouldContain(e => e.Detail!.StartsWith("status message dropped (invalid)", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_device_flooding_its_reports_has_the_excess_dropped_as_rate_limited()
+    {
+        var registered = await _http.RegisterDeviceAsync($"MQTT-F-{Guid.NewGuid():N}", Cancellation);
+        await using var device = await MqttDevice.ConnectAsync(servers, registered.DeviceId, registered.DeviceKey, Cancellation);
+
+        for (var i = 0; i < Fleet.Api.Rollouts.DeviceChannelHub.MaxMessagesPerWindow + 20; i++)
+        {
+            await device.PublishJsonAsync(FleetMqtt.CommandAcks, new CommandReport(CommandChannel.Report, Guid.NewGuid(), CommandStates.Completed), Cancellation);
+        }
+
+        var dropped = await Eventually.GetAsync(async () =>
+        {
+            var response = await _http.GetAsOperatorAsync<DeviceEventsResponse>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}/events", Cancellation);
+            return response!.Items.FirstOrDefault(e => e.Kind == "mqtt-dropped");
+        }, Deadline, "the reports past the allowance to be dropped", Cancellation);
+        dropped.Detail.ShouldStartWith("commands/ack message dropped (rate-limited)");
+    }
+
     private string AdminPassword() =>
         (string)new System.Data.Common.DbConnectionStringBuilder { ConnectionString = servers.MqttConnectionString }["Password"];
 

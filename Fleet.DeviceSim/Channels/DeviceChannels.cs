@@ -1,4 +1,5 @@
 using Fleet.DeviceSim.Faults;
+using Fleet.DeviceSim.Identity;
 using Fleet.DeviceSim.Mqtt;
 using Fleet.DeviceSim.Updates;
 using Microsoft.Extensions.Options;
@@ -49,6 +50,38 @@ public sealed partial class DeviceChannels(
 
     /// <summary>Ends when the simulator stops: updates and commands under way run until then.</summary>
     internal CancellationToken Stopping => _stopping;
+
+    private static readonly TimeSpan WaitForRegistration = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// A link's turn in its run loop: the device's identity once it is registered, not held offline and not down;
+    /// otherwise null after waiting a moment (or until it is up), and the loop asks again.
+    /// </summary>
+    internal async Task<DeviceIdentity?> WhenConnectableAsync(VirtualDevice device, CancellationToken stopping)
+    {
+        var now = clock.GetUtcNow();
+        if (device.Identity is not { } identity || faults.IsOffline(device.Index))
+        {
+            await Task.Delay(RetryBackoff.Jittered(WaitForRegistration, Random.Shared), clock, stopping);
+            return null;
+        }
+
+        if (device.IsDown(now))
+        {
+            await Task.Delay(device.DownUntil - now, clock, stopping);
+            return null;
+        }
+
+        return identity;
+    }
+
+    /// <summary>Takes the device down for a reboot and closes its link; returns once it is up again.</summary>
+    internal async Task RebootAsync(IDeviceTransport link, CancellationToken cancellationToken)
+    {
+        link.Device.Reboot(clock.GetUtcNow(), RebootTime);
+        link.Disconnect();
+        await Task.Delay(RebootTime, clock, cancellationToken);
+    }
 
     /// <summary>Whether this device speaks MQTT (<c>Fleet:Simulator:Protocol</c>), known before its link runs.</summary>
     public bool UsesMqtt(VirtualDevice device) => DeviceProtocol.UsesMqtt(_tuning, device.Index);

@@ -17,7 +17,6 @@ public sealed partial class DeviceLink : IDeviceTransport
 {
     private const int InitialBufferBytes = 1024;
     private const int MaxMessageBytes = 64 * 1024;
-    private static readonly TimeSpan WaitForRegistration = TimeSpan.FromSeconds(1);
 
     private readonly DeviceChannels _channels;
     private readonly Lock _lock = new();
@@ -49,16 +48,8 @@ public sealed partial class DeviceLink : IDeviceTransport
     {
         while (!stopping.IsCancellationRequested)
         {
-            var now = _channels.Clock.GetUtcNow();
-            if (Device.Identity is not { } identity || _channels.Faults.IsOffline(Device.Index))
+            if (await _channels.WhenConnectableAsync(Device, stopping) is not { } identity)
             {
-                await Task.Delay(RetryBackoff.Jittered(WaitForRegistration, Random.Shared), _channels.Clock, stopping);
-                continue;
-            }
-
-            if (Device.IsDown(now))
-            {
-                await Task.Delay(Device.DownUntil - now, _channels.Clock, stopping);
                 continue;
             }
 
@@ -88,13 +79,7 @@ public sealed partial class DeviceLink : IDeviceTransport
         await TrySendAsync(message, cancellationToken);
     }
 
-    public async Task RebootAsync(CancellationToken cancellationToken)
-    {
-        var duration = _channels.RebootTime;
-        Device.Reboot(_channels.Clock.GetUtcNow(), duration);
-        Disconnect();
-        await Task.Delay(duration, _channels.Clock, cancellationToken);
-    }
+    public Task RebootAsync(CancellationToken cancellationToken) => _channels.RebootAsync(this, cancellationToken);
 
     private async Task<WebSocket?> ConnectAsync(string deviceKey, CancellationToken stopping)
     {

@@ -26,7 +26,6 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
     private static readonly MqttClientFactory Factory = new();
     private static readonly byte[] OnlinePayload = Encoding.UTF8.GetBytes(FleetMqtt.Online);
     private static readonly byte[] OfflinePayload = Encoding.UTF8.GetBytes(FleetMqtt.Offline);
-    private static readonly TimeSpan WaitForRegistration = TimeSpan.FromSeconds(1);
     private static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan DisconnectTimeout = TimeSpan.FromSeconds(2);
 
@@ -61,16 +60,8 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
     {
         while (!stopping.IsCancellationRequested)
         {
-            var now = _channels.Clock.GetUtcNow();
-            if (Device.Identity is not { } identity || _channels.Faults.IsOffline(Device.Index))
+            if (await _channels.WhenConnectableAsync(Device, stopping) is not { } identity)
             {
-                await Task.Delay(RetryBackoff.Jittered(WaitForRegistration, Random.Shared), _channels.Clock, stopping);
-                continue;
-            }
-
-            if (Device.IsDown(now))
-            {
-                await Task.Delay(Device.DownUntil - now, _channels.Clock, stopping);
                 continue;
             }
 
@@ -96,13 +87,7 @@ public sealed partial class MqttDeviceLink : IDeviceTransport
         await TryPublishReportAsync(key, state, message, cancellationToken);
     }
 
-    public async Task RebootAsync(CancellationToken cancellationToken)
-    {
-        var duration = _channels.RebootTime;
-        Device.Reboot(_channels.Clock.GetUtcNow(), duration);
-        Disconnect();
-        await Task.Delay(duration, _channels.Clock, cancellationToken);
-    }
+    public Task RebootAsync(CancellationToken cancellationToken) => _channels.RebootAsync(this, cancellationToken);
 
     public Task<ApiOutcome> SendHeartbeatAsync(HeartbeatRequest heartbeat, CancellationToken cancellationToken) =>
         SendAsync(FleetMqtt.Heartbeat, JsonSerializer.SerializeToUtf8Bytes(heartbeat, JsonSerializerOptions.Web), cancellationToken);

@@ -66,8 +66,6 @@ public sealed class MqttDownlinkTests(MqttApiFixture fixture, BackingServers ser
 
         await using var device = await MqttDevice.ConnectAsync(servers, registered.DeviceId, registered.DeviceKey, Cancellation);
         var received = await OnlineAsync(device);
-        await Eventually.TrueAsync(async () => await _http.GetAsOperatorAsync<DeviceDetail>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}", Cancellation) is { Link.ConnectedAt: not null },
-            Deadline, "the api to take the device's online", Cancellation);
         var later = await SendAsync(new SendCommandRequest(CommandNames.Identify, DeviceId: registered.DeviceId, TtlSeconds: 600));
 
         // Had the expired command gone out on online, it would have arrived first.
@@ -76,8 +74,12 @@ public sealed class MqttDownlinkTests(MqttApiFixture fixture, BackingServers ser
         (await CommandAsync(expiring.Id)).ByState[CommandStates.Expired].ShouldBe(1);
     }
 
-    /// <summary>Subscribes to the device's down topics, then says online (the order the simulator keeps); what arrives.</summary>
-    private static async Task<Channel<MqttApplicationMessage>> OnlineAsync(MqttDevice device)
+    /// <summary>
+    /// Subscribes to the device's down topics, then says online (the order the simulator keeps), and waits until the api
+    /// has handled it: its status event is written after the outstanding work went down, so a command sent afterwards is
+    /// not also in that outstanding work (which would deliver it twice, as it may: devices take a command id once). What arrives.
+    /// </summary>
+    private async Task<Channel<MqttApplicationMessage>> OnlineAsync(MqttDevice device)
     {
         var received = Channel.CreateUnbounded<MqttApplicationMessage>();
         device.Client.ApplicationMessageReceivedAsync += message =>
@@ -90,6 +92,8 @@ public sealed class MqttDownlinkTests(MqttApiFixture fixture, BackingServers ser
             .WithTopicFilter(FleetMqtt.Topic(device.DeviceId, FleetMqtt.Updates), MqttQualityOfServiceLevel.AtLeastOnce)
             .Build(), Cancellation);
         await device.PublishAsync(FleetMqtt.Status, FleetMqtt.Online, Cancellation);
+        await Eventually.TrueAsync(async () => (await _http.GetAsOperatorAsync<DeviceEventsResponse>($"{FleetHttp.DevicesRoute}/{device.DeviceId}/events", Cancellation))!
+            .Items.Any(e => e.Kind == "status" && e.Detail == "mqtt connected"), Deadline, "the api to handle the device's online", Cancellation);
         return received;
     }
 

@@ -37,7 +37,11 @@ public sealed record LatestHeartbeat(
 /// How the device's down link reaches it: <c>Protocol</c> is <c>mqtt</c> (the broker) or <c>websocket</c> (the device
 /// channel), with when it last connected and disconnected.
 /// </summary>
-public sealed record DeviceLink(string Protocol, DateTimeOffset? ConnectedAt, DateTimeOffset? DisconnectedAt);
+public sealed record DeviceLink(string Protocol, DateTimeOffset? ConnectedAt, DateTimeOffset? DisconnectedAt)
+{
+    public const string Mqtt = "mqtt";
+    public const string WebSocket = "websocket";
+}
 
 /// <summary>
 /// Body of <c>GET /api/v1/devices/{id}</c>; <c>Latest</c> is null until the device sends a heartbeat, <c>Config</c> until

@@ -97,15 +97,10 @@ public sealed partial class MqttCollector(
         }
     }
 
-    private MqttClientOptions Options(MqttServiceAccount account) => new MqttClientOptionsBuilder()
-        .WithTcpServer(broker.Host, broker.Port)
-        .WithCredentials(account.Username, account.Password)
-        .WithClientId(options.Value.EffectiveClientId)
-        .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
+    private MqttClientOptions Options(MqttServiceAccount account) => broker.Client(options.Value.EffectiveClientId, account)
         .WithCleanStart(false)
         .WithSessionExpiryInterval((uint)options.Value.SessionExpirySeconds)
         .WithReceiveMaximum((ushort)options.Value.ReceiveMaximum)
-        .WithTimeout(TimeSpan.FromSeconds(10))
         .Build();
 
     /// <summary>Runs up to the first wait on the client's receive loop; the rest (the durable write) runs on, and acknowledges at the end.</summary>

@@ -59,14 +59,7 @@ public sealed partial class MqttDownlink(MqttBrokerAddress? broker, IOptions<Mqt
     {
         var account = broker.ServiceAccount();
         return new MqttSession(
-            () => new MqttClientOptionsBuilder()
-                .WithTcpServer(broker.Host, broker.Port)
-                .WithCredentials(account.Username, account.Password)
-                .WithClientId($"{clientId}-downlink")
-                .WithProtocolVersion(MQTTnet.Formatter.MqttProtocolVersion.V500)
-                .WithCleanStart()
-                .WithTimeout(TimeSpan.FromSeconds(10))
-                .Build(),
+            () => broker.Client($"{clientId}-downlink", account).WithCleanStart().Build(),
             (_, _) =>
             {
                 LogConnected(logger, account);

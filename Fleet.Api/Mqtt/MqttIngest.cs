@@ -30,8 +30,7 @@ public sealed class MqttIngest(
     MqttDrops drops,
     IOptions<TelemetryOptions> telemetryOptions,
     IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json,
-    IOptions<MqttOptions> options,
-    TimeProvider clock)
+    IOptions<MqttOptions> options)
 {
     /// <summary>The up topics the collector subscribes to.</summary>
     public static IReadOnlyList<string> Kinds { get; } = FleetMqtt.DeviceUpTopics;
@@ -153,20 +152,16 @@ public sealed class MqttIngest(
         {
             try
             {
-                var database = redis.GetDatabase();
-                var now = clock.GetUtcNow().ToUnixTimeMilliseconds();
                 ConnectivityChange? change;
                 if (text == FleetMqtt.Online)
                 {
-                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new(DeviceLinkFields.Transport, "mqtt"), new(DeviceLinkFields.ConnectedAt, now)]);
                     // The last heartbeat's battery decides online or at-risk, as a heartbeat would.
-                    var battery = (double?)await database.HashGetAsync(RedisKeys.Latest(deviceId), "battery") ?? 100;
+                    var battery = (double?)await redis.GetDatabase().HashGetAsync(RedisKeys.Latest(deviceId), "battery") ?? 100;
                     change = await status.SeenAsync(deviceId, battery, "mqtt connected");
                     await hub.MqttConnectedAsync(deviceId, cancellationToken);
                 }
                 else
                 {
-                    await database.HashSetAsync(RedisKeys.Latest(deviceId), [new(DeviceLinkFields.Transport, "mqtt"), new(DeviceLinkFields.DisconnectedAt, now)]);
                     change = await status.DisconnectedAsync(deviceId, "mqtt connection lost (last will)");
                     await hub.MqttDisconnectedAsync(deviceId);
                 }

@@ -63,9 +63,10 @@ public sealed record MqttBrokerAddress(string Host, int Port, string Username, s
         return new MqttBrokerAddress(Part("Host"), int.Parse(Part("Port"), CultureInfo.InvariantCulture), Part("Username"), Part("Password"));
     }
 
-    public MqttClientOptionsBuilder Client(string clientId) => new MqttClientOptionsBuilder()
+    /// <summary>A client of this broker as the admin, or as <paramref name="account"/> when given.</summary>
+    public MqttClientOptionsBuilder Client(string clientId, MqttServiceAccount? account = null) => new MqttClientOptionsBuilder()
         .WithTcpServer(Host, Port)
-        .WithCredentials(Username, Password)
+        .WithCredentials(account?.Username ?? Username, account?.Password ?? Password)
         .WithClientId(clientId)
         .WithProtocolVersion(MqttProtocolVersion.V500)
         .WithTimeout(TimeSpan.FromSeconds(10));

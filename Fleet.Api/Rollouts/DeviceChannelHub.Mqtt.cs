@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Fleet.Api.Infrastructure;
 using Fleet.Api.Mqtt;
 using Fleet.Contracts;
 using StackExchange.Redis;
@@ -22,9 +23,10 @@ public sealed partial class DeviceChannelHub
     /// <summary>The route value of a device connected to the MQTT broker.</summary>
     public const string MqttRoute = "mqtt";
 
-    /// <summary>The device said <c>online</c> (it has subscribed): route to the broker, then send what it has not had yet.</summary>
+    /// <summary>The device said <c>online</c> (it has subscribed): recorded, routed to the broker, then sent what it has not had yet.</summary>
     public async Task MqttConnectedAsync(Guid deviceId, CancellationToken cancellationToken)
     {
+        await RecordLinkAsync(deviceId, DeviceLink.Mqtt, DeviceLinkFields.ConnectedAt);
         // No expiry: a route left behind by a lost last will only costs a publish that finds no subscriber.
         await redis.GetDatabase().StringSetAsync(RedisRoutes.Device(deviceId), MqttRoute);
         var connection = new MqttConnection(deviceId, mqtt);
@@ -32,9 +34,12 @@ public sealed partial class DeviceChannelHub
         await SendOutstandingCommandsAsync(deviceId, connection, cancellationToken);
     }
 
-    /// <summary>The device's last will: forget the route unless it has connected again since (to the broker or a socket).</summary>
-    public async Task MqttDisconnectedAsync(Guid deviceId) =>
+    /// <summary>The device's last will: recorded, and the route forgotten unless it has connected again since (to the broker or a socket).</summary>
+    public async Task MqttDisconnectedAsync(Guid deviceId)
+    {
+        await RecordLinkAsync(deviceId, DeviceLink.Mqtt, DeviceLinkFields.DisconnectedAt);
         await redis.GetDatabase().ScriptEvaluateAsync(ForgetRouteIfOurs, [RedisRoutes.Device(deviceId)], [MqttRoute]);
+    }
 
     /// <summary>A command report or update progress from an MQTT device; the answer goes down to it (best effort, as over the socket).</summary>
     public async Task HandleMqttReportAsync(Guid deviceId, string kind, string text, CancellationToken cancellationToken)

@@ -49,7 +49,7 @@ public sealed partial class DeviceChannelHub(
 
         _connections[deviceId] = connection;
         await redis.GetDatabase().StringSetAsync(RedisRoutes.Device(deviceId), ReplicaId, RouteTtl);
-        await RecordLinkAsync(deviceId, DeviceLinkFields.ConnectedAt);
+        await RecordLinkAsync(deviceId, DeviceLink.WebSocket, DeviceLinkFields.ConnectedAt);
         try
         {
             await SendOutstandingOffersAsync(deviceId, connection, cancellationToken);
@@ -67,15 +67,15 @@ public sealed partial class DeviceChannelHub(
             if (_connections.TryRemove(KeyValuePair.Create(deviceId, connection)) && !_connections.ContainsKey(deviceId))
             {
                 await redis.GetDatabase().ScriptEvaluateAsync(ForgetRouteIfOurs, [RedisRoutes.Device(deviceId)], [ReplicaId]);
-                await RecordLinkAsync(deviceId, DeviceLinkFields.DisconnectedAt);
+                await RecordLinkAsync(deviceId, DeviceLink.WebSocket, DeviceLinkFields.DisconnectedAt);
             }
         }
     }
 
-    /// <summary>For the device page: the device's link is its WebSocket, opened or closed now.</summary>
-    private Task RecordLinkAsync(Guid deviceId, string field) =>
+    /// <summary>For the device page: the device's link (its WebSocket or the broker) opened or closed now.</summary>
+    private Task RecordLinkAsync(Guid deviceId, string protocol, string field) =>
         redis.GetDatabase().HashSetAsync(RedisKeys.Latest(deviceId),
-            [new(DeviceLinkFields.Transport, "websocket"), new(field, clock.GetUtcNow().ToUnixTimeMilliseconds())]);
+            [new(DeviceLinkFields.Transport, protocol), new(field, clock.GetUtcNow().ToUnixTimeMilliseconds())]);
 
     /// <summary>
     /// Delivers offers: over local sockets (sent side by side, then recorded as offered in one statement per rollout),

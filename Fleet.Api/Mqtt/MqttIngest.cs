@@ -46,7 +46,7 @@ public sealed class MqttIngest(
             return;
         }
 
-        switch (await directory.LifecycleAsync(deviceId, cancellationToken))
+        switch (await LifecycleAsync(deviceId, cancellationToken))
         {
             case null:
                 await drops.DropAsync(deviceId, kind, MqttDropReason.UnknownDevice, "no such device", cancellationToken);
@@ -70,6 +70,22 @@ public sealed class MqttIngest(
         }
 
         drops.Handled(kind);
+    }
+
+    /// <summary>A device is not dropped as unknown because the database could not say: the lookup waits for it.</summary>
+    private async Task<DeviceLifecycle?> LifecycleAsync(Guid deviceId, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            try
+            {
+                return await directory.LifecycleAsync(deviceId, cancellationToken);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                await WaitForStoreAsync(cancellationToken);
+            }
+        }
     }
 
     private async Task<Drop?> TelemetryAsync(Guid deviceId, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)

@@ -4,7 +4,7 @@ using Fleet.Contracts;
 
 namespace Fleet.Cli.Commands;
 
-/// <summary><c>devices list|show|activate|suspend|retire</c>.</summary>
+/// <summary><c>devices list|show|activate|suspend|retire|set-environment</c>.</summary>
 public static class DeviceCommands
 {
     public static Command Create(CliContext context)
@@ -15,6 +15,7 @@ public static class DeviceCommands
             devices.Add(Lifecycle(context, action));
         }
 
+        devices.Add(SetEnvironment(context));
         return devices;
     }
 
@@ -96,6 +97,20 @@ public static class DeviceCommands
         {
             var device = await run.Api.PostAsync<DeviceSummary>($"{FleetHttp.DevicesRoute}/{run.Required(id)}/{action}", new StringContent(""), cancellationToken);
             return run.Write(device, value => run.Out.WriteLine($"{value.Id}  {value.Serial}  {value.Lifecycle}"));
+        });
+    }
+
+    private static Command SetEnvironment(CliContext context)
+    {
+        var id = new Argument<Guid>("id") { Description = "The device's id" };
+        var environment = new Argument<string>("environment") { Description = "blue or green" };
+        environment.AcceptOnlyFromAmong(DeviceEnvironments.Blue, DeviceEnvironments.Green);
+        var command = new Command("set-environment", "Move a device to the blue or green environment (operator); rollouts can take green first") { id, environment };
+        return command.Runs(context, async (run, cancellationToken) =>
+        {
+            var device = await run.Api.PutJsonAsync<DeviceEnvironmentRequest, DeviceSummary>(
+                DeviceEnvironments.Route(run.Required(id)), new DeviceEnvironmentRequest(run.Required(environment)), cancellationToken);
+            return run.Write(device, value => run.Out.WriteLine($"{value.Id}  {value.Serial}  {value.Environment}"));
         });
     }
 }

@@ -26,6 +26,9 @@ public sealed class FleetApiClient(HttpClient http) : IDisposable
     public Task<ApiAnswer<T>> PostJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
 
+    public Task<ApiAnswer<T>> PutJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
+
     public Task<ApiAnswer<T>> PostAsync<T>(string path, HttpContent content, CancellationToken cancellationToken) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, cancellationToken);
 

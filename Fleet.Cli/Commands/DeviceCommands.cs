@@ -33,19 +33,20 @@ public static class DeviceCommands
             ("--firmware", "firmware", "firmware version"),
             ("--search", "q", "text in serial or name"),
         }.Select(filter => (Option: new Option<string?>(filter.Option) { Description = $"Only devices with this {filter.Description}" }, filter.Query)).ToList();
-        var pageSize = new Option<int>("--limit") { Description = "How many devices (at most 500)", DefaultValueFactory = _ => 50 };
-        var command = new Command("list", "Devices by serial, filtered") { pageSize };
+        var command = new Command("list", "Devices by serial, filtered, a page at a time (or --all)");
         foreach (var (option, _) in filters)
         {
             command.Add(option);
         }
+
+        var paging = new ListPaging(command, 50, "--limit");
 
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var query = string.Concat(filters
                 .Where(filter => run.Value(filter.Option) is { Length: > 0 })
                 .Select(filter => $"&{filter.Query}={Uri.EscapeDataString(run.Value(filter.Option)!)}"));
-            var list = await run.Api.GetAsync<DeviceListResponse>($"{FleetHttp.DevicesRoute}?pageSize={run.Value(pageSize)}{query}", cancellationToken);
+            var list = await paging.FetchAsync<DeviceSummary>(run, FleetHttp.DevicesRoute, query, cancellationToken);
             return run.Write(list, devices =>
             {
                 var table = new TextTable("ID", "SERIAL", "TYPE", "REV", "REGION", "ENV", "FIRMWARE", "LIFECYCLE", "STATUS", "LAST SEEN");
@@ -56,7 +57,7 @@ public static class DeviceCommands
                 }
 
                 table.WriteTo(run.Out);
-                run.Out.WriteLine($"{devices.Items.Count} of {devices.Total} devices");
+                run.Out.WriteLine(paging.Footer(run, devices, "devices"));
             });
         });
     }

@@ -26,6 +26,7 @@ public static class FleetCli
         root.Add(DeviceCommands.Create(context));
         root.Add(AlertCommands.Create(context));
         root.Add(CommandCommands.Create(context));
+        root.Add(TokenCommands.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -18,22 +18,21 @@ public static class CommandCommands
 
     private static Command Send(CliContext context)
     {
-        var words = new Argument<string[]>("words")
-        {
-            HelpName = "deviceId> <command> [<seconds>",
-            Description = "The device's id (none with --segment), then reboot, identify or set-interval and its seconds (1..3600)",
-            Arity = new ArgumentArity(1, 3),
-        };
+        // With --segment there is no device id and the words shift left, which fixed typed arguments cannot say.
+        var device = new Argument<string>("deviceId") { Description = "The device's id; with --segment leave it out and start with the command" };
+        var verb = new Argument<string?>("command") { Description = "reboot, identify or set-interval", Arity = ArgumentArity.ZeroOrOne };
+        var seconds = new Argument<string?>("seconds") { Description = "For set-interval: seconds between telemetry reports (1..3600)", Arity = ArgumentArity.ZeroOrOne };
         var segment = new Option<string?>("--segment") { Description = "Every active device matching, e.g. region=eu-west,rev=rev-b (the keys of `rollout create --target` but id), or all" };
         var ttl = new Option<string?>("--ttl") { Description = "How long it may wait for an offline device, e.g. 10m (default: the API's, 1 h)" };
-        var command = new Command("send", "Send a command to one device or a segment (operator)") { words, segment, ttl };
+        var command = new Command("send", "Send a command to one device, or with --segment to every active device matching (operator)") { device, verb, seconds, segment, ttl };
         return command.Runs(context, async (run, cancellationToken) =>
         {
-            var (device, parsedSegment, verb, interval) = Read(run.Required(words), run.Value(segment));
+            string?[] given = [run.Required(device), run.Parse.GetValue(verb), run.Parse.GetValue(seconds)];
+            var (deviceId, parsedSegment, name, interval) = Read([.. given.OfType<string>()], run.Value(segment));
             int? ttlSeconds = run.Value(ttl) is { } text ? (int)Math.Ceiling(RolloutSyntax.ParseDuration("--ttl", text).TotalSeconds) : null;
-            var request = verb == "set-interval"
-                ? new SendCommandRequest(CommandNames.SetInterval, JsonSerializer.SerializeToElement(new { seconds = interval }), device, parsedSegment, ttlSeconds)
-                : new SendCommandRequest(verb, null, device, parsedSegment, ttlSeconds);
+            var request = name == "set-interval"
+                ? new SendCommandRequest(CommandNames.SetInterval, JsonSerializer.SerializeToElement(new { seconds = interval }), deviceId, parsedSegment, ttlSeconds)
+                : new SendCommandRequest(name, null, deviceId, parsedSegment, ttlSeconds);
             var sent = await run.Api.PostJsonAsync<SendCommandRequest, CommandResponse>(CommandsHttp.Route, request, cancellationToken);
             return run.Write(sent, value => run.Out.WriteLine($"{value.Id}  {value.Name}  to {value.Devices} device(s), expires {Show.Time(value.ExpiresAt)}  {Show.Counts(value.ByState)}"));
         });

@@ -15,7 +15,10 @@ public sealed record CliContext(
     /// <summary>Standard input, for <c>login --token -</c>.</summary>
     public TextReader Input { get; init; } = TextReader.Null;
 
-    /// <summary>How often <c>rollout watch</c> asks for the rollout.</summary>
+    /// <summary>Standard output is a terminal (not redirected): only then are progress bars drawn.</summary>
+    public bool OutIsTerminal { get; init; }
+
+    /// <summary>How often <c>rollout watch</c> and <c>commands watch</c> ask again.</summary>
     public TimeSpan PollInterval { get; init; } = TimeSpan.FromSeconds(2);
 
     public string? Variable(string name) => Environment.TryGetValue(name, out var value) && value.Length > 0 ? value : null;
@@ -33,6 +36,7 @@ public sealed record CliContext(
             () => new SocketsHttpHandler(), Console.Out, Console.Error, environment, Path.Combine(configHome, "fleet"), Directory.GetCurrentDirectory())
         {
             Input = Console.In,
+            OutIsTerminal = !Console.IsOutputRedirected,
         };
     }
 }

@@ -25,7 +25,8 @@ public static class FleetCli
         root.Add(RolloutCommands.Create(context));
         root.Add(DeviceCommands.Create(context));
         root.Add(AlertCommands.Create(context));
-        root.Add(SendCommandCommand.Create(context));
+        root.Add(CommandCommands.Create(context));
+        root.Add(TokenCommands.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -20,6 +20,21 @@ public sealed record DeviceSummary(
     DateTimeOffset? LastSeenAt,
     string Status);
 
+/// <summary>A device's deployment environment: rollouts can take green devices first and blue ones after promotion.</summary>
+public static class DeviceEnvironments
+{
+    public const string Blue = "blue";
+    public const string Green = "green";
+
+    public static bool IsKnown(string? environment) => environment is Blue or Green;
+
+    /// <summary><c>PUT</c> with a <see cref="DeviceEnvironmentRequest"/> moves the device to the other environment.</summary>
+    public static string Route(Guid deviceId) => $"{FleetHttp.DevicesRoute}/{deviceId}/environment";
+}
+
+/// <summary>Body of <c>PUT /api/v1/devices/{id}/environment</c>: blue or green.</summary>
+public sealed record DeviceEnvironmentRequest(string? Environment);
+
 /// <summary>Body of <c>GET /api/v1/devices</c>: one page and the number of devices matching the filters.</summary>
 public sealed record DeviceListResponse(IReadOnlyList<DeviceSummary> Items, int Total);
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using Fleet.Api.Audit;
 using Fleet.Api.Commands;
 using Fleet.Api.Identity;
 using Fleet.Api.Infrastructure;
@@ -26,6 +27,8 @@ public static class OperatorDevicesApi
         devices.MapPost("/{id:guid}/suspend", SuspendAsync).RequireRole(FleetRoles.Operator).WithSummary("Take an active device out of service; its key stops working").ProducesProblem(StatusCodes.Status409Conflict);
         devices.MapPost("/{id:guid}/re-enrollment", AllowReEnrollmentAsync).RequireRole(FleetRoles.Admin)
             .WithSummary("Allow the device to register once more without its current key (it lost it); the allowance expires after Fleet:ReEnrollmentWindow");
+        devices.MapPut("/{id:guid}/environment", SetEnvironmentAsync).RequireRole(FleetRoles.Operator)
+            .WithSummary("Move a device to the blue or green environment (body {environment}); audited. A rollout already under way keeps the environment it took the device in with");
         devices.MapPost("/{id:guid}/retire", RetireAsync).RequireRole(FleetRoles.Admin).WithSummary("Take a device out of service for good").ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
@@ -82,6 +85,33 @@ public static class OperatorDevicesApi
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> RetireAsync(
         Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
         ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, broker, clock, cancellationToken);
+
+    public static async Task<Results<Ok<DeviceSummary>, NotFound, ValidationProblem>> SetEnvironmentAsync(
+        Guid id, DeviceEnvironmentRequest request, HttpRequest http, FleetDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+    {
+        if (!DeviceEnvironments.IsKnown(request.Environment))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["environment"] = ["must be blue or green."] });
+        }
+
+        var device = await db.Devices.SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
+        if (device is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var (from, to) = (device.Environment, request.Environment!);
+        if (from != to)
+        {
+            var (at, actor) = (clock.GetUtcNow(), OperatorIdentity.Of(http.HttpContext.User));
+            device.Environment = to;
+            db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = at, Kind = "environment", FromState = from, ToState = to, Detail = "operator: set-environment" });
+            db.AuditEntries.Add(new AuditEntry { At = at, Actor = actor, Action = "set-environment", TargetType = "device", TargetId = id, Reason = $"{from} -> {to}" });
+            await db.SaveChangesAsync(cancellationToken);
+        }
+
+        return TypedResults.Ok(ToSummary(device));
+    }
 
     /// <summary>
     /// The update only applies if the lifecycle is still the one the transition was decided from; if another

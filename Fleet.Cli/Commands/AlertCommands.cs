@@ -17,13 +17,14 @@ public static class AlertCommands
         var open = new Option<bool>("--open") { Description = "Only open alerts" };
         var state = new Option<string?>("--state") { Description = "Only alerts in this state: open, acknowledged, resolved" };
         var severity = new Option<string?>("--severity") { Description = "Only alerts of this severity: info, warning, critical" };
-        var command = new Command("list", "Alerts, newest first (up to 100)") { open, state, severity };
+        var command = new Command("list", "Alerts, newest first, a page at a time (or --all)") { open, state, severity };
+        var paging = new ListPaging(command, 100);
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var wanted = run.Value(open) ? "open" : run.Value(state);
             var query = (wanted is null ? "" : $"&state={Uri.EscapeDataString(wanted)}")
                         + (run.Value(severity) is { } level ? $"&severity={Uri.EscapeDataString(level)}" : "");
-            var alerts = await run.Api.GetAsync<AlertListResponse>($"{Route}?pageSize=100{query}", cancellationToken);
+            var alerts = await paging.FetchAsync<AlertResponse>(run, Route, query, cancellationToken);
             return run.Write(alerts, list =>
             {
                 var table = new TextTable("ID", "SEVERITY", "STATE", "RULE", "DEVICE", "OPENED", "MESSAGE");
@@ -33,7 +34,7 @@ public static class AlertCommands
                 }
 
                 table.WriteTo(run.Out);
-                run.Out.WriteLine($"{list.Items.Count} of {list.Total} alerts");
+                run.Out.WriteLine(paging.Footer(run, list, "alerts"));
             });
         });
     }

@@ -4,7 +4,7 @@ using Fleet.Contracts;
 
 namespace Fleet.Cli.Commands;
 
-/// <summary><c>devices list|show|activate|suspend|retire</c>.</summary>
+/// <summary><c>devices list|show|activate|suspend|retire|set-environment</c>.</summary>
 public static class DeviceCommands
 {
     public static Command Create(CliContext context)
@@ -15,6 +15,7 @@ public static class DeviceCommands
             devices.Add(Lifecycle(context, action));
         }
 
+        devices.Add(SetEnvironment(context));
         return devices;
     }
 
@@ -32,19 +33,20 @@ public static class DeviceCommands
             ("--firmware", "firmware", "firmware version"),
             ("--search", "q", "text in serial or name"),
         }.Select(filter => (Option: new Option<string?>(filter.Option) { Description = $"Only devices with this {filter.Description}" }, filter.Query)).ToList();
-        var pageSize = new Option<int>("--limit") { Description = "How many devices (at most 500)", DefaultValueFactory = _ => 50 };
-        var command = new Command("list", "Devices by serial, filtered") { pageSize };
+        var command = new Command("list", "Devices by serial, filtered, a page at a time (or --all)");
         foreach (var (option, _) in filters)
         {
             command.Add(option);
         }
+
+        var paging = new ListPaging(command, 50, "--limit");
 
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var query = string.Concat(filters
                 .Where(filter => run.Value(filter.Option) is { Length: > 0 })
                 .Select(filter => $"&{filter.Query}={Uri.EscapeDataString(run.Value(filter.Option)!)}"));
-            var list = await run.Api.GetAsync<DeviceListResponse>($"{FleetHttp.DevicesRoute}?pageSize={run.Value(pageSize)}{query}", cancellationToken);
+            var list = await paging.FetchAsync<DeviceSummary>(run, FleetHttp.DevicesRoute, query, cancellationToken);
             return run.Write(list, devices =>
             {
                 var table = new TextTable("ID", "SERIAL", "TYPE", "REV", "REGION", "ENV", "FIRMWARE", "LIFECYCLE", "STATUS", "LAST SEEN");
@@ -55,7 +57,7 @@ public static class DeviceCommands
                 }
 
                 table.WriteTo(run.Out);
-                run.Out.WriteLine($"{devices.Items.Count} of {devices.Total} devices");
+                run.Out.WriteLine(paging.Footer(run, devices, "devices"));
             });
         });
     }
@@ -96,6 +98,20 @@ public static class DeviceCommands
         {
             var device = await run.Api.PostAsync<DeviceSummary>($"{FleetHttp.DevicesRoute}/{run.Required(id)}/{action}", new StringContent(""), cancellationToken);
             return run.Write(device, value => run.Out.WriteLine($"{value.Id}  {value.Serial}  {value.Lifecycle}"));
+        });
+    }
+
+    private static Command SetEnvironment(CliContext context)
+    {
+        var id = new Argument<Guid>("id") { Description = "The device's id" };
+        var environment = new Argument<string>("environment") { Description = "blue or green" };
+        environment.AcceptOnlyFromAmong(DeviceEnvironments.Blue, DeviceEnvironments.Green);
+        var command = new Command("set-environment", "Move a device to the blue or green environment (operator); rollouts can take green first") { id, environment };
+        return command.Runs(context, async (run, cancellationToken) =>
+        {
+            var device = await run.Api.PutJsonAsync<DeviceEnvironmentRequest, DeviceSummary>(
+                DeviceEnvironments.Route(run.Required(id)), new DeviceEnvironmentRequest(run.Required(environment)), cancellationToken);
+            return run.Write(device, value => run.Out.WriteLine($"{value.Id}  {value.Serial}  {value.Environment}"));
         });
     }
 }

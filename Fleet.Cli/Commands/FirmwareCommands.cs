@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Net.Http.Headers;
+using Fleet.Cli.Connection;
 using Fleet.Cli.Output;
 using Fleet.Contracts;
 
@@ -40,7 +41,7 @@ public static class FirmwareCommands
         var revisions = new Option<string?>("--revisions") { Description = "Hardware revisions, comma-separated (none: every revision)" };
         var minimum = new Option<string?>("--min-version") { Description = "Lowest firmware a device may be on to take it" };
         var notes = new Option<string?>("--notes") { Description = "Release notes" };
-        var command = new Command("publish", "Publish a release (admin); prints its id, version, size and the server's SHA-256")
+        var command = new Command("publish", "Publish a release (admin), with a progress bar on a terminal; prints its id, version, size and the server's SHA-256")
         {
             version, file, types, revisions, minimum, notes,
         };
@@ -52,7 +53,8 @@ public static class FirmwareCommands
                 throw new UsageException($"No such file: {artefact.FullName}");
             }
 
-            await using var stream = artefact.OpenRead();
+            var progress = run.Json || !context.OutIsTerminal ? null : new UploadProgress(run.Out, artefact.Length);
+            await using var stream = new ProgressStream(artefact.OpenRead(), sent => progress?.Report(sent));
             using var form = new MultipartFormDataContent();
             var body = new StreamContent(stream);
             body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
@@ -70,7 +72,16 @@ public static class FirmwareCommands
             Field(FirmwareHttp.Fields.HardwareRevisions, run.Value(revisions));
             Field(FirmwareHttp.Fields.MinimumCurrentVersion, run.Value(minimum));
             Field(FirmwareHttp.Fields.Notes, run.Value(notes));
-            var published = await run.Api.PostAsync<FirmwareReleaseResponse>(FirmwareHttp.ReleasesRoute, form, cancellationToken);
+            ApiAnswer<FirmwareReleaseResponse> published;
+            try
+            {
+                published = await run.Api.PostAsync<FirmwareReleaseResponse>(FirmwareHttp.ReleasesRoute, form, cancellationToken);
+            }
+            finally
+            {
+                progress?.Finish();
+            }
+
             return run.Write(published, release =>
             {
                 run.Out.WriteLine($"Published {release.Version}");

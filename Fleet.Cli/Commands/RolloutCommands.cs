@@ -32,11 +32,12 @@ public static class RolloutCommands
     private static Command List(CliContext context)
     {
         var state = new Option<string?>("--state") { Description = "Only rollouts in this state: draft, running, paused, completed, aborted, rolled-back" };
-        var command = new Command("list", "Rollouts, newest first (up to 100)") { state };
+        var command = new Command("list", "Rollouts, newest first, a page at a time (or --all)") { state };
+        var paging = new ListPaging(command, 100);
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var filter = run.Value(state) is { } wanted ? $"&state={Uri.EscapeDataString(wanted)}" : "";
-            var rollouts = await run.Api.GetAsync<PagedList<RolloutResponse>>($"{RolloutHttp.RolloutsRoute}?pageSize=100{filter}", cancellationToken);
+            var rollouts = await paging.FetchAsync<RolloutResponse>(run, RolloutHttp.RolloutsRoute, filter, cancellationToken);
             return run.Write(rollouts, list =>
             {
                 var table = new TextTable("ID", "NAME", "RELEASE", "STATE", "PHASE", "DEVICES", "CREATED");
@@ -46,7 +47,7 @@ public static class RolloutCommands
                 }
 
                 table.WriteTo(run.Out);
-                run.Out.WriteLine($"{list.Items.Count} of {list.Total} rollouts");
+                run.Out.WriteLine(paging.Footer(run, list, "rollouts"));
             });
         });
     }

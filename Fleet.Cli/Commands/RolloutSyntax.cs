@@ -10,9 +10,9 @@ public static class RolloutSyntax
 
     /// <summary>
     /// <c>type=camera,region=eu-west,rev=rev-b,env=blue,tag=x,id=&lt;guid&gt;</c>; a key given twice means either value
-    /// (<c>type=camera,type=meter</c>). Empty: every active device.
+    /// (<c>type=camera,type=meter</c>). Empty: every active device. <paramref name="option"/> names the option in errors.
     /// </summary>
-    public static RolloutTarget ParseTarget(string? text)
+    public static RolloutTarget ParseTarget(string? text, string option = "--target")
     {
         var lists = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var pair in (text ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
@@ -22,7 +22,7 @@ public static class RolloutSyntax
             var value = equals > 0 ? pair[(equals + 1)..].Trim() : "";
             if (key.Length == 0 || value.Length == 0)
             {
-                throw new UsageException($"--target: '{pair}' is not key=value (keys: {TargetKeys}).");
+                throw new UsageException($"{option}: '{pair}' is not key=value (keys: {TargetKeys}).");
             }
 
             key = key switch
@@ -33,11 +33,11 @@ public static class RolloutSyntax
                 "env" or "environment" => "env",
                 "tag" or "tags" => "tag",
                 "id" or "device" => "id",
-                _ => throw new UsageException($"--target: unknown key '{key}' (keys: {TargetKeys})."),
+                _ => throw new UsageException($"{option}: unknown key '{key}' (keys: {TargetKeys})."),
             };
             if (key == "id" && !Guid.TryParse(value, out _))
             {
-                throw new UsageException($"--target: id '{value}' is not a device id.");
+                throw new UsageException($"{option}: id '{value}' is not a device id.");
             }
 
             if (!lists.TryGetValue(key, out var list))
@@ -50,7 +50,7 @@ public static class RolloutSyntax
 
         if (lists.TryGetValue("env", out var environments) && environments.Count > 1)
         {
-            throw new UsageException("--target: env can be given once (blue or green).");
+            throw new UsageException($"{option}: env can be given once (blue or green).");
         }
 
         IReadOnlyList<string>? Of(string key) => lists.TryGetValue(key, out var values) ? values : null;
@@ -61,6 +61,31 @@ public static class RolloutSyntax
             Environment: Of("env")?[0],
             Tags: Of("tag"),
             DeviceIds: Of("id")?.Select(Guid.Parse).ToList());
+    }
+
+    /// <summary>
+    /// A command's segment in the rollout target's syntax, without <c>id</c> (send to one device by its id instead);
+    /// <c>all</c> is every active device, which an empty segment would be too easily by mistake.
+    /// </summary>
+    public static CommandSegment ParseSegment(string text)
+    {
+        if (text.Trim() == "all")
+        {
+            return new CommandSegment();
+        }
+
+        var target = ParseTarget(text, "--segment");
+        if (target.DeviceIds is { Count: > 0 })
+        {
+            throw new UsageException("--segment: id is not a segment key; send to one device with `fleet commands send <deviceId> ...`.");
+        }
+
+        if (target == new RolloutTarget())
+        {
+            throw new UsageException("--segment: give at least one key=value (type, rev, region, env, tag), or `all` for every active device.");
+        }
+
+        return new CommandSegment(target.DeviceTypes, target.Regions, target.HardwareRevisions, target.Tags, target.Environment);
     }
 
     /// <summary><c>1,10,50,100</c>: each phase's share of the target, in percent.</summary>

@@ -26,10 +26,33 @@ public sealed class FleetApiClient(HttpClient http) : IDisposable
     public Task<ApiAnswer<T>> PostJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
 
+    public Task<ApiAnswer<T>> PutJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
+
     public Task<ApiAnswer<T>> PostAsync<T>(string path, HttpContent content, CancellationToken cancellationToken) =>
         SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, cancellationToken);
 
+    /// <summary>A request answered with no body (204), such as a <c>DELETE</c>.</summary>
+    public async Task DeleteAsync(string path, CancellationToken cancellationToken) =>
+        await SendForTextAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
+
     private async Task<ApiAnswer<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var (method, uri) = (request.Method, request.RequestUri);
+        var text = await SendForTextAsync(request, cancellationToken);
+        try
+        {
+            var value = JsonSerializer.Deserialize<T>(text, JsonSerializerOptions.Web)
+                ?? throw new ApiRefusalException($"{method} {uri}: the API answered null.");
+            return new ApiAnswer<T>(text, value);
+        }
+        catch (JsonException exception)
+        {
+            throw new ApiRefusalException($"{method} {uri}: not the expected answer ({exception.Message}).");
+        }
+    }
+
+    private async Task<string> SendForTextAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         using (request)
         {
@@ -50,21 +73,9 @@ public sealed class FleetApiClient(HttpClient http) : IDisposable
             using (response)
             {
                 var text = await response.Content.ReadAsStringAsync(cancellationToken);
-                if (!response.IsSuccessStatusCode)
-                {
-                    throw new ApiRefusalException(ProblemLine.Of(request.Method, request.RequestUri, (int)response.StatusCode, response.ReasonPhrase, text));
-                }
-
-                try
-                {
-                    var value = JsonSerializer.Deserialize<T>(text, JsonSerializerOptions.Web)
-                        ?? throw new ApiRefusalException($"{request.Method} {request.RequestUri}: the API answered null.");
-                    return new ApiAnswer<T>(text, value);
-                }
-                catch (JsonException exception)
-                {
-                    throw new ApiRefusalException($"{request.Method} {request.RequestUri}: not the expected answer ({exception.Message}).");
-                }
+                return response.IsSuccessStatusCode
+                    ? text
+                    : throw new ApiRefusalException(ProblemLine.Of(request.Method, request.RequestUri, (int)response.StatusCode, response.ReasonPhrase, text));
             }
         }
     }

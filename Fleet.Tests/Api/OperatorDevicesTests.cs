@@ -269,6 +269,54 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task An_operator_moves_a_device_to_green_with_an_event_and_an_audit_entry()
+    {
+        var serial = $"OD-ENV-{Guid.NewGuid():N}";
+        var device = await _http.RegisterDeviceAsync(serial, Cancellation);
+
+        using var moved = await PutEnvironmentAsync(device.DeviceId, DeviceEnvironments.Green);
+        using var again = await PutEnvironmentAsync(device.DeviceId, DeviceEnvironments.Green);
+
+        moved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await moved.Content.ReadFromJsonAsync<DeviceSummary>(Cancellation))!.Environment.ShouldBe("green");
+        again.StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await ScalarAsync<string>($"SELECT environment FROM devices WHERE id = '{device.DeviceId}'")).ShouldBe("green");
+        (await ScalarAsync<string>($"SELECT from_state || '>' || to_state FROM device_events WHERE device_id = '{device.DeviceId}' AND kind = 'environment'")).ShouldBe("blue>green");
+        (await ScalarAsync<long>($"SELECT count(*) FROM audit_entries WHERE target_id = '{device.DeviceId}' AND action = 'set-environment'")).ShouldBe(1);
+        (await ListAsync($"environment=green&q={serial}")).Items.ShouldHaveSingleItem().Id.ShouldBe(device.DeviceId);
+        (await DetailAsync(device.DeviceId)).Device.Environment.ShouldBe("green");
+    }
+
+    [Theory]
+    [InlineData("purple")]
+    [InlineData("Green")]
+    [InlineData(null)]
+    public async Task A_bad_environment_is_a_400_naming_the_field_and_changes_nothing(string? environment)
+    {
+        var device = await _http.RegisterDeviceAsync($"OD-ENV-{Guid.NewGuid():N}", Cancellation);
+
+        using var refused = await PutEnvironmentAsync(device.DeviceId, environment);
+
+        refused.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        (await refused.Content.ReadFromJsonAsync<ValidationProblemDetails>(Cancellation))!.Errors.Keys.ShouldBe(["environment"]);
+        (await ScalarAsync<string>($"SELECT environment FROM devices WHERE id = '{device.DeviceId}'")).ShouldBe("blue");
+    }
+
+    [Fact]
+    public async Task Setting_the_environment_needs_an_operator_and_a_known_device()
+    {
+        var device = await _http.RegisterDeviceAsync($"OD-ENV-{Guid.NewGuid():N}", Cancellation);
+        using var viewer = await IssuerClient.SignedInClientAsync(_api, "od-env-viewer", FleetRoles.Viewer, Cancellation);
+
+        using var asViewer = await viewer.PutAsJsonAsync(DeviceEnvironments.Route(device.DeviceId), new DeviceEnvironmentRequest("green"), Cancellation);
+        using var unknown = await PutEnvironmentAsync(Guid.NewGuid(), DeviceEnvironments.Green);
+
+        asViewer.StatusCode.ShouldBe(HttpStatusCode.Forbidden);
+        unknown.StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await ScalarAsync<string>($"SELECT environment FROM devices WHERE id = '{device.DeviceId}'")).ShouldBe("blue");
+    }
+
+    [Fact]
     public async Task Fleet_stats_count_devices_by_firmware_with_unknown_for_none()
     {
         // Earlier tests' heartbeats reach the registry in batches; write them now so none lands between the two reads below.
@@ -291,6 +339,7 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     [InlineData("POST", "/{id}/activate")]
     [InlineData("POST", "/{id}/suspend")]
     [InlineData("POST", "/{id}/retire")]
+    [InlineData("PUT", "/{id}/environment")]
     public async Task Operator_routes_are_a_401_without_the_operator_token_and_change_nothing(string method, string path)
     {
         var device = await _http.RegisterDeviceAsync($"OD-AUTH-{Guid.NewGuid():N}", Cancellation);
@@ -321,6 +370,13 @@ public sealed class OperatorDevicesTests(ApiFixture fixture) : IClassFixture<Api
     {
         using var response = await SendAsync(HttpMethod.Post, $"{FleetHttp.DevicesRoute}/{id}/{action}");
         return (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<DeviceSummary>(Cancellation))!;
+    }
+
+    private async Task<HttpResponseMessage> PutEnvironmentAsync(Guid id, string? environment)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, DeviceEnvironments.Route(id)) { Content = JsonContent.Create(new DeviceEnvironmentRequest(environment)) };
+        request.Headers.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, ApiFactory.OperatorToken);
+        return await _http.SendAsync(request, Cancellation);
     }
 
     private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string route)

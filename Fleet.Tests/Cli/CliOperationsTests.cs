@@ -57,6 +57,28 @@ public sealed class CliOperationsTests(CliFixture fixture) : IClassFixture<CliFi
     }
 
     [Fact]
+    public async Task A_device_is_moved_to_green_and_back_and_a_viewer_or_a_bad_colour_is_refused()
+    {
+        var tag = Unique("env");
+        var device = await RegisterAsync(tag);
+        var id = device.DeviceId.ToString();
+
+        var green = Read<DeviceSummary>(await _cli.RunAsync(fixture.OperatorToken, "devices", "set-environment", id, "green", "--json"));
+        var listed = Read<DeviceListResponse>(await _cli.RunAsync(fixture.ViewerToken, "devices", "list", "--tag", tag, "--env", "green", "--json"));
+        var asViewer = await _cli.RunAsync(fixture.ViewerToken, "devices", "set-environment", id, "blue");
+        var purple = await _cli.RunAsync(fixture.OperatorToken, "devices", "set-environment", id, "purple");
+        var blue = await _cli.RunAsync(fixture.OperatorToken, "devices", "set-environment", id, "blue");
+
+        green.Environment.ShouldBe("green");
+        listed.Items.ShouldHaveSingleItem().Id.ShouldBe(device.DeviceId);
+        asViewer.ExitCode.ShouldBe(1, asViewer.ToString());
+        asViewer.Error.ShouldContain($"PUT {DeviceEnvironments.Route(device.DeviceId)}: 403");
+        purple.ExitCode.ShouldBe(2, purple.ToString());
+        blue.ExitCode.ShouldBe(0, blue.ToString());
+        blue.Out.ShouldContain($"{id}  {green.Serial}  blue");
+    }
+
+    [Fact]
     public async Task A_low_battery_alert_is_listed_acknowledged_and_resolved_with_notes()
     {
         var tag = Unique("battery");

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text.Json;
 using Fleet.Contracts;
 using Fleet.Tests.Rollouts;
@@ -49,7 +50,7 @@ public sealed class CliRolloutTests(CliFixture fixture) : IClassFixture<CliFixtu
         var table = await _cli.RunAsync(fixture.ViewerToken, "firmware", "list");
 
         published.ExitCode.ShouldBe(0, published.ToString());
-        var sha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(bytes));
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
         published.Out.ShouldContain(sha256);
         published.Out.ShouldContain("5 B");
         var release = list.Items.Single(r => r.Version == version);
@@ -58,6 +59,32 @@ public sealed class CliRolloutTests(CliFixture fixture) : IClassFixture<CliFixtu
         release.HardwareRevisions.ShouldBe(["rev-a"]);
         published.Out.ShouldContain(release.Id.ToString());
         table.Out.ShouldContain(version);
+    }
+
+    [Fact]
+    public async Task Publish_draws_an_upload_bar_on_a_terminal_only_and_prints_the_servers_sha256()
+    {
+        var bytes = RandomNumberGenerator.GetBytes(300_000);
+        var artefact = Path.Combine(_cli.Root, "big.bin");
+        await File.WriteAllBytesAsync(artefact, bytes, Cancellation);
+        string[] Publish(params string[] more) =>
+            ["firmware", "publish", "--version", $"4.{Random.Shared.Next(1_000_000)}.{Random.Shared.Next(1_000_000)}", "--file", artefact, "--types", "meter", .. more];
+
+        _cli.Terminal = true;
+        var onTerminal = await _cli.RunAsync(fixture.AdminToken, Publish());
+        var jsonOnTerminal = await _cli.RunAsync(fixture.AdminToken, Publish("--json"));
+        _cli.Terminal = false;
+        var redirected = await _cli.RunAsync(fixture.AdminToken, Publish());
+
+        var sha256 = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        onTerminal.ExitCode.ShouldBe(0, onTerminal.ToString());
+        onTerminal.Out.ShouldContain("\rUploading [");
+        onTerminal.Out.ShouldContain("100%  300,000 B of 300,000 B\n");
+        onTerminal.Out.ShouldContain($"sha256  {sha256}");
+        Read<FirmwareReleaseResponse>(jsonOnTerminal).Sha256.ShouldBe(sha256);
+        redirected.ExitCode.ShouldBe(0, redirected.ToString());
+        redirected.Out.ShouldNotContain("Uploading");
+        redirected.Out.ShouldContain($"sha256  {sha256}");
     }
 
     [Fact]

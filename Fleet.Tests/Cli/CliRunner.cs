@@ -37,6 +37,9 @@ public sealed class CliRunner : IDisposable
 
     public Dictionary<string, string> Environment { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Whether the CLI takes its output for a terminal (progress bars); a redirected one by default, as in CI.</summary>
+    public bool Terminal { get; set; }
+
     /// <summary>Runs with <c>FLEET_URL</c>/<c>FLEET_TOKEN</c> set to <paramref name="token"/> (none: whatever else is set up).</summary>
     public Task<CliResult> RunAsync(string? token, params string[] args) => RunWithInputAsync(token, "", args);
 
@@ -55,6 +58,7 @@ public sealed class CliRunner : IDisposable
         {
             PollInterval = TimeSpan.FromMilliseconds(100),
             Input = new StringReader(input),
+            OutIsTerminal = Terminal,
         };
         var exit = await FleetCli.RunAsync(args, context, TestContext.Current.CancellationToken);
         return new CliResult(exit, output.ToString(), error.ToString());

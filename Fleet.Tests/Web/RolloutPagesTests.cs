@@ -11,7 +11,7 @@ using RolloutDetailPage = Fleet.Web.Components.Pages.RolloutDetail;
 namespace Fleet.Tests.Web;
 
 /// <summary>The rollout wizard and detail page against the real API on its own database.</summary>
-public sealed class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetime
+public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly ApiFixture _fixture;

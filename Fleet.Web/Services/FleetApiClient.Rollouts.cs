@@ -18,6 +18,11 @@ public sealed partial class FleetApiClient
         await GetAsync<PagedList<GateEvaluationResponse>>(string.Create(CultureInfo.InvariantCulture, $"{RolloutHttp.Action(id, "gates")}?pageSize={pageSize}"), cancellationToken)
         ?? new PagedList<GateEvaluationResponse>([], 0);
 
+    public async Task<PagedList<RolloutDeviceResponse>> GetRolloutDevicesAsync(Guid id, RolloutDeviceFilter filter, int page, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<PagedList<RolloutDeviceResponse>>(string.Create(CultureInfo.InvariantCulture,
+            $"{RolloutHttp.Action(id, "devices")}?page={page}&pageSize={pageSize}{filter.Query}"), cancellationToken)
+        ?? new PagedList<RolloutDeviceResponse>([], 0);
+
     public Task<ApiResult<RolloutPreviewResponse>> PreviewRolloutAsync(RolloutPreviewRequest request, CancellationToken cancellationToken) =>
         PostJsonAsync<RolloutPreviewRequest, RolloutPreviewResponse>(RolloutHttp.PreviewRoute, request, cancellationToken);
 

@@ -3,6 +3,7 @@ using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using Fleet.Tests.Rollouts;
 using RolloutDetailPage = Fleet.Web.Components.Pages.RolloutDetail;
+using RolloutsPage = Fleet.Web.Components.Pages.Rollouts;
 
 namespace Fleet.Tests.Web;
 
@@ -44,7 +45,7 @@ public sealed partial class RolloutPagesTests
     }
 
     [Fact]
-    public async Task A_rollout_without_failures_says_so_and_lists_all_its_devices()
+    public async Task A_rollout_without_a_name_reads_as_its_release_and_target_without_failures_says_so_and_lists_all_its_devices()
     {
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "tracker");
         var rollout = await _http.CreateRolloutAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [_region])), Cancellation);
@@ -55,5 +56,8 @@ public sealed partial class RolloutPagesTests
         page.Find("[data-testid=rollout-failures-none]");
         page.Find("[data-testid=device-filter-all]").GetAttribute("data-selected").ShouldBe("true");
         page.FindAll("[data-testid=rollout-device]").ShouldAllBe(row => row.GetAttribute("data-state") == "waiting");
+        page.Find("[data-testid=rollout-title]").TextContent.ShouldBe($"{release.Version} to regions {_region}");
+        var list = _context.Render<RolloutsPage>();
+        list.WaitForAssertion(() => list.FindAll("[data-testid=rollout-link]").Select(link => link.TextContent).ShouldContain($"{release.Version} to regions {_region}"), Wait);
     }
 }

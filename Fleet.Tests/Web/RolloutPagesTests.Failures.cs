@@ -45,6 +45,48 @@ public sealed partial class RolloutPagesTests
     }
 
     [Fact]
+    public async Task The_phases_step_refuses_nonsense_at_each_field_and_keeps_what_was_typed()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation);
+        var wizard = Open(release.Id);
+        Next(wizard, "wizard-target");
+        Next(wizard, "wizard-phases");
+
+        Field(wizard, "phase-percent", 0).Change("0");
+        Field(wizard, "phase-soak", 1).Change("-5");
+        Field(wizard, "phase-success", 2).Change("0");
+        Field(wizard, "phase-percent", 3).Change("150");
+        Next(wizard);
+
+        wizard.WaitForAssertion(() => FieldError(wizard, "phase-soak", 1).ShouldContain("A soak cannot be negative"), Wait);
+        FieldError(wizard, "phase-percent", 0).ShouldContain("From 1 to 100 %.");
+        FieldError(wizard, "phase-percent", 3).ShouldContain("From 1 to 100 %.");
+        FieldError(wizard, "phase-success", 2).ShouldContain("a gate that needs no healthy device passes anything");
+        (Field(wizard, "phase-soak", 1).GetAttribute("value"), Field(wizard, "phase-percent", 3).GetAttribute("value")).ShouldBe(("-5", "150"));
+        wizard.Find("[data-testid=wizard-step-phases]").GetAttribute("data-current").ShouldBe("true");
+    }
+
+    [Fact]
+    public async Task A_target_no_device_can_take_keeps_the_wizard_on_the_target_step()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
+        var wizard = Open(release.Id);
+        Next(wizard, "wizard-target");
+        Field(wizard, "target-regions").Change(_region);
+        Field(wizard, "target-types").Change("tracker");
+        wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-compatible").ShouldBe("0"), Wait);
+
+        Next(wizard);
+
+        wizard.WaitForAssertion(() => wizard.Find("[data-testid=target-error]").TextContent.ShouldContain("No device can take this release with this target"), Wait);
+        wizard.Find("[data-testid=wizard-step-target]").GetAttribute("data-current").ShouldBe("true");
+        wizard.FindAll("[data-testid=wizard-phases]").ShouldBeEmpty();
+    }
+
+    private static string FieldError(IRenderedComponent<Fleet.Web.Components.Pages.RolloutCreate> wizard, string testId, int index) =>
+        Field(wizard, testId, index).Closest(".mud-input-control")!.TextContent;
+
+    [Fact]
     public async Task A_rollout_without_a_name_reads_as_its_release_and_target_without_failures_says_so_and_lists_all_its_devices()
     {
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "tracker");

@@ -43,7 +43,7 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         Next(wizard, "wizard-phases");
         wizard.FindAll("[data-testid=phase-row]").Count.ShouldBe(4);
 
-        Field(wizard, "phase-percent", 1).Change("0.5");
+        Field(wizard, "phase-percent", 1).Change("1");
         Next(wizard);
 
         wizard.WaitForAssertion(() => wizard.Markup.ShouldContain("Larger than the phase before: phases only grow."), Wait);

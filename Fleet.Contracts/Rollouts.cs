@@ -89,7 +89,14 @@ public sealed record RolloutResponse(
     DateTimeOffset? PhaseStartedAt,
     DateTimeOffset? FinishedAt,
     string CreatedBy,
-    IReadOnlyList<RolloutPhaseDevices>? Phases = null);
+    IReadOnlyList<RolloutPhaseDevices>? Phases = null,
+    RolloutFailures? Failures = null);
+
+/// <summary>
+/// The devices whose update failed in a rollout, rolled back since or not, counted by hardware revision and by region
+/// (in the answers about one rollout; null in lists).
+/// </summary>
+public sealed record RolloutFailures(int Total, IReadOnlyDictionary<string, int> ByHardwareRevision, IReadOnlyDictionary<string, int> ByRegion);
 
 /// <summary>
 /// One phase of a rollout and its devices by update state. The phase holds the devices whose cohort bucket lies in
@@ -110,7 +117,10 @@ public sealed record SegmentBuckets(string Region, double Percent, int FromBucke
 /// <summary>One page of a list and the number of items matching.</summary>
 public sealed record PagedList<T>(IReadOnlyList<T> Items, int Total);
 
-/// <summary>One device's update in a rollout.</summary>
+/// <summary>
+/// One device's update in a rollout. <c>Reason</c> explains the current state; <c>FailureReason</c> is why the update
+/// failed, kept after a rollback. <c>DeviceName</c> is the device's name, or its serial when it has none.
+/// </summary>
 public sealed record RolloutDeviceResponse(
     Guid DeviceId,
     string State,
@@ -121,7 +131,10 @@ public sealed record RolloutDeviceResponse(
     string? Reason,
     bool RollbackRequested,
     DateTimeOffset? EnrolledAt,
-    DateTimeOffset? StateChangedAt);
+    DateTimeOffset? StateChangedAt,
+    string? FailureReason = null,
+    string? HardwareRevision = null,
+    string? DeviceName = null);
 
 /// <summary>
 /// One stored gate evaluation and every number it used. <c>Verdict</c>: pass, wait or breach. The health

@@ -18,6 +18,9 @@ public abstract record RolloutActionOutcome
 
     /// <summary>Starting would put devices into a second active rollout.</summary>
     public sealed record DevicesBusy(int Devices) : RolloutActionOutcome;
+
+    /// <summary>Starting a rollout no device can take: nothing would ever be offered.</summary>
+    public sealed record NoCompatibleDevices(int Matching) : RolloutActionOutcome;
 }
 
 /// <summary>
@@ -125,6 +128,11 @@ public sealed class RolloutCommands(FleetDbContext db, DeviceChannelHub channel,
             if (RolloutTransitions.Decide(rollout.Position, action) is RolloutDecision.Refused refused)
             {
                 return new RolloutActionOutcome.Refused(rollout.State, refused.Reason);
+            }
+
+            if (action == RolloutAction.Start && rollout.Compatible == 0)
+            {
+                return new RolloutActionOutcome.NoCompatibleDevices(rollout.Matching);
             }
 
             if (action == RolloutAction.Start && await BusyDevicesAsync(id, cancellation) is > 0 and var busy)

@@ -27,6 +27,9 @@ public sealed class RolloutDevice
 
     public string? Reason { get; set; }
 
+    /// <summary>Why the update failed, kept when the device is rolled back afterwards (its reason then says how it came back).</summary>
+    public string? FailureReason { get; set; }
+
     /// <summary>Set when the rollout is rolled back: the device should go back to its previous slot.</summary>
     public bool RollbackRequested { get; set; }
 
@@ -47,6 +50,7 @@ internal sealed class RolloutDeviceConfiguration : IEntityTypeConfiguration<Roll
         device.Property(d => d.Environment).HasMaxLength(8);
         device.Property(d => d.State).HasConversion(s => s.ToName(), name => DeviceUpdateStateNames.Parse(name)).HasMaxLength(16);
         device.Property(d => d.Reason).HasMaxLength(RolloutDeviceLimits.Reason);
+        device.Property(d => d.FailureReason).HasMaxLength(RolloutDeviceLimits.Reason);
         // The controller's queries: the next waiting buckets, and in-flight devices by age.
         device.HasIndex(d => new { d.RolloutId, d.State, d.Bucket });
         device.HasIndex(d => new { d.RolloutId, d.State, d.StateChangedAt });

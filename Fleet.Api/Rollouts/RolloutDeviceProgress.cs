@@ -25,10 +25,21 @@ public sealed class RolloutDeviceProgress(NpgsqlDataSource dataSource, TimeProvi
 {
     private const string Read = "SELECT state FROM rollout_devices WHERE rollout_id = $1 AND device_id = $2";
 
+    // A finished attempt (healthy, failed, rolled back) also goes into the device's own history, with the version it was about.
     private const string Move = """
-        UPDATE rollout_devices SET state = $3, reason = $4, state_changed_at = $5,
-            rollback_requested = rollback_requested AND $3 <> 'rolled-back'
-        WHERE rollout_id = $1 AND device_id = $2 AND state = $6
+        WITH moved AS (
+            UPDATE rollout_devices SET state = $3, reason = $4, state_changed_at = $5,
+                failure_reason = CASE WHEN $3 = 'failed' THEN coalesce($4, 'failed') ELSE failure_reason END,
+                rollback_requested = rollback_requested AND $3 <> 'rolled-back'
+            WHERE rollout_id = $1 AND device_id = $2 AND state = $6
+            RETURNING device_id
+        ), logged AS (
+            INSERT INTO device_events (device_id, at, kind, from_state, to_state, detail)
+            SELECT m.device_id, $5, 'update', $6, $3, left(f.version || coalesce(': ' || $4, ''), 256)
+            FROM moved m JOIN rollouts r ON r.id = $1 JOIN firmware_releases f ON f.id = r.release_id
+            WHERE $3 IN ('healthy', 'failed', 'rolled-back')
+        )
+        SELECT count(*)::int FROM moved
         """;
 
     /// <summary>Offers sent: the devices still pending become offered in one statement (one that already reported progress stays ahead).</summary>
@@ -84,7 +95,7 @@ public sealed class RolloutDeviceProgress(NpgsqlDataSource dataSource, TimeProvi
             move.Parameters.Add(new NpgsqlParameter { Value = (object?)reason ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
             move.Parameters.Add(new NpgsqlParameter { Value = clock.GetUtcNow() });
             move.Parameters.Add(new NpgsqlParameter { Value = current.ToName() });
-            if (await move.ExecuteNonQueryAsync(cancellationToken) == 1)
+            if (await move.ExecuteScalarAsync(cancellationToken) is 1)
             {
                 return ProgressOutcome.Recorded;
             }

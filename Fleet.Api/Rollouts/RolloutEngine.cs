@@ -117,14 +117,23 @@ public sealed partial class RolloutEngine(
     /// <summary>In-flight devices without progress for the plan's per-device timeout go back to pending, or fail after the retries.</summary>
     private async Task<(List<Guid> Retried, int Failed)> TimeOutAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        // Each timed-out attempt is written to the device's history too, the one that fails the update included.
         await using var command = dataSource.CreateCommand("""
-            UPDATE rollout_devices SET
-                attempts = attempts + 1,
-                state = CASE WHEN attempts + 1 > $2 THEN 'failed' ELSE 'pending' END,
-                reason = 'no progress while ' || state || ' within ' || $3,
-                state_changed_at = $4
-            WHERE rollout_id = $1 AND state = ANY($5) AND state_changed_at < $6
-            RETURNING state, device_id
+            WITH moved AS (
+                UPDATE rollout_devices SET
+                    attempts = attempts + 1,
+                    state = CASE WHEN attempts + 1 > $2 THEN 'failed' ELSE 'pending' END,
+                    reason = 'no progress while ' || state || ' within ' || $3,
+                    failure_reason = CASE WHEN attempts + 1 > $2 THEN 'no progress while ' || state || ' within ' || $3 ELSE failure_reason END,
+                    state_changed_at = $4
+                WHERE rollout_id = $1 AND state = ANY($5) AND state_changed_at < $6
+                RETURNING state, device_id, reason
+            ), logged AS (
+                INSERT INTO device_events (device_id, at, kind, to_state, detail)
+                SELECT m.device_id, $4, 'update', m.state, left(f.version || ': ' || m.reason, 256)
+                FROM moved m JOIN rollouts r ON r.id = $1 JOIN firmware_releases f ON f.id = r.release_id
+            )
+            SELECT state, device_id FROM moved
             """);
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Id });
         command.Parameters.Add(new NpgsqlParameter { Value = rollout.Plan.Retries });

@@ -120,7 +120,7 @@ public static class RolloutGate
         if (input.SoakElapsed < input.Phase.MinimumSoak)
         {
             waiting = true;
-            reasons.Add($"soaking: {input.SoakElapsed:c} of {input.Phase.MinimumSoak:c}");
+            reasons.Add($"soaking: {DurationText.Words(input.SoakElapsed)} of {DurationText.Words(input.Phase.MinimumSoak)}");
         }
 
         if (input.NotYetEnrolled > 0)

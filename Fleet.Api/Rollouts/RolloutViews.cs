@@ -42,9 +42,26 @@ public static class RolloutViews
             rollout.CreatedBy))];
     }
 
-    /// <summary>One rollout, with its devices counted phase by phase as well.</summary>
+    /// <summary>One rollout, with its devices counted phase by phase and its failures by hardware revision and region.</summary>
     public static async Task<RolloutResponse> ToResponseAsync(FleetDbContext db, Rollout rollout, CancellationToken cancellationToken) =>
-        (await ToResponsesAsync(db, [rollout], cancellationToken))[0] with { Phases = await RolloutPhaseCounts.CountAsync(db, rollout, cancellationToken) };
+        (await ToResponsesAsync(db, [rollout], cancellationToken))[0] with
+        {
+            Phases = await RolloutPhaseCounts.CountAsync(db, rollout, cancellationToken),
+            Failures = await CountFailuresAsync(db, rollout.Id, cancellationToken),
+        };
+
+    private static async Task<RolloutFailures> CountFailuresAsync(FleetDbContext db, Guid rolloutId, CancellationToken cancellationToken)
+    {
+        var groups = await db.RolloutDevices.AsNoTracking().Where(d => d.RolloutId == rolloutId && d.FailureReason != null)
+            .Join(db.Devices, update => update.DeviceId, device => device.Id, (update, device) => new { update.Region, device.HardwareRevision })
+            .GroupBy(d => new { d.Region, d.HardwareRevision })
+            .Select(g => new { g.Key.Region, g.Key.HardwareRevision, Count = g.Count() })
+            .ToListAsync(cancellationToken);
+        return new RolloutFailures(
+            groups.Sum(g => g.Count),
+            groups.GroupBy(g => g.HardwareRevision).ToDictionary(g => g.Key, g => g.Sum(x => x.Count)),
+            groups.GroupBy(g => g.Region).ToDictionary(g => g.Key, g => g.Sum(x => x.Count)));
+    }
 
     public static GateEvaluationResponse ToResponse(GateEvaluation gate) => new(
         gate.Id, gate.PhaseIndex, gate.PhasePercent, gate.EvaluatedAt, gate.Verdict.ToString().ToLowerInvariant(), gate.Reasons,
@@ -53,7 +70,7 @@ public static class RolloutViews
         gate.UpdatedDevices, gate.UpdatedOffline, gate.NotUpdatedDevices, gate.NotUpdatedOffline,
         gate.Test, gate.Statistic, gate.PValue, gate.Alpha, gate.Health);
 
-    public static RolloutDeviceResponse ToResponse(RolloutDevice device) => new(
-        device.DeviceId, device.State.ToName(), device.Bucket, device.Region, device.Environment, device.Attempts,
-        device.Reason, device.RollbackRequested, device.EnrolledAt, device.StateChangedAt);
+    public static RolloutDeviceResponse ToResponse(RolloutDevice update, string? hardwareRevision = null, string? deviceName = null) => new(
+        update.DeviceId, update.State.ToName(), update.Bucket, update.Region, update.Environment, update.Attempts,
+        update.Reason, update.RollbackRequested, update.EnrolledAt, update.StateChangedAt, update.FailureReason, hardwareRevision, deviceName);
 }

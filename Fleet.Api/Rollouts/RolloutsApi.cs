@@ -24,7 +24,7 @@ public static class RolloutsApi
         rollouts.MapGet("/", ListAsync).WithSummary("Rollouts, newest first: page, pageSize, state");
         rollouts.MapGet("/{id:guid}", DetailAsync).WithSummary("A rollout with its devices counted by update state, overall and phase by phase");
         rollouts.MapGet("/{id:guid}/gates", GatesAsync).WithSummary("Gate evaluations, newest first, with every number they used");
-        rollouts.MapGet("/{id:guid}/devices", DevicesAsync).WithSummary("Per-device update states, by bucket: page, pageSize, state");
+        rollouts.MapGet("/{id:guid}/devices", DevicesAsync).WithSummary("Per-device update states with hardware revision and failure reason, by bucket: page, pageSize, state (comma-separated), failed");
         foreach (var action in Enum.GetValues<RolloutAction>())
         {
             rollouts.MapPost($"/{{id:guid}}/{action.ToName()}",
@@ -149,20 +149,24 @@ public static class RolloutsApi
         return TypedResults.Ok(new PagedList<GateEvaluationResponse>([.. items.Select(RolloutViews.ToResponse)], total));
     }
 
+    /// <summary>
+    /// Devices of the rollout. <c>state</c>: one update state or several separated by commas; <c>failed</c>: only the
+    /// devices whose update failed, rolled back since or not.
+    /// </summary>
     public static async Task<Results<Ok<PagedList<RolloutDeviceResponse>>, NotFound, ValidationProblem>> DevicesAsync(
-        Guid id, int? page, int? pageSize, string? state, FleetDbContext db, CancellationToken cancellationToken)
+        Guid id, int? page, int? pageSize, string? state, bool? failed, FleetDbContext db, CancellationToken cancellationToken)
     {
         var errors = OperatorQueries.ValidatePaging(page, pageSize, MaxPageSize);
-        DeviceUpdateState? wanted = null;
-        if (state is not null)
+        var wanted = new List<DeviceUpdateState>();
+        foreach (var name in state?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [])
         {
-            if (DeviceUpdateTransitions.TryParse(state, out var parsed))
+            if (DeviceUpdateTransitions.TryParse(name, out var parsed))
             {
-                wanted = parsed;
+                wanted.Add(parsed);
             }
             else
             {
-                errors["state"] = [$"must be one of {string.Join(", ", Enum.GetValues<DeviceUpdateState>().Select(s => s.ToName()))}."];
+                errors["state"] = [$"must be one or more of {string.Join(", ", Enum.GetValues<DeviceUpdateState>().Select(s => s.ToName()))}, separated by commas."];
             }
         }
 
@@ -177,14 +181,22 @@ public static class RolloutsApi
         }
 
         var devices = db.RolloutDevices.AsNoTracking().Where(d => d.RolloutId == id);
-        if (wanted is { } filter)
+        if (wanted.Count > 0)
         {
-            devices = devices.Where(d => d.State == filter);
+            devices = devices.Where(d => wanted.Contains(d.State));
+        }
+
+        if (failed is true)
+        {
+            devices = devices.Where(d => d.FailureReason != null);
         }
 
         var total = await devices.CountAsync(cancellationToken);
-        var items = await devices.OrderBy(d => d.Bucket).ThenBy(d => d.DeviceId).Page(page, pageSize).ToListAsync(cancellationToken);
-        return TypedResults.Ok(new PagedList<RolloutDeviceResponse>([.. items.Select(RolloutViews.ToResponse)], total));
+        var items = await devices
+            .Join(db.Devices, update => update.DeviceId, device => device.Id, (update, device) => new { Update = update, device.HardwareRevision, Name = device.Name ?? device.Serial })
+            .OrderBy(d => d.Update.Bucket).ThenBy(d => d.Update.DeviceId).Page(page, pageSize)
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(new PagedList<RolloutDeviceResponse>([.. items.Select(d => RolloutViews.ToResponse(d.Update, d.HardwareRevision, d.Name))], total));
     }
 
     public static async Task<Results<Ok<RolloutResponse>, NotFound, ValidationProblem, ProblemHttpResult>> ActAsync(
@@ -209,6 +221,13 @@ public static class RolloutsApi
                 title: "Devices are in another rollout",
                 detail: $"{busy.Devices} devices of this rollout are in another running or paused rollout; finish or abort that one first.",
                 extensions: new Dictionary<string, object?> { ["devices"] = busy.Devices, ["action"] = action.ToName() }),
+            RolloutActionOutcome.NoCompatibleDevices none => TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "No compatible devices",
+                detail: none.Matching == 0
+                    ? "The target matches no active device; change the target and create the rollout again."
+                    : $"None of the {none.Matching} devices the target matches can take the release (device type, hardware revision or current version); change the target or the release.",
+                extensions: new Dictionary<string, object?> { ["matching"] = none.Matching, ["compatible"] = 0, ["action"] = action.ToName() }),
             _ => TypedResults.NotFound(),
         };
     }

@@ -9,7 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Fleet.Tests.Rollouts;
 
-public sealed class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>, IDisposable
+public sealed partial class RolloutsApiTests(ApiFixture fixture) : IClassFixture<ApiFixture>, IDisposable
 {
     private readonly ApiFactory _api = fixture.Api;
     private readonly HttpClient _operator = fixture.Api.CreateClient().AsOperator();

@@ -53,6 +53,44 @@ public sealed class RolloutDraftTests
     }
 
     [Fact]
+    public void A_percent_outside_1_to_100_a_negative_soak_and_a_healthy_threshold_of_0_are_refused_not_clamped()
+    {
+        var draft = new RolloutDraft
+        {
+            Phases =
+            [
+                new() { Percent = 0.5 },
+                new() { Percent = 10, SoakMinutes = -1 },
+                new() { Percent = 50, SuccessPercent = 0 },
+                new() { Percent = 101 },
+            ],
+        };
+
+        var errors = draft.Validate(RolloutWizardStep.Phases);
+
+        errors.ShouldBe(new Dictionary<string, string>
+        {
+            ["phases[0].percent"] = "From 1 to 100 %.",
+            ["phases[1].soak"] = "A soak cannot be negative: 0 minutes or more.",
+            ["phases[2].success"] = "Above 0 and at most 100 %: a gate that needs no healthy device passes anything.",
+            ["phases[3].percent"] = "From 1 to 100 %.",
+        }, ignoreOrder: true);
+        (draft.Phases[0].Percent, draft.Phases[1].SoakMinutes, draft.Phases[2].SuccessPercent, draft.Phases[3].Percent).ShouldBe((0.5, -1, 0, 101));
+    }
+
+    [Fact]
+    public void A_target_no_device_can_take_is_refused_once_the_preview_says_so()
+    {
+        var draft = new RolloutDraft();
+
+        draft.Validate(RolloutWizardStep.Target).ShouldBeEmpty();
+        draft.CompatibleDevices = 0;
+        draft.Validate(RolloutWizardStep.Target).Keys.ShouldBe(["target"]);
+        draft.CompatibleDevices = 3;
+        draft.Validate(RolloutWizardStep.Target).ShouldBeEmpty();
+    }
+
+    [Fact]
     public void An_empty_plan_and_a_soak_beyond_30_days_are_refused()
     {
         new RolloutDraft { Phases = [] }.Validate(RolloutWizardStep.Phases).Keys.ShouldBe(["phases"]);

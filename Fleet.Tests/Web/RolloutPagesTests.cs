@@ -11,7 +11,7 @@ using RolloutDetailPage = Fleet.Web.Components.Pages.RolloutDetail;
 namespace Fleet.Tests.Web;
 
 /// <summary>The rollout wizard and detail page against the real API on its own database.</summary>
-public sealed class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetime
+public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetime
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly ApiFixture _fixture;
@@ -43,7 +43,7 @@ public sealed class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyncLifetim
         Next(wizard, "wizard-phases");
         wizard.FindAll("[data-testid=phase-row]").Count.ShouldBe(4);
 
-        Field(wizard, "phase-percent", 1).Change("0.5");
+        Field(wizard, "phase-percent", 1).Change("1");
         Next(wizard);
 
         wizard.WaitForAssertion(() => wizard.Markup.ShouldContain("Larger than the phase before: phases only grow."), Wait);

@@ -29,6 +29,13 @@ public sealed record ApiProblem(HttpStatusCode Status, string Message, IReadOnly
             HttpStatusCode.Forbidden => "Your role may not do this.",
             _ => $"The API refused it ({(int)status}).",
         };
+        // A refusal about one field (a duplicate version, a file too large) names it in the extension "field": it belongs there.
+        if (errors.Count == 0 && problem?.Extensions.TryGetValue("field", out var field) is true && field?.ToString() is { Length: > 0 } name)
+        {
+            errors[name] = [message];
+            return new ApiProblem(status, message, errors);
+        }
+
         if (errors.Count > 0)
         {
             message = $"{(problem?.Detail ?? "Please correct these fields:")} {string.Join("; ", errors.Select(error => $"{error.Key} {string.Join(" ", error.Value)}"))}";

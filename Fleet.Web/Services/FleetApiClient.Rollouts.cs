@@ -14,9 +14,15 @@ public sealed partial class FleetApiClient
     public Task<RolloutResponse?> GetRolloutAsync(Guid id, CancellationToken cancellationToken) =>
         GetAsync<RolloutResponse>(RolloutHttp.Rollout(id), cancellationToken);
 
-    public async Task<PagedList<GateEvaluationResponse>> GetGatesAsync(Guid id, int pageSize, CancellationToken cancellationToken) =>
-        await GetAsync<PagedList<GateEvaluationResponse>>(string.Create(CultureInfo.InvariantCulture, $"{RolloutHttp.Action(id, "gates")}?pageSize={pageSize}"), cancellationToken)
+    /// <summary>Gate evaluations, newest first; <paramref name="page"/> from 1.</summary>
+    public async Task<PagedList<GateEvaluationResponse>> GetGatesAsync(Guid id, int page, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<PagedList<GateEvaluationResponse>>(string.Create(CultureInfo.InvariantCulture, $"{RolloutHttp.Action(id, "gates")}?page={page}&pageSize={pageSize}"), cancellationToken)
         ?? new PagedList<GateEvaluationResponse>([], 0);
+
+    public async Task<PagedList<RolloutDeviceResponse>> GetRolloutDevicesAsync(Guid id, RolloutDeviceFilter filter, int page, int pageSize, CancellationToken cancellationToken) =>
+        await GetAsync<PagedList<RolloutDeviceResponse>>(string.Create(CultureInfo.InvariantCulture,
+            $"{RolloutHttp.Action(id, "devices")}?page={page}&pageSize={pageSize}{filter.Query}"), cancellationToken)
+        ?? new PagedList<RolloutDeviceResponse>([], 0);
 
     public Task<ApiResult<RolloutPreviewResponse>> PreviewRolloutAsync(RolloutPreviewRequest request, CancellationToken cancellationToken) =>
         PostJsonAsync<RolloutPreviewRequest, RolloutPreviewResponse>(RolloutHttp.PreviewRoute, request, cancellationToken);

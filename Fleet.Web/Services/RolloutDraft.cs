@@ -71,6 +71,9 @@ public sealed class RolloutDraft
 
     public int Retries { get; set; } = 2;
 
+    /// <summary>How many devices the target's last preview found able to take the release; null until one answers.</summary>
+    public int? CompatibleDevices { get; set; }
+
     /// <summary>Start the rollout as soon as it is created (otherwise it stays a draft).</summary>
     public bool StartNow { get; set; } = true;
 
@@ -145,6 +148,11 @@ public sealed class RolloutDraft
         {
             errors["greenFirst"] = "Green-first covers both environments: leave the environment on both.";
         }
+
+        if (CompatibleDevices == 0)
+        {
+            errors["target"] = "No device can take this release with this target: change the target or the release before going on.";
+        }
     }
 
     private void ValidatePhases(Dictionary<string, string> errors)
@@ -159,9 +167,9 @@ public sealed class RolloutDraft
         {
             var phase = Phases[i];
             var at = string.Create(CultureInfo.InvariantCulture, $"phases[{i}]");
-            if (!(phase.Percent is >= 0.01 and <= 100))
+            if (!(phase.Percent is >= 1 and <= 100))
             {
-                errors[$"{at}.percent"] = "From 0.01 to 100 %.";
+                errors[$"{at}.percent"] = "From 1 to 100 %.";
             }
             else if (i > 0 && phase.Percent <= Phases[i - 1].Percent)
             {
@@ -172,14 +180,18 @@ public sealed class RolloutDraft
                 errors[$"{at}.percent"] = "The last phase is 100 %.";
             }
 
-            if (!(phase.SoakMinutes >= 0 && phase.SoakMinutes <= MaxSoak.TotalMinutes))
+            if (phase.SoakMinutes < 0)
             {
-                errors[$"{at}.soak"] = "From 0 minutes to 30 days.";
+                errors[$"{at}.soak"] = "A soak cannot be negative: 0 minutes or more.";
+            }
+            else if (!(phase.SoakMinutes <= MaxSoak.TotalMinutes))
+            {
+                errors[$"{at}.soak"] = "At most 30 days.";
             }
 
-            if (phase.SuccessPercent is not (>= 0 and <= 100))
+            if (phase.SuccessPercent is not (> 0 and <= 100))
             {
-                errors[$"{at}.success"] = "From 0 to 100 %.";
+                errors[$"{at}.success"] = "Above 0 and at most 100 %: a gate that needs no healthy device passes anything.";
             }
 
             if (phase.MaxFailurePercent is not (>= 0 and <= 100))

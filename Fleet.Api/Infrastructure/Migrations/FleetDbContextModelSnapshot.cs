@@ -1118,6 +1118,11 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("character varying(8)")
                         .HasColumnName("environment");
 
+                    b.Property<string>("FailureReason")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("failure_reason");
+
                     b.Property<string>("Reason")
                         .HasMaxLength(500)
                         .HasColumnType("character varying(500)")

@@ -1,0 +1,77 @@
+using Bunit;
+using Fleet.Tests.Infrastructure;
+using Fleet.Tests.Rollouts;
+using Fleet.Web.Components.Shared;
+using Microsoft.AspNetCore.Components.Forms;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor;
+
+namespace Fleet.Tests.Web;
+
+/// <summary>Forms say what is wrong where it is wrong, and what they need before the operator gets it wrong.</summary>
+public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly HttpClient _http;
+    private readonly BunitContext _context;
+
+    public FormRulesTests(ApiFixture fixture)
+    {
+        _http = fixture.Api.OperatorClient();
+        _context = WebTestContext.Create(_http);
+    }
+
+    private static CancellationToken Cancellation => Xunit.TestContext.Current.CancellationToken;
+
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
+
+    [Fact]
+    public async Task Publishing_a_version_that_exists_says_so_at_the_version_field()
+    {
+        var existing = await _http.PublishReleaseAsync(Cancellation);
+        var card = _context.Render<FirmwareUploadCard>();
+        Input(card, "firmware-version").Input(existing.Version);
+        Input(card, "firmware-types").Input("meter");
+        card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
+
+        card.Find("[data-testid=firmware-publish]").Click();
+
+        card.WaitForAssertion(() => Input(card, "firmware-version").Closest(".mud-input-control")!.TextContent
+            .ShouldContain($"A release with version {existing.Version} exists"), Wait);
+        card.FindAll("[data-testid=firmware-upload-problem]").ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void The_firmware_file_input_has_a_label()
+    {
+        var card = _context.Render<FirmwareUploadCard>();
+
+        var file = card.Find("input[type=file]");
+        card.Find($"label[for='{file.Id}']").TextContent.ShouldBe("Firmware image");
+    }
+
+    [Fact]
+    public async Task Acknowledging_marks_its_note_as_required_before_anything_is_typed()
+    {
+        var dialogs = _context.Render<MudDialogProvider>();
+        var service = _context.Services.GetRequiredService<IDialogService>();
+
+        _ = ReasonDialog.AskAsync(service, "Acknowledge alert", "Who handles it?", "Acknowledge", required: true, destructive: false, label: "Note");
+
+        await dialogs.WaitForAssertionAsync(() => dialogs.Find("[data-testid=reason-dialog]"), Wait);
+        var note = dialogs.Find("textarea[data-testid=reason-input], [data-testid=reason-input] textarea");
+        note.HasAttribute("required").ShouldBeTrue();
+        note.Closest(".mud-input-control")!.TextContent.ShouldContain("Required");
+        dialogs.Find("[data-testid=reason-confirm]").HasAttribute("disabled").ShouldBeTrue();
+    }
+
+    private static AngleSharp.Dom.IElement Input<T>(IRenderedComponent<T> component, string testId)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        component.Find($"input[data-testid={testId}], [data-testid={testId}] input");
+
+    public ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        return _context.DisposeAsync();
+    }
+}

@@ -19,15 +19,17 @@ public sealed partial class MqttCollector(
     : BackgroundService
 {
     private readonly IMqttClient _client = new MqttClientFactory().CreateMqttClient();
-    private readonly CancellationTokenSource _stopping = new();
     private int _inFlight;
+    private BrokerConnection _connection = BrokerConnection.Ended;
 
     /// <summary>Connected and subscribed.</summary>
     public bool IsCollecting { get; private set; }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var link = stoppingToken.Register(_stopping.Cancel);
+        using var link = stoppingToken.Register(() => Volatile.Read(ref _connection).End());
+        drops.Meter.CreateObservableGauge("fleet.mqtt.collector.in_flight", () => Volatile.Read(ref _inFlight), "{message}",
+            "Messages this replica received and has not yet acknowledged to the broker (at most the receive maximum).");
         var account = broker.ServiceAccount();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         while (!stoppingToken.IsCancellationRequested)
@@ -35,9 +37,12 @@ public sealed partial class MqttCollector(
             try
             {
                 await identities.EnsureServiceAccessAsync(account, stoppingToken);
+                var connection = new BrokerConnection();
+                Volatile.Write(ref _connection, connection);
                 var disconnected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 Task OnDisconnected(MqttClientDisconnectedEventArgs _)
                 {
+                    connection.End();
                     IsCollecting = false;
                     disconnected.TrySetResult();
                     return Task.CompletedTask;
@@ -75,6 +80,7 @@ public sealed partial class MqttCollector(
                 finally
                 {
                     _client.DisconnectedAsync -= OnDisconnected;
+                    connection.End();
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -108,29 +114,38 @@ public sealed partial class MqttCollector(
     {
         received.AutoAcknowledge = false;
         var message = received.ApplicationMessage;
+        var connection = Volatile.Read(ref _connection);
+        Interlocked.Increment(ref _inFlight);
+
         // The client may reuse the payload's memory once this handler returns.
-        _ = HandleAsync(received, message.Topic, message.Payload.ToArray());
+        _ = HandleAsync(received, connection, message.Topic, message.Payload.ToArray());
         return Task.CompletedTask;
     }
 
-    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs received, string topic, byte[] payload)
+    private async Task HandleAsync(MqttApplicationMessageReceivedEventArgs received, BrokerConnection connection, string topic, byte[] payload)
     {
-        Interlocked.Increment(ref _inFlight);
         try
         {
             try
             {
-                await ingest.HandleAsync(topic, payload, _stopping.Token);
+                // Its connection gone, a message waiting out a store outage is given up: the broker sends it again.
+                await ingest.HandleAsync(topic, payload, connection.Closed);
             }
-            catch (Exception exception) when (!_stopping.IsCancellationRequested)
+            catch (Exception exception) when (!connection.Closed.IsCancellationRequested)
             {
                 LogHandlingFailed(logger, topic, exception);
                 await drops.DropAsync(null, topic, MqttDropReason.Failed, exception.Message, CancellationToken.None);
             }
 
-            await received.AcknowledgeAsync(CancellationToken.None);
+            // A packet identifier names a message only on the connection it came on: acknowledged on the next one, it would
+            // acknowledge whichever message the broker gave that identifier there. The broker sends this one again instead.
+            // The collector reconnects no sooner than RetryDelay after a disconnection, so a check passed here is not overtaken.
+            if (!connection.Closed.IsCancellationRequested)
+            {
+                await received.AcknowledgeAsync(CancellationToken.None);
+            }
         }
-        catch (Exception exception) when (exception is OperationCanceledException || !_client.IsConnected)
+        catch (Exception exception) when (exception is OperationCanceledException || connection.Closed.IsCancellationRequested || !_client.IsConnected)
         {
             // Stopping, or the connection dropped: unacknowledged, so the broker delivers it to this session again.
         }
@@ -158,7 +173,6 @@ public sealed partial class MqttCollector(
     public override void Dispose()
     {
         _client.Dispose();
-        _stopping.Dispose();
         base.Dispose();
     }
 
@@ -176,6 +190,27 @@ public sealed partial class MqttCollector(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "An MQTT message on {Topic} could not be handled; it was dropped")]
     private static partial void LogHandlingFailed(ILogger logger, string topic, Exception exception);
+}
+
+/// <summary>One connection of the collector to the broker, and whether it is over.</summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A CancellationTokenSource with no timer, link or wait handle holds nothing to release, and late messages read its token.")]
+internal sealed class BrokerConnection
+{
+    public static readonly BrokerConnection Ended = CreateEnded();
+
+    private readonly CancellationTokenSource _closed = new();
+
+    /// <summary>Cancelled when the connection is over (or the api stops); never disposed, as late messages still read it.</summary>
+    public CancellationToken Closed => _closed.Token;
+
+    public void End() => _closed.Cancel();
+
+    private static BrokerConnection CreateEnded()
+    {
+        var ended = new BrokerConnection();
+        ended.End();
+        return ended;
+    }
 }
 
 /// <summary>

@@ -31,9 +31,15 @@ public sealed class MqttOptions
     [Range(0, 7 * 24 * 3600)]
     public int SessionExpirySeconds { get; set; } = 3600;
 
-    /// <summary>Messages the broker may have in flight to one collector before it waits for acknowledgements (MQTT 5 Receive Maximum).</summary>
+    /// <summary>
+    /// Messages the broker may have in flight to one collector before it waits for acknowledgements (MQTT 5 Receive
+    /// Maximum). The most MQTT allows, because Mosquitto before 2.0.13 (Debian 12 ships 2.0.11) mishandles a subscriber's
+    /// queue: once messages queue for the collector, each acknowledgement moves up to this many more into flight, past the
+    /// quota, until packet identifiers repeat and delivery stops. The broker queues only when this many are unacknowledged,
+    /// so the most puts that furthest away (65,535 messages, about 65 MB in the api).
+    /// </summary>
     [Range(1, 65535)]
-    public int ReceiveMaximum { get; set; } = 2000;
+    public int ReceiveMaximum { get; set; } = 65535;
 
     /// <summary>How long a device identity change waits for the broker's answer.</summary>
     public TimeSpan ControlTimeout { get; set; } = TimeSpan.FromSeconds(10);

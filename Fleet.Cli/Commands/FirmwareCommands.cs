@@ -75,7 +75,7 @@ public static class FirmwareCommands
             ApiAnswer<FirmwareReleaseResponse> published;
             try
             {
-                published = await run.Api.PostAsync<FirmwareReleaseResponse>(FirmwareHttp.ReleasesRoute, form, cancellationToken);
+                published = await run.Api.UploadAsync<FirmwareReleaseResponse>(FirmwareHttp.ReleasesRoute, form, artefact.Length, cancellationToken);
             }
             finally
             {

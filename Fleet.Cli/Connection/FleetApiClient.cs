@@ -12,34 +12,47 @@ public sealed record ApiAnswer<T>(string Json, T Value);
 /// <summary>The operator API over HTTP with the bearer token; a refusal becomes an <see cref="ApiRefusalException"/> naming the problem.</summary>
 public sealed class FleetApiClient(HttpClient http) : IDisposable
 {
+    /// <summary>How long a request waits for its answer; an upload gets longer (<see cref="UploadTimeout"/>).</summary>
+    public static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(100);
+
+    /// <summary>The slowest upload that is not given up: a 64 MB artefact may take 17 minutes at this rate.</summary>
+    public const int SlowestUploadBytesPerSecond = 64 * 1024;
+
     public static FleetApiClient Create(CliContext context, Uri url, string token)
     {
-        var http = new HttpClient(context.CreateHandler(), disposeHandler: true) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(100) };
+        // Each request sets its own deadline: one for the whole client would cut a large upload on a slow link short.
+        var http = new HttpClient(context.CreateHandler(), disposeHandler: true) { BaseAddress = url, Timeout = Timeout.InfiniteTimeSpan };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(FleetHttp.OperatorAuthScheme, token);
         http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("fleet-cli", "0.1"));
         return new FleetApiClient(http);
     }
 
     public Task<ApiAnswer<T>> GetAsync<T>(string path, CancellationToken cancellationToken) =>
-        SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Get, path), RequestTimeout, cancellationToken);
 
     public Task<ApiAnswer<T>> PostJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
-        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, RequestTimeout, cancellationToken);
 
     public Task<ApiAnswer<T>> PutJsonAsync<TBody, T>(string path, TBody body, CancellationToken cancellationToken) =>
-        SendAsync<T>(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, cancellationToken);
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Put, path) { Content = JsonContent.Create(body, options: JsonSerializerOptions.Web) }, RequestTimeout, cancellationToken);
 
     public Task<ApiAnswer<T>> PostAsync<T>(string path, HttpContent content, CancellationToken cancellationToken) =>
-        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, cancellationToken);
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, RequestTimeout, cancellationToken);
+
+    /// <summary>Posts <paramref name="bytes"/> of upload, given as long as they take at <see cref="SlowestUploadBytesPerSecond"/>.</summary>
+    public Task<ApiAnswer<T>> UploadAsync<T>(string path, HttpContent content, long bytes, CancellationToken cancellationToken) =>
+        SendAsync<T>(new HttpRequestMessage(HttpMethod.Post, path) { Content = content }, UploadTimeout(bytes), cancellationToken);
+
+    public static TimeSpan UploadTimeout(long bytes) => RequestTimeout + TimeSpan.FromSeconds((double)bytes / SlowestUploadBytesPerSecond);
 
     /// <summary>A request answered with no body (204), such as a <c>DELETE</c>.</summary>
     public async Task DeleteAsync(string path, CancellationToken cancellationToken) =>
-        await SendForTextAsync(new HttpRequestMessage(HttpMethod.Delete, path), cancellationToken);
+        await SendForTextAsync(new HttpRequestMessage(HttpMethod.Delete, path), RequestTimeout, cancellationToken);
 
-    private async Task<ApiAnswer<T>> SendAsync<T>(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<ApiAnswer<T>> SendAsync<T>(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var (method, uri) = (request.Method, request.RequestUri);
-        var text = await SendForTextAsync(request, cancellationToken);
+        var text = await SendForTextAsync(request, timeout, cancellationToken);
         try
         {
             var value = JsonSerializer.Deserialize<T>(text, JsonSerializerOptions.Web)
@@ -52,14 +65,16 @@ public sealed class FleetApiClient(HttpClient http) : IDisposable
         }
     }
 
-    private async Task<string> SendForTextAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    private async Task<string> SendForTextAsync(HttpRequestMessage request, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using (request)
         {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
             HttpResponseMessage response;
             try
             {
-                response = await http.SendAsync(request, cancellationToken);
+                response = await http.SendAsync(request, deadline.Token);
             }
             catch (HttpRequestException exception)
             {
@@ -67,7 +82,7 @@ public sealed class FleetApiClient(HttpClient http) : IDisposable
             }
             catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
-                throw new ApiRefusalException($"{http.BaseAddress} did not answer within {http.Timeout.TotalSeconds:0} s.");
+                throw new ApiRefusalException($"{http.BaseAddress} did not answer within {timeout.TotalSeconds:0} s.");
             }
 
             using (response)

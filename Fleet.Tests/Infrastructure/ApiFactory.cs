@@ -24,9 +24,26 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
     /// <summary>The test Redis has this many databases, so every API of a run gets one of its own (leader locks, counts and sets never mix).</summary>
     public const int RedisDatabases = 1024;
 
-    public int RedisDatabase { get; } = Interlocked.Increment(ref _nextRedisDatabase) % RedisDatabases;
+    public int RedisDatabase { get; } = NextRedisDatabase();
 
     public string RedisConnectionString => $"{redisConnectionString},defaultDatabase={RedisDatabase}";
+
+    public static int NextRedisDatabase() => Interlocked.Increment(ref _nextRedisDatabase) % RedisDatabases;
+
+    /// <summary>What every test API is configured with, as configuration keys (an API run as a process gets the same).</summary>
+    public static Dictionary<string, string?> Settings(string databaseConnectionString, string redisConnectionString) => new()
+    {
+        ["ConnectionStrings:fleetdb"] = databaseConnectionString,
+        ["ConnectionStrings:cache"] = redisConnectionString,
+        ["Fleet:OperatorToken"] = OperatorToken,
+        ["Fleet:EnrollmentToken"] = EnrollmentToken,
+        ["Fleet:Identity:AdminPassword"] = AdminPassword,
+        ["Fleet:Identity:ClientSecret"] = IssuerClient.ClientSecret,
+        ["Fleet:Identity:WebUrl"] = IssuerClient.WebUrl,
+        ["Fleet:Identity:SigningKey"] = SigningKey,
+        ["Fleet:HeartbeatMirrorInterval"] = "00:00:00.200",
+        ["Fleet:Alerts:EvaluationInterval"] = "00:00:00.200",
+    };
 
     public string DatabaseConnectionString => databaseConnectionString;
 
@@ -48,17 +65,7 @@ public sealed class ApiFactory(string databaseConnectionString, string redisConn
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseSetting("ConnectionStrings:fleetdb", databaseConnectionString);
-        builder.UseSetting("ConnectionStrings:cache", RedisConnectionString);
-        builder.UseSetting("Fleet:OperatorToken", OperatorToken);
-        builder.UseSetting("Fleet:EnrollmentToken", EnrollmentToken);
-        builder.UseSetting("Fleet:Identity:AdminPassword", AdminPassword);
-        builder.UseSetting("Fleet:Identity:ClientSecret", IssuerClient.ClientSecret);
-        builder.UseSetting("Fleet:Identity:WebUrl", IssuerClient.WebUrl);
-        builder.UseSetting("Fleet:Identity:SigningKey", SigningKey);
-        builder.UseSetting("Fleet:HeartbeatMirrorInterval", "00:00:00.200");
-        builder.UseSetting("Fleet:Alerts:EvaluationInterval", "00:00:00.200");
-        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        foreach (var (key, value) in Settings(databaseConnectionString, RedisConnectionString).Concat(settings ?? new Dictionary<string, string?>()))
         {
             builder.UseSetting(key, value);
         }

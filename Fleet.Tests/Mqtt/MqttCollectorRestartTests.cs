@@ -48,6 +48,42 @@ public sealed class MqttCollectorRestartTests(BackingServers servers)
         stats.ShouldBe(new TelemetrySequenceStats(1, Messages, Messages, 0));
     }
 
+    [Fact]
+    public async Task An_api_process_killed_mid_load_loses_no_reading_the_broker_acknowledged()
+    {
+        const int Messages = 600;
+        var settings = MqttDevice.ApiSettings(servers);
+        settings["Fleet:Telemetry:RequestsPerDevicePerMinute"] = "10000";
+        var (database, redis) = (await servers.CreateDatabaseAsync("mqttkill", Cancellation), $"{servers.RedisConnectionString},defaultDatabase={ApiFactory.NextRedisDatabase()}");
+        await using var first = await ApiProcess.StartAsync(database, redis, settings, Cancellation);
+        RegisterDeviceResponse registered;
+        using (var http = new HttpClient { BaseAddress = first.Url })
+        {
+            registered = await http.RegisterDeviceAsync($"MQTT-K-{Guid.NewGuid():N}", Cancellation);
+        }
+
+        await using var device = await MqttDevice.ConnectAsync(servers, registered.DeviceId, registered.DeviceKey, Cancellation);
+        for (var seq = 1; seq <= Messages; seq++)
+        {
+            if (seq == Messages / 3)
+            {
+                // SIGKILL right after a burst: messages in a group commit and unacknowledged ones die with it.
+                await first.KillAsync();
+            }
+
+            (await device.PublishJsonAsync(FleetMqtt.Telemetry, MqttDevice.Readings(seq), Cancellation)).ShouldBe(MqttClientPublishReasonCode.Success);
+        }
+
+        await using var second = await ApiProcess.StartAsync(database, redis, settings, Cancellation);
+        using var operatorHttp = new HttpClient { BaseAddress = second.Url };
+        var stats = await Eventually.GetAsync(async () =>
+        {
+            var current = await operatorHttp.GetAsOperatorAsync<TelemetrySequenceStats>($"{FleetHttp.DevicesRoute}/{registered.DeviceId}/telemetry/sequence", Cancellation);
+            return current is { Received: Messages } ? current : null;
+        }, TimeSpan.FromSeconds(60), "every acknowledged reading to be stored by the api started after the kill", Cancellation);
+        stats.ShouldBe(new TelemetrySequenceStats(1, Messages, Messages, 0), second.Output);
+    }
+
     private async Task<ApiFactory> StartAsync(string database, Dictionary<string, string?> settings)
     {
         var api = new ApiFactory(database, servers.RedisConnectionString, settings);

@@ -57,7 +57,7 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         var wizard = Open(release.Id);
         Next(wizard, "wizard-target");
 
-        Field(wizard, "target-regions").Change(_region);
+        Field(wizard, "target-regions").Input(_region);
 
         wizard.WaitForAssertion(() =>
         {
@@ -66,9 +66,30 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         }, Wait);
         wizard.Find("[data-testid=rollout-preview]").TextContent.ShouldContain("4 excluded");
 
-        Field(wizard, "target-types").Change("tracker");
+        Field(wizard, "target-types").Input("tracker");
 
         wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview-none]"), Wait);
+    }
+
+    [Fact]
+    public async Task The_device_count_follows_typing_in_the_target_fields_without_a_blur()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
+        var wizard = Open(release.Id);
+        Next(wizard, "wizard-target");
+
+        Field(wizard, "target-regions").Input(_region);
+
+        wizard.WaitForAssertion(() =>
+        {
+            var preview = wizard.Find("[data-testid=rollout-preview]");
+            (preview.GetAttribute("data-matching"), preview.GetAttribute("data-compatible")).ShouldBe(("10", "6"));
+        }, Wait);
+
+        Field(wizard, "target-types").Input("tracker");
+
+        wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-matching").ShouldBe("4"), Wait);
+        wizard.Find("[data-testid=rollout-preview-none]");
     }
 
     [Fact]
@@ -77,7 +98,7 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
         var wizard = Open(release.Id);
         Next(wizard, "wizard-target");
-        Field(wizard, "target-regions").Change(_region);
+        Field(wizard, "target-regions").Input(_region);
         wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-compatible").ShouldBe("6"), Wait);
         Next(wizard, "wizard-phases");
         wizard.Find("[data-testid=phase-single]").Click();

@@ -42,4 +42,5 @@ public sealed record FleetStatsResponse(
     IReadOnlyDictionary<string, int> ByType,
     IReadOnlyDictionary<string, int> ByRegion,
     IReadOnlyDictionary<string, int> ByFirmware,
-    IReadOnlyDictionary<string, int> ByStatus);
+    IReadOnlyDictionary<string, int> ByStatus,
+    IReadOnlyDictionary<string, int>? ByHardwareRevision = null);

@@ -39,7 +39,7 @@ public static class DevicesApi
         var fleet = app.MapGroup("/api/v1/fleet")
             .WithTags("Fleet")
             .RequireRole(FleetRoles.Viewer);
-        fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type, region and firmware, and how many were seen recently");
+        fleet.MapGet("/stats", StatsAsync).WithSummary("Device counts by lifecycle, type, hardware revision, region and firmware, and how many were seen recently");
         return app;
     }
 
@@ -92,6 +92,7 @@ public static class DevicesApi
         var byLifecycle = await devices.GroupBy(d => d.Lifecycle).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var byType = await devices.GroupBy(d => d.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byRegion = await devices.GroupBy(d => d.Region).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
+        var byRevision = await devices.GroupBy(d => d.HardwareRevision).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byFirmware = await devices.GroupBy(d => d.FirmwareVersion ?? "unknown").Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(g => g.Key, g => g.Count, cancellationToken);
         var byStatus = await devices.GroupBy(d => d.Connectivity).Select(g => new { g.Key, Count = g.Count() }).ToListAsync(cancellationToken);
         var seenRecently = await status.CountSeenWithinOnlineWindowAsync();
@@ -103,6 +104,7 @@ public static class DevicesApi
             byType,
             byRegion,
             byFirmware,
-            byStatus.ToDictionary(g => g.Key.ToName(), g => g.Count)));
+            byStatus.ToDictionary(g => g.Key.ToName(), g => g.Count),
+            byRevision));
     }
 }

@@ -136,6 +136,18 @@ public sealed class DeviceEndpointsTests(ApiFixture fixture) : IClassFixture<Api
     }
 
     [Fact]
+    public async Task Fleet_stats_count_devices_by_type_and_hardware_revision()
+    {
+        await _http.RegisterDeviceAsync(DeviceClient.Registration("SER-STATS-REV") with { Type = "kettle", HardwareRevision = "rev-stats" }, Cancellation);
+
+        var stats = await _http.GetAsOperatorAsync<FleetStatsResponse>(FleetHttp.FleetStatsRoute, Cancellation);
+
+        stats!.ByType["kettle"].ShouldBeGreaterThanOrEqualTo(1);
+        stats.ByHardwareRevision!["rev-stats"].ShouldBe(1);
+        stats.ByHardwareRevision.Values.Sum().ShouldBe(stats.Total);
+    }
+
+    [Fact]
     public async Task Health_reports_database_cache_and_applied_migrations()
     {
         using var health = await JsonDocument.ParseAsync(await _http.GetStreamAsync("/health", Cancellation), cancellationToken: Cancellation);

@@ -42,6 +42,48 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_successful_publish_resets_the_file_picker_for_the_next_release()
+    {
+        await _http.RegisterDeviceAsync($"SER-PICK-{Guid.NewGuid():N}", Cancellation);
+        var card = _context.Render<FirmwareUploadCard>();
+        Input(card, "firmware-version").Input($"7.{Random.Shared.Next(1_000_000)}.0");
+        Input(card, "firmware-types").Input("meter");
+        var picker = card.FindComponent<InputFile>().Instance;
+        picker.ShouldNotBeNull();
+        card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
+        card.Find("[data-testid=firmware-file-name]").TextContent.ShouldContain("fw.bin");
+
+        card.Find("[data-testid=firmware-publish]").Click();
+
+        card.WaitForAssertion(() => card.FindAll("[data-testid=firmware-file-name]").ShouldBeEmpty(), Wait);
+        card.FindComponent<InputFile>().Instance.ShouldNotBeSameAs(picker);
+        Input(card, "firmware-version").GetAttribute("value").ShouldBeNullOrEmpty();
+        card.FindAll("[data-testid=firmware-file-error]").ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task An_unknown_device_type_or_revision_is_warned_about_at_its_field_but_can_be_published()
+    {
+        await _http.RegisterDeviceAsync($"SER-KNOWN-{Guid.NewGuid():N}", Cancellation);
+        var card = _context.Render<FirmwareUploadCard>();
+        Input(card, "firmware-version").Input($"8.{Random.Shared.Next(1_000_000)}.0");
+
+        Input(card, "firmware-types").Input("meter, toaster");
+        Input(card, "firmware-revisions").Input("rev-a");
+
+        card.WaitForAssertion(() => FieldText(card, "firmware-types").ShouldContain("No device of type toaster exists"), Wait);
+        FieldText(card, "firmware-revisions").ShouldNotContain("No device");
+        Input(card, "firmware-revisions").Input("rev-zz");
+        FieldText(card, "firmware-revisions").ShouldContain("No device of hardware revision rev-zz exists");
+
+        card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
+        card.Find("[data-testid=firmware-publish]").Click();
+
+        card.WaitForAssertion(() => card.FindAll("[data-testid=firmware-file-name]").ShouldBeEmpty(), Wait);
+        card.FindAll("[data-testid=firmware-upload-problem]").ShouldBeEmpty();
+    }
+
+    [Fact]
     public void The_firmware_file_input_has_a_label()
     {
         var card = _context.Render<FirmwareUploadCard>();
@@ -64,6 +106,10 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         note.Closest(".mud-input-control")!.TextContent.ShouldContain("Required");
         dialogs.Find("[data-testid=reason-confirm]").HasAttribute("disabled").ShouldBeTrue();
     }
+
+    private static string FieldText<T>(IRenderedComponent<T> component, string testId)
+        where T : Microsoft.AspNetCore.Components.IComponent =>
+        Input(component, testId).Closest(".mud-input-control")!.TextContent;
 
     private static AngleSharp.Dom.IElement Input<T>(IRenderedComponent<T> component, string testId)
         where T : Microsoft.AspNetCore.Components.IComponent =>

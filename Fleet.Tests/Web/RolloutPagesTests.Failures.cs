@@ -72,8 +72,8 @@ public sealed partial class RolloutPagesTests
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
         var wizard = Open(release.Id);
         Next(wizard, "wizard-target");
-        Field(wizard, "target-regions").Change(_region);
-        Field(wizard, "target-types").Change("tracker");
+        Field(wizard, "target-regions").Input(_region);
+        Field(wizard, "target-types").Input("tracker");
         wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-compatible").ShouldBe("0"), Wait);
 
         Next(wizard);

@@ -57,7 +57,7 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         var wizard = Open(release.Id);
         Next(wizard, "wizard-target");
 
-        Field(wizard, "target-regions").Change(_region);
+        Field(wizard, "target-regions").Input(_region);
 
         wizard.WaitForAssertion(() =>
         {
@@ -66,9 +66,30 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         }, Wait);
         wizard.Find("[data-testid=rollout-preview]").TextContent.ShouldContain("4 excluded");
 
-        Field(wizard, "target-types").Change("tracker");
+        Field(wizard, "target-types").Input("tracker");
 
         wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview-none]"), Wait);
+    }
+
+    [Fact]
+    public async Task The_device_count_follows_typing_in_the_target_fields_without_a_blur()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
+        var wizard = Open(release.Id);
+        Next(wizard, "wizard-target");
+
+        Field(wizard, "target-regions").Input(_region);
+
+        wizard.WaitForAssertion(() =>
+        {
+            var preview = wizard.Find("[data-testid=rollout-preview]");
+            (preview.GetAttribute("data-matching"), preview.GetAttribute("data-compatible")).ShouldBe(("10", "6"));
+        }, Wait);
+
+        Field(wizard, "target-types").Input("tracker");
+
+        wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-matching").ShouldBe("4"), Wait);
+        wizard.Find("[data-testid=rollout-preview-none]");
     }
 
     [Fact]
@@ -77,7 +98,7 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
         var wizard = Open(release.Id);
         Next(wizard, "wizard-target");
-        Field(wizard, "target-regions").Change(_region);
+        Field(wizard, "target-regions").Input(_region);
         wizard.WaitForAssertion(() => wizard.Find("[data-testid=rollout-preview]").GetAttribute("data-compatible").ShouldBe("6"), Wait);
         Next(wizard, "wizard-phases");
         wizard.Find("[data-testid=phase-single]").Click();
@@ -119,6 +140,31 @@ public sealed partial class RolloutPagesTests : IClassFixture<ApiFixture>, IAsyn
         var audit = (await _http.GetAsOperatorAsync<PagedList<AuditEntryResponse>>($"{RolloutHttp.AuditRoute}?targetId={rollout.Id}&action=pause", Cancellation))!;
         audit.Items.ShouldHaveSingleItem().Reason.ShouldBe("battery complaints from the field");
     }
+
+    [Fact]
+    public async Task The_plan_card_shows_the_phase_an_operator_advanced_the_rollout_to()
+    {
+        var release = await _http.PublishReleaseAsync(Cancellation, deviceTypes: "meter");
+        var rollout = await _http.CreateRolloutAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Regions: [_region]), Name: "advance test"), Cancellation);
+        (await _http.ActAsync(rollout.Id, "start", Cancellation)).EnsureSuccessStatusCode();
+        var dialogs = _context.Render<MudDialogProvider>();
+        var page = _context.Render<RolloutDetailPage>(parameters => parameters.Add(p => p.Id, rollout.Id));
+        page.WaitForAssertion(() => CurrentPlanPhase(page).ShouldBe(0), Wait);
+        page.Find("[data-testid=plan-now]").TextContent.ShouldStartWith("phase 1 of 4");
+
+        page.Find("[data-testid=rollout-advance]").Click();
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=reason-dialog]"), Wait);
+        Field(dialogs, "reason-input").Input("the canaries look fine");
+        dialogs.WaitForAssertion(() => dialogs.Find("[data-testid=reason-confirm]").HasAttribute("disabled").ShouldBeFalse(), Wait);
+        dialogs.Find("[data-testid=reason-confirm]").Click();
+
+        page.WaitForAssertion(() => CurrentPlanPhase(page).ShouldBe(1), Wait);
+        page.Find("[data-testid=plan-now]").TextContent.ShouldStartWith("phase 2 of 4");
+        page.FindAll("[data-testid=plan-phase][data-current=true]").ShouldHaveSingleItem().TextContent.ShouldContain("(now)");
+    }
+
+    private static int CurrentPlanPhase(IRenderedComponent<RolloutDetailPage> page) =>
+        page.FindAll("[data-testid=plan-phase]").ToList().FindIndex(phase => phase.GetAttribute("data-current") == "true");
 
     [Fact]
     public async Task Each_phase_of_the_timeline_shows_its_bucket_range_and_its_devices_by_update_state()

@@ -74,7 +74,7 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         card.WaitForAssertion(() => FieldText(card, "firmware-types").ShouldContain("No device of type toaster exists"), Wait);
         FieldText(card, "firmware-revisions").ShouldNotContain("No device");
         Input(card, "firmware-revisions").Input("rev-zz");
-        FieldText(card, "firmware-revisions").ShouldContain("No device of hardware revision rev-zz exists");
+        card.WaitForAssertion(() => FieldText(card, "firmware-revisions").ShouldContain("No device of hardware revision rev-zz exists"), Wait);
 
         card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
         card.Find("[data-testid=firmware-publish]").Click();

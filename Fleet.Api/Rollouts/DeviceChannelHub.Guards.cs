@@ -8,22 +8,26 @@ public sealed partial class DeviceChannelHub
 
     public static readonly TimeSpan FloodWindow = TimeSpan.FromSeconds(10);
 
-    /// <summary>Counts one connection's messages in fixed windows.</summary>
-    private sealed class MessageBudget
+    /// <summary>Counts one device's messages in fixed windows: a socket's, or its MQTT reports' (taken concurrently).</summary>
+    internal sealed class MessageBudget
     {
+        private readonly Lock _lock = new();
         private long _windowStart = Environment.TickCount64;
         private int _count;
 
-        /// <summary>False once the connection sent more than <see cref="MaxMessagesPerWindow"/> in the current window.</summary>
+        /// <summary>False once the device sent more than <see cref="MaxMessagesPerWindow"/> in the current window.</summary>
         public bool Take()
         {
-            var now = Environment.TickCount64;
-            if (now - _windowStart >= FloodWindow.TotalMilliseconds)
+            lock (_lock)
             {
-                (_windowStart, _count) = (now, 0);
-            }
+                var now = Environment.TickCount64;
+                if (now - _windowStart >= FloodWindow.TotalMilliseconds)
+                {
+                    (_windowStart, _count) = (now, 0);
+                }
 
-            return ++_count <= MaxMessagesPerWindow;
+                return ++_count <= MaxMessagesPerWindow;
+            }
         }
     }
 

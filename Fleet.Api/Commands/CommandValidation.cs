@@ -62,7 +62,7 @@ public static class CommandValidation
             CheckList(segment.Regions, "segment.regions", errors);
             CheckList(segment.HardwareRevisions, "segment.hardwareRevisions", errors);
             CheckList(segment.Tags, "segment.tags", errors);
-            if (segment.Environment is not (null or "blue" or "green"))
+            if (segment.Environment is not (null or DeviceEnvironments.Blue or DeviceEnvironments.Green))
             {
                 errors["segment.environment"] = ["must be blue or green."];
             }

@@ -1,4 +1,5 @@
 using Fleet.Api.Status;
+using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
@@ -29,7 +30,7 @@ public sealed class Device
     public required string Region { get; set; }
 
     /// <summary>Blue/green group for rollouts.</summary>
-    public string Environment { get; set; } = "blue";
+    public string Environment { get; set; } = DeviceEnvironments.Blue;
 
     public List<string> Tags { get; set; } = [];
 

@@ -73,7 +73,7 @@ public sealed class DeviceRegistration(
                 Type = request.Type,
                 HardwareRevision = request.HardwareRevision,
                 Region = request.Region,
-                Environment = request.Environment ?? "blue",
+                Environment = request.Environment ?? DeviceEnvironments.Blue,
                 Tags = request.Tags?.ToList() ?? [],
                 Latitude = request.Location?.Lat,
                 Longitude = request.Location?.Lon,

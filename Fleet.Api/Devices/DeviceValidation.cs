@@ -24,7 +24,7 @@ public static class DeviceValidation
             errors["tags"] = [$"at most {DeviceLimits.Tags} non-empty tags of at most {DeviceLimits.Tag} characters."];
         }
 
-        if (request.Environment is not (null or "blue" or "green"))
+        if (request.Environment is not (null or DeviceEnvironments.Blue or DeviceEnvironments.Green))
         {
             errors["environment"] = ["must be blue or green."];
         }

@@ -28,7 +28,7 @@ public static class RolloutTargeting
         CheckList(target.HardwareRevisions, $"{prefix}.hardwareRevisions", errors);
         CheckList(target.Regions, $"{prefix}.regions", errors);
         CheckList(target.Tags, $"{prefix}.tags", errors);
-        if (target.Environment is not (null or "blue" or "green"))
+        if (target.Environment is not (null or DeviceEnvironments.Blue or DeviceEnvironments.Green))
         {
             errors[$"{prefix}.environment"] = ["must be blue or green."];
         }

@@ -140,7 +140,7 @@ public sealed class RolloutDraft
 
     private void ValidateTarget(Dictionary<string, string> errors)
     {
-        if (Environment is not ("" or "blue" or "green"))
+        if (Environment is not ("" or DeviceEnvironments.Blue or DeviceEnvironments.Green))
         {
             errors["environment"] = "Blue, green or both.";
         }

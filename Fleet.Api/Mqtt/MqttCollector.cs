@@ -29,7 +29,7 @@ public sealed partial class MqttCollector(
     {
         using var link = stoppingToken.Register(() => Volatile.Read(ref _connection).End());
         drops.Meter.CreateObservableGauge("fleet.mqtt.collector.in_flight", () => Volatile.Read(ref _inFlight), "{message}",
-            "Messages this replica received and has not yet acknowledged to the broker (at most the receive maximum).");
+            "Messages this replica received and has not yet acknowledged to the broker (Mosquitto 2.0.11 may send past the receive maximum).");
         var account = broker.ServiceAccount();
         _client.ApplicationMessageReceivedAsync += OnMessageAsync;
         while (!stoppingToken.IsCancellationRequested)

@@ -11,6 +11,9 @@ public static class FleetResources
     public const string Mqtt = "mqtt";
     public const string Migrations = "migrations";
     public const string Api = "api";
+
+    /// <summary>Puts DCP's endpoint proxy in front of a single api replica too (as several always have), to measure its cost.</summary>
+    public const string ApiProxiedKey = "Fleet:ApiProxied";
     public const string Web = "web";
     public const string Devices = "devices";
     public const string OperatorToken = "operator-token";
@@ -54,9 +57,9 @@ public static class FleetResources
             .WithServiceEnvironment(builder);
 
         // One replica is reached directly: DCP's proxy would be one more hop on every device request (measured in the
-        // README). Several replicas need it, as the one address that spreads requests over them.
+        // README; bench/small-messages.sh with PROXY=1). Several replicas need it, as the one address that spreads requests over them.
         var api = builder.AddProject<Projects.Fleet_Api>(Api)
-            .WithHttpEndpoint(isProxied: apiReplicas > 1)
+            .WithHttpEndpoint(isProxied: apiReplicas > 1 || builder.Configuration.GetValue<bool>(ApiProxiedKey))
             .WithReference(cache).WaitFor(cache)
             .WithReference(mqtt).WaitFor(mqtt)
             .WithReference(fleetdb).WaitForCompletion(migrations)

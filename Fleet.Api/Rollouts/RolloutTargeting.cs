@@ -45,7 +45,12 @@ public static class RolloutTargeting
         return errors;
     }
 
-    public static async Task<TargetResolution> ResolveAsync(FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken)
+    /// <summary>
+    /// The active devices <paramref name="target"/> matches now. With <paramref name="joiningRollout"/>: only those not in
+    /// that rollout yet, nor in another running or paused one (a device takes one update at a time).
+    /// </summary>
+    public static async Task<TargetResolution> ResolveAsync(
+        FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken, Guid? joiningRollout = null)
     {
         var devices = db.Devices.AsNoTracking().Where(d => d.Lifecycle == DeviceLifecycle.Active);
         if (target.DeviceTypes is { Count: > 0 } types)
@@ -76,6 +81,12 @@ public static class RolloutTargeting
         if (target.DeviceIds is { Count: > 0 } ids)
         {
             devices = devices.Where(d => ids.Contains(d.Id));
+        }
+
+        if (joiningRollout is { } rolloutId)
+        {
+            devices = devices.Where(d => !db.RolloutDevices.Any(rd => rd.DeviceId == d.Id
+                && (rd.RolloutId == rolloutId || db.Rollouts.Any(r => r.Id == rd.RolloutId && (r.State == RolloutState.Running || r.State == RolloutState.Paused)))));
         }
 
         var matching = await devices

@@ -60,8 +60,15 @@ public sealed record CreateRolloutRequest(
 /// <summary>Body of <c>POST /api/v1/rollouts/preview</c>.</summary>
 public sealed record RolloutPreviewRequest(Guid ReleaseId, RolloutTarget? Target = null);
 
-/// <summary>How many active devices the target matches, and how many of them can take the release.</summary>
-public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy);
+/// <summary>
+/// How many active devices the target matches, and how many of them can take the release. <c>SmallestStratum</c>: the
+/// hardware revision × region with the fewest of those (null when there are none): a plan's explicit
+/// <c>MinPerStratum</c> above its count is refused.
+/// </summary>
+public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy, StratumSize? SmallestStratum = null);
+
+/// <summary>How many devices of one hardware revision in one region a target holds.</summary>
+public sealed record StratumSize(string HardwareRevision, string Region, int Devices);
 
 /// <summary>Body of <c>POST /api/v1/rollouts/{id}/{action}</c>.</summary>
 public sealed record RolloutActionRequest(string? Reason = null);

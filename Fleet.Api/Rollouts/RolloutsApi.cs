@@ -98,7 +98,10 @@ public static class RolloutsApi
         }
 
         var resolution = await RolloutTargeting.ResolveAsync(db, target, release, cancellationToken);
-        return TypedResults.Ok(new RolloutPreviewResponse(resolution.Matching, resolution.Compatible.Count, resolution.Incompatible, resolution.IncompatibleBy));
+        var smallest = CohortStrata.Smallest(resolution.Compatible) is { } stratum
+            ? new StratumSize(stratum.Stratum.HardwareRevision, stratum.Stratum.Region, stratum.Devices)
+            : null;
+        return TypedResults.Ok(new RolloutPreviewResponse(resolution.Matching, resolution.Compatible.Count, resolution.Incompatible, resolution.IncompatibleBy, smallest));
     }
 
     public static async Task<Results<Ok<PagedList<RolloutResponse>>, ValidationProblem>> ListAsync(

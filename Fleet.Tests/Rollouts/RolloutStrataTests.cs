@@ -88,16 +88,20 @@ public sealed class RolloutStrataTests(RolloutControllerFixture fixture) : IClas
         var later = DeviceWithBucket(rollout.Id, b => b >= phaseThree && b < CohortBucket.Limit(50));
         var moved = DeviceWithBucket(rollout.Id, b => b < phaseOne);
 
-        // Registered after the start, and one that was elsewhere enters the target's region.
+        // Registered after the start, and one that was elsewhere enters the target's region; so does one that another
+        // running rollout holds, which stays out (one update at a time).
         await RolloutTestFleet.InsertDevicesAsync(fixture.DatabaseConnectionString, 0, region, Cancellation, ids: [registered, later]);
         await RolloutTestFleet.InsertDevicesAsync(fixture.DatabaseConnectionString, 0, elsewhere, Cancellation, ids: [moved]);
-        await Sql.ExecuteAsync(fixture.DatabaseConnectionString, "UPDATE devices SET region = $2 WHERE id = $1", Cancellation, moved, region);
+        var busy = (await RolloutTestFleet.InsertDevicesAsync(fixture.DatabaseConnectionString, 1, elsewhere, Cancellation)).Single();
+        await StartAsync(new RolloutTarget(DeviceIds: [busy]), Canary);
+        await Sql.ExecuteAsync(fixture.DatabaseConnectionString, "UPDATE devices SET region = $2 WHERE id = ANY($1)", Cancellation, new[] { moved, busy }, region);
         fixture.Clock.Advance(TimeSpan.FromMinutes(1));
         var joinedAt = fixture.Clock.GetUtcNow();
         await fixture.Engine.TickAsync(Cancellation);
 
         var devices = (await DevicesAsync(rollout.Id)).ToDictionary(d => d.DeviceId);
         devices.Count.ShouldBe(33);
+        devices.ShouldNotContainKey(busy);
         devices[registered].State.ShouldBe("pending", "its bucket is in the running phase");
         devices[moved].State.ShouldBe("pending");
         devices[later].State.ShouldBe("waiting", "its bucket is in phase three");

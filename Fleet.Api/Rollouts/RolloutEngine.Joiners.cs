@@ -15,7 +15,9 @@ public sealed partial class RolloutEngine
     /// segment since) and that can take the release become waiting devices with their bucket and <c>joined_at</c>: they
     /// land in the phase their bucket says, enrolled this tick when the current phase already holds it. They are never
     /// pinned (<see cref="CohortStrata"/> says why). A device in another running or paused rollout is left out until
-    /// that one ends.
+    /// that one ends. Measured on 100,000 devices all in the target (600,000 rollout device rows, 500,000 of them of
+    /// finished rollouts): the look that finds nobody new took 0.15–0.4 s in PostgreSQL on a busy 2-core machine, hence
+    /// every JoinInterval rather than every tick.
     /// </summary>
     private async Task<int> JoinAsync(Rollout rollout, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -41,7 +43,8 @@ public sealed partial class RolloutEngine
                 return 0;
             }
 
-            var joiners = (await RolloutTargeting.ResolveAsync(db, rollout.Target, release, cancellation, joiningRollout: rollout.Id)).Compatible;
+            // The rollout runs (checked above under the lock), so its own devices are among those in a running rollout.
+            var joiners = (await RolloutTargeting.ResolveAsync(db, rollout.Target, release, cancellation, freeOnly: true)).Compatible;
             db.RolloutDevices.AddRange(joiners.Select(device => new RolloutDevice
             {
                 RolloutId = rollout.Id,

@@ -46,11 +46,11 @@ public static class RolloutTargeting
     }
 
     /// <summary>
-    /// The active devices <paramref name="target"/> matches now. With <paramref name="joiningRollout"/>: only those not in
-    /// that rollout yet, nor in another running or paused one (a device takes one update at a time).
+    /// The active devices <paramref name="target"/> matches now. <paramref name="freeOnly"/>: only those in no running or
+    /// paused rollout (a device takes one update at a time); for a running rollout's joiners, this leaves its own out too.
     /// </summary>
     public static async Task<TargetResolution> ResolveAsync(
-        FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken, Guid? joiningRollout = null)
+        FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken, bool freeOnly = false)
     {
         var devices = db.Devices.AsNoTracking().Where(d => d.Lifecycle == DeviceLifecycle.Active);
         if (target.DeviceTypes is { Count: > 0 } types)
@@ -83,10 +83,11 @@ public static class RolloutTargeting
             devices = devices.Where(d => ids.Contains(d.Id));
         }
 
-        if (joiningRollout is { } rolloutId)
+        if (freeOnly)
         {
+            // Only the active rollouts' rows are read, not every finished rollout's.
             devices = devices.Where(d => !db.RolloutDevices.Any(rd => rd.DeviceId == d.Id
-                && (rd.RolloutId == rolloutId || db.Rollouts.Any(r => r.Id == rd.RolloutId && (r.State == RolloutState.Running || r.State == RolloutState.Paused)))));
+                && db.Rollouts.Any(r => r.Id == rd.RolloutId && (r.State == RolloutState.Running || r.State == RolloutState.Paused))));
         }
 
         var matching = await devices

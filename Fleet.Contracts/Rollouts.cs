@@ -35,7 +35,9 @@ public sealed record SegmentOverride(string Region, IReadOnlyList<double> Percen
 
 /// <summary>
 /// How a rollout proceeds. Omitted fields take defaults: phases 1% → 10% → 50% → 100%, auto-advance on,
-/// auto-rollback off, see the API's RolloutPlans for the numbers.
+/// auto-rollback off, see the API's RolloutPlans for the numbers. <c>MinPerStratum</c>: the first phase holds at least
+/// this many devices of every hardware revision × region in the target (default 3, a whole stratum when it has fewer;
+/// a value given explicitly that a stratum cannot meet is refused; 0 turns it off).
 /// </summary>
 public sealed record RolloutPlan(
     IReadOnlyList<RolloutPhase>? Phases = null,
@@ -44,7 +46,8 @@ public sealed record RolloutPlan(
     bool? AutoRollback = null,
     int? MaxConcurrentUpdates = null,
     TimeSpan? PerDeviceTimeout = null,
-    int? Retries = null);
+    int? Retries = null,
+    int? MinPerStratum = null);
 
 /// <summary>Body of <c>POST /api/v1/rollouts</c>; <c>GreenFirst</c>: green devices first, blue ones after promote.</summary>
 public sealed record CreateRolloutRequest(
@@ -57,8 +60,15 @@ public sealed record CreateRolloutRequest(
 /// <summary>Body of <c>POST /api/v1/rollouts/preview</c>.</summary>
 public sealed record RolloutPreviewRequest(Guid ReleaseId, RolloutTarget? Target = null);
 
-/// <summary>How many active devices the target matches, and how many of them can take the release.</summary>
-public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy);
+/// <summary>
+/// How many active devices the target matches, and how many of them can take the release. <c>SmallestStratum</c>: the
+/// hardware revision × region with the fewest of those (null when there are none): a plan's explicit
+/// <c>MinPerStratum</c> above its count is refused.
+/// </summary>
+public sealed record RolloutPreviewResponse(int Matching, int Compatible, int Incompatible, IReadOnlyDictionary<string, int> IncompatibleBy, StratumSize? SmallestStratum = null);
+
+/// <summary>How many devices of one hardware revision in one region a target holds.</summary>
+public sealed record StratumSize(string HardwareRevision, string Region, int Devices);
 
 /// <summary>Body of <c>POST /api/v1/rollouts/{id}/{action}</c>.</summary>
 public sealed record RolloutActionRequest(string? Reason = null);
@@ -120,6 +130,8 @@ public sealed record PagedList<T>(IReadOnlyList<T> Items, int Total);
 /// <summary>
 /// One device's update in a rollout. <c>Reason</c> explains the current state; <c>FailureReason</c> is why the update
 /// failed, kept after a rollback. <c>DeviceName</c> is the device's name, or its serial when it has none.
+/// <c>Pinned</c>: in the first phase as one of its stratum's lowest buckets, whatever its bucket. <c>JoinedAt</c>: when the
+/// device joined the rollout after it was created (registered later, or entered the target); null for the target at creation.
 /// </summary>
 public sealed record RolloutDeviceResponse(
     Guid DeviceId,
@@ -134,7 +146,9 @@ public sealed record RolloutDeviceResponse(
     DateTimeOffset? StateChangedAt,
     string? FailureReason = null,
     string? HardwareRevision = null,
-    string? DeviceName = null);
+    string? DeviceName = null,
+    bool Pinned = false,
+    DateTimeOffset? JoinedAt = null);
 
 /// <summary>
 /// One stored gate evaluation and every number it used. <c>Verdict</c>: pass, wait or breach. The health

@@ -7,7 +7,10 @@ using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace Fleet.Api.Rollouts;
 
-/// <summary>A rollout: one release to one target by one plan. Its devices are <see cref="RolloutDevice"/> rows, fixed at creation.</summary>
+/// <summary>
+/// A rollout: one release to one target by one plan. Its devices are <see cref="RolloutDevice"/> rows, written at
+/// creation; devices that join the target while it runs are added then (<see cref="RolloutDevice.JoinedAt"/>).
+/// </summary>
 public sealed class Rollout
 {
     public Guid Id { get; set; }

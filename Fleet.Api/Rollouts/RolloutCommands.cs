@@ -29,14 +29,15 @@ public abstract record RolloutActionOutcome
 /// </summary>
 public sealed class RolloutCommands(FleetDbContext db, DeviceChannelHub channel, TimeProvider clock)
 {
-    // One lock for all starts: the busy-device check and the state change must not interleave between two starts.
-    private const long StartLock = 0x466C_6565_7452_6F6C;
+    // One lock for all starts: the busy-device check and the state change must not interleave between two starts (nor
+    // with devices joining a running rollout, RolloutEngine.JoinAsync).
+    internal const long StartLock = 0x466C_6565_7452_6F6C;
 
-    public async Task<(Rollout Rollout, TargetResolution Resolution)> CreateAsync(
-        CreateRolloutRequest request, Firmware.FirmwareRelease release, RolloutPlanSettings plan, string actor, CancellationToken cancellationToken)
+    /// <summary>Writes a draft rollout and its devices: <paramref name="resolution"/>'s compatible ones, each with its bucket and whether it is pinned.</summary>
+    public async Task<Rollout> CreateAsync(
+        CreateRolloutRequest request, Firmware.FirmwareRelease release, RolloutPlanSettings plan, TargetResolution resolution, string actor, CancellationToken cancellationToken)
     {
         var target = request.Target ?? new RolloutTarget();
-        var resolution = await RolloutTargeting.ResolveAsync(db, target, release, cancellationToken);
         var now = clock.GetUtcNow();
         var rollout = new Rollout
         {
@@ -61,18 +62,18 @@ public sealed class RolloutCommands(FleetDbContext db, DeviceChannelHub channel,
             db.Rollouts.Add(rollout);
             db.AuditEntries.Add(Audit(rollout.Id, "create", actor, $"release {release.Version}; {resolution.Compatible.Count} of {resolution.Matching} matching devices compatible", now));
             await db.SaveChangesAsync(cancellation);
-            await CopyDevicesAsync(rollout.Id, resolution.Compatible, cancellation);
+            await CopyDevicesAsync(rollout.Id, resolution.Compatible, CohortStrata.Pinned(resolution.Compatible, rollout.Id, plan.MinPerStratum, rollout.GreenFirst), cancellation);
             await transaction.CommitAsync(cancellation);
         }, cancellationToken);
-        return (rollout, resolution);
+        return rollout;
     }
 
-    /// <summary>Bulk-writes the rollout's devices with their buckets (COPY, on the transaction's connection).</summary>
-    private async Task CopyDevicesAsync(Guid rolloutId, IReadOnlyList<TargetDevice> devices, CancellationToken cancellationToken)
+    /// <summary>Bulk-writes the rollout's devices with their buckets and pins (COPY, on the transaction's connection).</summary>
+    private async Task CopyDevicesAsync(Guid rolloutId, IReadOnlyList<TargetDevice> devices, HashSet<Guid> pinned, CancellationToken cancellationToken)
     {
         var connection = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var writer = await connection.BeginBinaryImportAsync(
-            "COPY rollout_devices (rollout_id, device_id, bucket, region, environment, state, attempts, rollback_requested) FROM STDIN (FORMAT BINARY)",
+            "COPY rollout_devices (rollout_id, device_id, bucket, region, environment, state, attempts, rollback_requested, pinned) FROM STDIN (FORMAT BINARY)",
             cancellationToken);
         var waiting = DeviceUpdateState.Waiting.ToName();
         foreach (var device in devices)
@@ -86,6 +87,7 @@ public sealed class RolloutCommands(FleetDbContext db, DeviceChannelHub channel,
             await writer.WriteAsync(waiting, NpgsqlDbType.Varchar, cancellationToken);
             await writer.WriteAsync(0, NpgsqlDbType.Integer, cancellationToken);
             await writer.WriteAsync(false, NpgsqlDbType.Boolean, cancellationToken);
+            await writer.WriteAsync(pinned.Contains(device.Id), NpgsqlDbType.Boolean, cancellationToken);
         }
 
         await writer.CompleteAsync(cancellationToken);

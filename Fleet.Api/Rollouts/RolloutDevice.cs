@@ -16,6 +16,12 @@ public sealed class RolloutDevice
 
     public int Bucket { get; set; }
 
+    /// <summary>In the first phase whatever its bucket: one of its stratum's lowest buckets (<see cref="CohortStrata"/>).</summary>
+    public bool Pinned { get; set; }
+
+    /// <summary>When the device joined after the rollout was created (registered later, or entered the target); null for the target at creation.</summary>
+    public DateTimeOffset? JoinedAt { get; set; }
+
     public required string Region { get; set; }
 
     public required string Environment { get; set; }

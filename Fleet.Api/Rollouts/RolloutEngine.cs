@@ -13,7 +13,7 @@ public sealed record RolloutTickReport(int Rollouts, int Enrolled, int Retried, 
 /// <summary>
 /// One controller tick over the running rollouts: time out stuck devices (retry, then fail; offer again to pending ones
 /// that never took their offer), enroll the current
-/// phase's next devices up to maxConcurrentUpdates, evaluate the gate when due, and act on it (advance, pause,
+/// phase's next devices up to maxConcurrentUpdates (after adding devices that joined the target), evaluate the gate when due, and act on it (advance, pause,
 /// roll back). Every query is by rollout and update state on an index, so a tick costs what changed plus one
 /// grouped count per gate evaluation, not a scan of the fleet.
 /// </summary>
@@ -53,6 +53,7 @@ public sealed partial class RolloutEngine(
         foreach (var gone in _lastGate.Keys.Except(running.Select(r => r.Id)).ToList())
         {
             _lastGate.TryRemove(gone, out _);
+            _lastJoin.TryRemove(gone, out _);
         }
 
         return report;
@@ -63,6 +64,7 @@ public sealed partial class RolloutEngine(
         var now = clock.GetUtcNow();
         var (retried, timedOut) = await TimeOutAsync(rollout, now, cancellationToken);
         retried.AddRange(await StalePendingAsync(rollout, now, cancellationToken));
+        await JoinAsync(rollout, now, cancellationToken);
         var enrolled = await EnrollAsync(rollout, now, cancellationToken);
         await OfferAsync(rollout, [.. retried, .. enrolled], cancellationToken);
 
@@ -232,12 +234,13 @@ public sealed partial class RolloutEngine(
         await channel.OfferAsync([.. devices.Select(device => (device, offer))], cancellationToken);
     }
 
-    // A waiting device is in the current phase when its bucket is below its region's limit (override or default),
-    // and, for a green-first rollout not promoted yet, it is green. Parameters $4..$8.
+    // A waiting device is in the current phase when it is pinned to the first phase (CohortStrata) or its bucket is
+    // below its region's limit (override or default), and, for a green-first rollout not promoted yet, it is green.
+    // Parameters $4..$8. CohortStrata.Holds is the same rule in C#.
     private const string InPhase = """
         ($4 = false OR rd.environment = 'green')
-        AND rd.bucket < $8
-        AND rd.bucket < coalesce((SELECT o.lim FROM unnest($5::text[], $6::int[]) AS o(region, lim) WHERE o.region = rd.region), $7)
+        AND (rd.pinned OR (rd.bucket < $8
+            AND rd.bucket < coalesce((SELECT o.lim FROM unnest($5::text[], $6::int[]) AS o(region, lim) WHERE o.region = rd.region), $7)))
         """;
 
     private sealed record PhaseBounds(bool GreenOnly, string[] Regions, int[] Limits, int DefaultLimit)

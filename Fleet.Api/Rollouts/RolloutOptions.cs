@@ -17,6 +17,13 @@ public sealed class RolloutOptions
     [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
     public TimeSpan GateInterval { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How often a running rollout looks for devices that joined its target since it was created (registered later, or
+    /// entered the segment); each look resolves the target once, so not every tick. Zero: every tick.
+    /// </summary>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan JoinInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How often the leader recounts devices of active rollouts by state for the <c>fleet.rollouts.devices.by_state</c> gauge.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
     public TimeSpan MetricsInterval { get; set; } = TimeSpan.FromSeconds(15);

@@ -7,8 +7,8 @@ namespace Fleet.Api.Rollouts;
 /// <summary>
 /// A rollout's devices counted phase by phase. Phase i holds the buckets its percentage adds to the phase before,
 /// [Limit(p[i-1]), Limit(p[i])) by <see cref="CohortBucket"/>'s rule, a region with a segment override by its own
-/// percentages; so a device's phase is the number of its region's phase limits at or below its bucket, and one
-/// grouped query counts every phase.
+/// percentages; so a device's phase is the number of its region's phase limits at or below its bucket (a device pinned
+/// by <see cref="CohortStrata"/> is in the first phase), and one grouped query counts every phase.
 /// </summary>
 public static class RolloutPhaseCounts
 {
@@ -32,7 +32,8 @@ public static class RolloutPhaseCounts
         int[] limits = [.. plan.Phases.Select(p => CohortBucket.Limit(p.Percent))];
         var rows = await db.Database.SqlQuery<PhaseStateCount>($"""
             SELECT
-                CASE WHEN rd.region = ANY({regions})
+                CASE WHEN rd.pinned THEN 0
+                    WHEN rd.region = ANY({regions})
                     THEN (SELECT count(*) FROM unnest({overrideRegions}, {overrideLimits}) AS o(region, lim) WHERE o.region = rd.region AND o.lim <= rd.bucket)
                     ELSE (SELECT count(*) FROM unnest({limits}) AS l(lim) WHERE l.lim <= rd.bucket)
                 END::int AS "Phase",

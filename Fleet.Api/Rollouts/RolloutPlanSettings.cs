@@ -6,7 +6,8 @@ namespace Fleet.Api.Rollouts;
 /// <summary>
 /// A rollout's plan with every default filled in; stored as jsonb with the rollout. A segment override gives a
 /// region its own percentage per phase (e.g. 0.5 → 5 → 25 → 100 for a region that should go slower); soak and
-/// thresholds stay the phase's.
+/// thresholds stay the phase's. <see cref="MinPerStratum"/>: the first phase holds at least that many devices of each
+/// hardware revision × region of the target (see <see cref="CohortStrata"/>); 0 in plans stored before it existed.
 /// </summary>
 public sealed record RolloutPlanSettings(
     IReadOnlyList<RolloutPhase> Phases,
@@ -15,7 +16,8 @@ public sealed record RolloutPlanSettings(
     bool AutoRollback,
     int MaxConcurrentUpdates,
     TimeSpan PerDeviceTimeout,
-    int Retries)
+    int Retries,
+    int MinPerStratum)
 {
     public const int MaxPhases = 20;
     public const int MaxOverrides = 64;
@@ -35,9 +37,10 @@ public sealed record RolloutPlanSettings(
         plan?.AutoRollback ?? false,
         plan?.MaxConcurrentUpdates ?? 500,
         plan?.PerDeviceTimeout ?? TimeSpan.FromMinutes(15),
-        plan?.Retries ?? 2);
+        plan?.Retries ?? 2,
+        plan?.MinPerStratum ?? CohortStrata.DefaultPerStratum);
 
-    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries);
+    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries, MinPerStratum);
 
     /// <summary>The percentage of <paramref name="region"/> that phase <paramref name="phaseIndex"/> holds.</summary>
     public double PercentFor(int phaseIndex, string region) =>
@@ -122,6 +125,11 @@ public sealed record RolloutPlanSettings(
         if (Retries is < 0 or > 10)
         {
             errors[$"{prefix}.retries"] = ["must be from 0 to 10."];
+        }
+
+        if (MinPerStratum is < 0 or > CohortStrata.MaxPerStratum)
+        {
+            errors[$"{prefix}.minPerStratum"] = [$"must be from 0 (off) to {CohortStrata.MaxPerStratum}."];
         }
 
         return errors;

@@ -45,7 +45,12 @@ public static class RolloutTargeting
         return errors;
     }
 
-    public static async Task<TargetResolution> ResolveAsync(FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken)
+    /// <summary>
+    /// The active devices <paramref name="target"/> matches now. <paramref name="freeOnly"/>: only those in no running or
+    /// paused rollout (a device takes one update at a time); for a running rollout's joiners, this leaves its own out too.
+    /// </summary>
+    public static async Task<TargetResolution> ResolveAsync(
+        FleetDbContext db, RolloutTarget target, FirmwareRelease release, CancellationToken cancellationToken, bool freeOnly = false)
     {
         var devices = db.Devices.AsNoTracking().Where(d => d.Lifecycle == DeviceLifecycle.Active);
         if (target.DeviceTypes is { Count: > 0 } types)
@@ -76,6 +81,13 @@ public static class RolloutTargeting
         if (target.DeviceIds is { Count: > 0 } ids)
         {
             devices = devices.Where(d => ids.Contains(d.Id));
+        }
+
+        if (freeOnly)
+        {
+            // Only the active rollouts' rows are read, not every finished rollout's.
+            devices = devices.Where(d => !db.RolloutDevices.Any(rd => rd.DeviceId == d.Id
+                && db.Rollouts.Any(r => r.Id == rd.RolloutId && (r.State == RolloutState.Running || r.State == RolloutState.Paused))));
         }
 
         var matching = await devices

@@ -72,5 +72,6 @@ public static class RolloutViews
 
     public static RolloutDeviceResponse ToResponse(RolloutDevice update, string? hardwareRevision = null, string? deviceName = null) => new(
         update.DeviceId, update.State.ToName(), update.Bucket, update.Region, update.Environment, update.Attempts,
-        update.Reason, update.RollbackRequested, update.EnrolledAt, update.StateChangedAt, update.FailureReason, hardwareRevision, deviceName);
+        update.Reason, update.RollbackRequested, update.EnrolledAt, update.StateChangedAt, update.FailureReason, hardwareRevision, deviceName,
+        update.Pinned, update.JoinedAt);
 }

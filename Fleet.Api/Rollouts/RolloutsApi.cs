@@ -67,7 +67,17 @@ public static class RolloutsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var (rollout, _) = await commands.CreateAsync(request with { Target = target }, release, plan, OperatorIdentity.Of(http.HttpContext.User), cancellationToken);
+        var resolution = await RolloutTargeting.ResolveAsync(db, target, release, cancellationToken);
+        // A k the operator chose must be met in every stratum; the default takes a whole stratum that has fewer.
+        if (request.Plan?.MinPerStratum is > 0 and var perStratum && CohortStrata.Smallest(resolution.Compatible) is { } smallest && smallest.Devices < perStratum)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["plan.minPerStratum"] = [$"asks for {perStratum} devices per hardware revision × region in the first phase, but {smallest.Stratum} has {smallest.Devices} compatible {(smallest.Devices == 1 ? "device" : "devices")} in the target: lower it to {smallest.Devices} or less, or narrow the target."],
+            });
+        }
+
+        var rollout = await commands.CreateAsync(request with { Target = target }, release, plan, resolution, OperatorIdentity.Of(http.HttpContext.User), cancellationToken);
         return TypedResults.Created(RolloutHttp.Rollout(rollout.Id), await RolloutViews.ToResponseAsync(db, rollout, cancellationToken));
     }
 
@@ -88,7 +98,10 @@ public static class RolloutsApi
         }
 
         var resolution = await RolloutTargeting.ResolveAsync(db, target, release, cancellationToken);
-        return TypedResults.Ok(new RolloutPreviewResponse(resolution.Matching, resolution.Compatible.Count, resolution.Incompatible, resolution.IncompatibleBy));
+        var smallest = CohortStrata.Smallest(resolution.Compatible) is { } stratum
+            ? new StratumSize(stratum.Stratum.HardwareRevision, stratum.Stratum.Region, stratum.Devices)
+            : null;
+        return TypedResults.Ok(new RolloutPreviewResponse(resolution.Matching, resolution.Compatible.Count, resolution.Incompatible, resolution.IncompatibleBy, smallest));
     }
 
     public static async Task<Results<Ok<PagedList<RolloutResponse>>, ValidationProblem>> ListAsync(

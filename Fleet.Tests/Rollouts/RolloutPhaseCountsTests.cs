@@ -87,7 +87,7 @@ public sealed class RolloutPhaseCountsTests(ApiFixture fixture) : IClassFixture<
         }
     }
 
-    private static int PhaseOf(RolloutDeviceResponse device, int[] limits) => Array.FindIndex(limits, limit => device.Bucket < limit);
+    private static int PhaseOf(RolloutDeviceResponse device, int[] limits) => device.Pinned ? 0 : Array.FindIndex(limits, limit => device.Bucket < limit);
 
     public void Dispose() => _operator.Dispose();
 }

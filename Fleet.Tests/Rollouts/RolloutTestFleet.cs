@@ -8,11 +8,12 @@ namespace Fleet.Tests.Rollouts;
 /// <summary>Devices written straight into PostgreSQL (fast, any attributes) and rollouts created over HTTP, for rollout tests.</summary>
 public static class RolloutTestFleet
 {
+    /// <summary>Inserts <paramref name="count"/> active devices, or the devices <paramref name="ids"/> when given.</summary>
     public static async Task<List<Guid>> InsertDevicesAsync(
         string connectionString, int count, string region, CancellationToken cancellationToken,
-        string type = "meter", string hardwareRevision = "rev-a", string environment = "blue", string? firmware = "1.0.0", string[]? tags = null)
+        string type = "meter", string hardwareRevision = "rev-a", string environment = "blue", string? firmware = "1.0.0", string[]? tags = null, IReadOnlyList<Guid>? ids = null)
     {
-        var ids = Enumerable.Range(0, count).Select(_ => Guid.NewGuid()).ToList();
+        ids ??= [.. Enumerable.Range(0, count).Select(_ => Guid.NewGuid())];
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
@@ -27,7 +28,7 @@ public static class RolloutTestFleet
         command.Parameters.Add(new NpgsqlParameter { Value = tags ?? [] });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)firmware ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Varchar });
         await command.ExecuteNonQueryAsync(cancellationToken);
-        return ids;
+        return [.. ids];
     }
 
     public static async Task<FirmwareReleaseResponse> PublishReleaseAsync(this HttpClient operatorHttp, CancellationToken cancellationToken, string deviceTypes = "meter", string? hardwareRevisions = null, string? minimumCurrentVersion = null) =>

@@ -1,3 +1,4 @@
+using Fleet.Contracts;
 using Fleet.Web.Services;
 
 namespace Fleet.Tests.Web;
@@ -131,5 +132,21 @@ public sealed class RolloutDraftTests
         draft.AddPhase();
 
         draft.Phases.Select(phase => phase.Percent).ShouldBe([1, 100]);
+    }
+
+    [Fact]
+    public void At_least_k_per_stratum_is_left_to_the_API_when_empty_and_checked_against_the_range_and_the_previews_smallest_stratum()
+    {
+        var draft = new RolloutDraft { ReleaseId = Guid.NewGuid(), SmallestStratum = new StratumSize("rev-c", "ap-south", 2) };
+        draft.Validate(RolloutWizardStep.Phases).ShouldBeEmpty();
+        draft.ToRequest().Plan!.MinPerStratum.ShouldBeNull();
+
+        draft.MinPerStratum = 3;
+        draft.Validate(RolloutWizardStep.Phases)["minPerStratum"].ShouldStartWith("rev-c × ap-south has 2 devices in the target: at most 2");
+        draft.MinPerStratum = -1;
+        draft.Validate(RolloutWizardStep.Phases)["minPerStratum"].ShouldBe("From 0 (off) to 1000.");
+        draft.MinPerStratum = 2;
+        draft.Validate(RolloutWizardStep.Review).ShouldBeEmpty();
+        draft.ToRequest().Plan!.MinPerStratum.ShouldBe(2);
     }
 }

@@ -34,6 +34,7 @@ public enum RolloutWizardStep
 public sealed class RolloutDraft
 {
     public const int MaxPhases = 20;
+    public const int MaxPerStratum = 1000;
     private static readonly TimeSpan MaxSoak = TimeSpan.FromDays(30);
 
     public Guid? ReleaseId { get; set; }
@@ -70,6 +71,12 @@ public sealed class RolloutDraft
     public double PerDeviceTimeoutMinutes { get; set; } = 15;
 
     public int Retries { get; set; } = 2;
+
+    /// <summary>At least this many devices of each hardware revision × region in the first phase; null: the API's default (3, a smaller stratum whole).</summary>
+    public int? MinPerStratum { get; set; }
+
+    /// <summary>The target's hardware revision × region with the fewest compatible devices, from its last preview.</summary>
+    public StratumSize? SmallestStratum { get; set; }
 
     /// <summary>How many devices the target's last preview found able to take the release; null until one answers.</summary>
     public int? CompatibleDevices { get; set; }
@@ -126,7 +133,8 @@ public sealed class RolloutDraft
             AutoRollback: AutoRollback,
             MaxConcurrentUpdates: MaxConcurrentUpdates,
             PerDeviceTimeout: TimeSpan.FromMinutes(PerDeviceTimeoutMinutes),
-            Retries: Retries),
+            Retries: Retries,
+            MinPerStratum: MinPerStratum),
         string.IsNullOrWhiteSpace(Name) ? null : Name.Trim(),
         GreenFirst);
 
@@ -199,6 +207,28 @@ public sealed class RolloutDraft
                 errors[$"{at}.failure"] = "From 0 to 100 %.";
             }
         }
+
+        if (MinPerStratumError() is { } stratumError)
+        {
+            errors["minPerStratum"] = stratumError;
+        }
+    }
+
+    /// <summary>What is wrong with <see cref="MinPerStratum"/>, checked as the operator types: its range, and a stratum of the last preview too small for it.</summary>
+    public string? MinPerStratumError()
+    {
+        if (MinPerStratum is < 0 or > MaxPerStratum)
+        {
+            return $"From 0 (off) to {MaxPerStratum}.";
+        }
+
+        if (MinPerStratum is { } perStratum && SmallestStratum is { } smallest && perStratum > smallest.Devices)
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"{smallest.HardwareRevision} × {smallest.Region} has {smallest.Devices} {(smallest.Devices == 1 ? "device" : "devices")} in the target: at most {smallest.Devices}, or leave it empty to take a smaller stratum whole.");
+        }
+
+        return null;
     }
 
     private void ValidateOptions(Dictionary<string, string> errors)

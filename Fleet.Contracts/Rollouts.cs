@@ -35,7 +35,8 @@ public sealed record SegmentOverride(string Region, IReadOnlyList<double> Percen
 
 /// <summary>
 /// How a rollout proceeds. Omitted fields take defaults: phases 1% → 10% → 50% → 100%, auto-advance on,
-/// auto-rollback off, see the API's RolloutPlans for the numbers.
+/// auto-rollback off, see the API's RolloutPlans for the numbers. <c>MinimumExecuted</c>: the finished (healthy or
+/// failed) devices a gate needs before it may pass or breach; a phase holding fewer needs all of its devices finished.
 /// </summary>
 public sealed record RolloutPlan(
     IReadOnlyList<RolloutPhase>? Phases = null,
@@ -44,7 +45,8 @@ public sealed record RolloutPlan(
     bool? AutoRollback = null,
     int? MaxConcurrentUpdates = null,
     TimeSpan? PerDeviceTimeout = null,
-    int? Retries = null);
+    int? Retries = null,
+    int? MinimumExecuted = null);
 
 /// <summary>Body of <c>POST /api/v1/rollouts</c>; <c>GreenFirst</c>: green devices first, blue ones after promote.</summary>
 public sealed record CreateRolloutRequest(
@@ -139,6 +141,9 @@ public sealed record RolloutDeviceResponse(
 /// <summary>
 /// One stored gate evaluation and every number it used. <c>Verdict</c>: pass, wait or breach. The health
 /// comparison is <c>Test</c> (one-sided two-proportion z-test, or Fisher's exact test for small counts) at <c>Alpha</c>.
+/// <c>Finished</c>: devices healthy or failed so far; <c>RequiredFinished</c>: how many the gate needed before deciding
+/// (the plan's minimum, or all the phase holds when that is fewer); <c>Withheld</c>: the verdict (pass or breach) the
+/// gate held back as a wait because fewer had finished, null when nothing was held back.
 /// </summary>
 public sealed record GateEvaluationResponse(
     long Id,
@@ -165,7 +170,10 @@ public sealed record GateEvaluationResponse(
     double? Statistic,
     double? PValue,
     double Alpha,
-    IReadOnlyList<GateHealthComparison>? Health = null);
+    IReadOnlyList<GateHealthComparison>? Health = null,
+    int Finished = 0,
+    int RequiredFinished = 0,
+    string? Withheld = null);
 
 /// <summary>
 /// One health signal of a gate: how many updated and not-yet-updated devices it touched (offline now, rebooted in

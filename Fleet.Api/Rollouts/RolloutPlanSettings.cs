@@ -7,6 +7,13 @@ namespace Fleet.Api.Rollouts;
 /// A rollout's plan with every default filled in; stored as jsonb with the rollout. A segment override gives a
 /// region its own percentage per phase (e.g. 0.5 → 5 → 25 → 100 for a region that should go slower); soak and
 /// thresholds stay the phase's.
+/// <para>
+/// <c>MinimumExecuted</c> is one number for the whole plan, not one per phase: a gate counts every device the
+/// rollout has finished so far (its earlier phases' too), so only the first small phases can fall short of it, and
+/// a phase holding fewer devices than the minimum is held to all of its devices finishing instead (an unreachable
+/// minimum would stall the rollout). One field is also one thing for the operator to get right. Plans stored before
+/// the field existed read as 0: no minimum, as gates were then.
+/// </para>
 /// </summary>
 public sealed record RolloutPlanSettings(
     IReadOnlyList<RolloutPhase> Phases,
@@ -15,10 +22,15 @@ public sealed record RolloutPlanSettings(
     bool AutoRollback,
     int MaxConcurrentUpdates,
     TimeSpan PerDeviceTimeout,
-    int Retries)
+    int Retries,
+    int MinimumExecuted = 0)
 {
     public const int MaxPhases = 20;
     public const int MaxOverrides = 64;
+    public const int MaxMinimumExecuted = 100_000;
+
+    /// <summary>A gate decides on no fewer than one finished device unless the plan says otherwise.</summary>
+    public const int DefaultMinimumExecuted = 1;
 
     public static IReadOnlyList<RolloutPhase> DefaultPhases { get; } =
     [
@@ -35,9 +47,10 @@ public sealed record RolloutPlanSettings(
         plan?.AutoRollback ?? false,
         plan?.MaxConcurrentUpdates ?? 500,
         plan?.PerDeviceTimeout ?? TimeSpan.FromMinutes(15),
-        plan?.Retries ?? 2);
+        plan?.Retries ?? 2,
+        plan?.MinimumExecuted ?? DefaultMinimumExecuted);
 
-    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries);
+    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries, MinimumExecuted);
 
     /// <summary>The percentage of <paramref name="region"/> that phase <paramref name="phaseIndex"/> holds.</summary>
     public double PercentFor(int phaseIndex, string region) =>
@@ -122,6 +135,11 @@ public sealed record RolloutPlanSettings(
         if (Retries is < 0 or > 10)
         {
             errors[$"{prefix}.retries"] = ["must be from 0 to 10."];
+        }
+
+        if (MinimumExecuted is < 0 or > MaxMinimumExecuted)
+        {
+            errors[$"{prefix}.minimumExecuted"] = [$"must be from 0 to {MaxMinimumExecuted} finished devices."];
         }
 
         return errors;

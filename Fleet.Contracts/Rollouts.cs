@@ -37,7 +37,8 @@ public sealed record SegmentOverride(string Region, IReadOnlyList<double> Percen
 /// How a rollout proceeds. Omitted fields take defaults: phases 1% → 10% → 50% → 100%, auto-advance on,
 /// auto-rollback off, see the API's RolloutPlans for the numbers. <c>MinPerStratum</c>: the first phase holds at least
 /// this many devices of every hardware revision × region in the target (default 3, a whole stratum when it has fewer;
-/// a value given explicitly that a stratum cannot meet is refused; 0 turns it off).
+/// a value given explicitly that a stratum cannot meet is refused; 0 turns it off). <c>MinimumExecuted</c>: the finished
+/// (healthy or failed) devices a gate needs before it may pass or breach; a phase holding fewer needs all of them finished.
 /// </summary>
 public sealed record RolloutPlan(
     IReadOnlyList<RolloutPhase>? Phases = null,
@@ -47,7 +48,8 @@ public sealed record RolloutPlan(
     int? MaxConcurrentUpdates = null,
     TimeSpan? PerDeviceTimeout = null,
     int? Retries = null,
-    int? MinPerStratum = null);
+    int? MinPerStratum = null,
+    int? MinimumExecuted = null);
 
 /// <summary>Body of <c>POST /api/v1/rollouts</c>; <c>GreenFirst</c>: green devices first, blue ones after promote.</summary>
 public sealed record CreateRolloutRequest(
@@ -153,6 +155,9 @@ public sealed record RolloutDeviceResponse(
 /// <summary>
 /// One stored gate evaluation and every number it used. <c>Verdict</c>: pass, wait or breach. The health
 /// comparison is <c>Test</c> (one-sided two-proportion z-test, or Fisher's exact test for small counts) at <c>Alpha</c>.
+/// <c>Finished</c>: devices healthy or failed so far; <c>RequiredFinished</c>: how many the gate needed before deciding
+/// (the plan's minimum, or all the phase holds when that is fewer); <c>Withheld</c>: the verdict (pass or breach) the
+/// gate held back as a wait because fewer had finished, null when nothing was held back.
 /// </summary>
 public sealed record GateEvaluationResponse(
     long Id,
@@ -179,7 +184,10 @@ public sealed record GateEvaluationResponse(
     double? Statistic,
     double? PValue,
     double Alpha,
-    IReadOnlyList<GateHealthComparison>? Health = null);
+    IReadOnlyList<GateHealthComparison>? Health = null,
+    int Finished = 0,
+    int RequiredFinished = 0,
+    string? Withheld = null);
 
 /// <summary>
 /// One health signal of a gate: how many updated and not-yet-updated devices it touched (offline now, rebooted in

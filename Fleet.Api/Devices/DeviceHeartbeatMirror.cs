@@ -12,19 +12,28 @@ namespace Fleet.Api.Devices;
 /// writes them all in one statement per interval, so PostgreSQL sees one update per device per interval, not
 /// one per heartbeat. A firmware or slot change is stored as a device event. What is pending when the process
 /// dies is rewritten by the device's next heartbeat.
+/// <para>
+/// A firmware change is also where a silent rollback shows: a device its rollout counts healthy on the release that
+/// now reports another version fell back by itself or was reflashed, so the same statement marks its update failed
+/// ("silent rollback: reported 1.0.0, assigned 1.1.0") and the rollout's gate counts it. A device reporting a version
+/// that no release for its type has and that it never ran before gets a <c>firmware-unassigned</c> event. Only devices
+/// whose firmware changed (from the registry's, or between heartbeats of one interval) are looked at, so a heartbeat
+/// that changes nothing costs nothing more; the change and its consequences commit together.
+/// </para>
 /// </summary>
 public sealed partial class DeviceHeartbeatMirror(
     NpgsqlDataSource dataSource,
     IOptions<FleetOptions> options,
     ILogger<DeviceHeartbeatMirror> logger) : PeriodicFlusher(options.Value.HeartbeatMirrorInterval)
 {
-    // Every sub-statement sees the rows as they were before the update, so "before" holds the old firmware and slot.
+    // Every sub-statement sees the rows as they were before the update, so "before" holds the old firmware, slot and
+    // rollout states. Only the server moves an update from healthy to failed (see DeviceUpdateTransitions).
     private const string Mirror = """
         WITH beats AS (
-            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[])
-                AS b(device_id, firmware, slot, seen_at, lat, lon)
+            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[], $7::bool[])
+                AS b(device_id, firmware, slot, seen_at, lat, lon, firmware_changed)
         ), before AS (
-            SELECT d.id, d.firmware_version, d.active_slot FROM devices d JOIN beats b ON b.device_id = d.id
+            SELECT d.id, d.firmware_version, d.active_slot, d.type FROM devices d JOIN beats b ON b.device_id = d.id
         ), mirrored AS (
             UPDATE devices d SET
                 firmware_version = b.firmware,
@@ -33,18 +42,53 @@ public sealed partial class DeviceHeartbeatMirror(
                 latitude = COALESCE(b.lat, d.latitude),
                 longitude = COALESCE(b.lon, d.longitude)
             FROM beats b WHERE d.id = b.device_id
+        ), changed AS (
+            SELECT b.device_id, b.firmware, b.slot, b.seen_at, before.firmware_version AS previous, before.active_slot AS previous_slot, before.type,
+                   before.firmware_version IS DISTINCT FROM b.firmware OR b.firmware_changed AS firmware_moved
+            FROM beats b JOIN before ON before.id = b.device_id
+            WHERE before.firmware_version IS DISTINCT FROM b.firmware OR before.active_slot IS DISTINCT FROM b.slot OR b.firmware_changed
+        ), fell_back AS (
+            UPDATE rollout_devices rd SET state = 'failed', reason = s.reason, failure_reason = s.reason, state_changed_at = s.seen_at
+            FROM (
+                SELECT c.device_id, c.seen_at, x.rollout_id, f.version, format('silent rollback: reported %s, assigned %s', c.firmware, f.version) AS reason
+                FROM changed c
+                JOIN rollout_devices x ON x.device_id = c.device_id AND x.state = 'healthy'
+                JOIN rollouts r ON r.id = x.rollout_id AND r.state IN ('running', 'paused')
+                JOIN firmware_releases f ON f.id = r.release_id AND f.version <> c.firmware
+                WHERE c.firmware_moved
+            ) s
+            WHERE rd.rollout_id = s.rollout_id AND rd.device_id = s.device_id AND rd.state = 'healthy'
+            RETURNING rd.device_id, s.seen_at, s.version, s.reason
+        ), unassigned AS (
+            SELECT c.device_id, c.seen_at, c.firmware, c.type FROM changed c
+            WHERE c.previous IS NOT NULL AND c.previous <> c.firmware
+              AND NOT EXISTS (SELECT 1 FROM firmware_releases f WHERE f.version = c.firmware AND c.type = ANY(f.device_types))
+              AND NOT EXISTS (
+                  SELECT 1 FROM device_events e WHERE e.device_id = c.device_id AND e.kind = 'firmware'
+                    AND (starts_with(e.detail, c.firmware || ' (slot ') OR strpos(e.detail, ' -> ' || c.firmware || ' (slot ') > 0))
+        ), logged AS (
+            INSERT INTO device_events (device_id, at, kind, from_state, to_state, detail)
+            SELECT c.device_id, c.seen_at, 'firmware', NULL, NULL,
+                   format('%s (slot %s) -> %s (slot %s)', coalesce(c.previous, 'unknown'), coalesce(c.previous_slot, '?'), c.firmware, c.slot)
+            FROM changed c WHERE c.previous IS DISTINCT FROM c.firmware OR c.previous_slot IS DISTINCT FROM c.slot
+            UNION ALL
+            SELECT device_id, seen_at, 'update', 'healthy', 'failed', left(version || ': ' || reason, 256) FROM fell_back
+            UNION ALL
+            SELECT device_id, seen_at, 'firmware-unassigned', NULL, NULL,
+                   left(format('reported %s: no release for a %s has it, and the device never ran it before', firmware, type), 256)
+            FROM unassigned
         )
-        INSERT INTO device_events (device_id, at, kind, detail)
-        SELECT b.device_id, b.seen_at, 'firmware',
-               format('%s (slot %s) -> %s (slot %s)', coalesce(before.firmware_version, 'unknown'), coalesce(before.active_slot, '?'), b.firmware, b.slot)
-        FROM beats b JOIN before ON before.id = b.device_id
-        WHERE before.firmware_version IS DISTINCT FROM b.firmware OR before.active_slot IS DISTINCT FROM b.slot
+        SELECT (SELECT count(*) FROM fell_back)::int, (SELECT count(*) FROM unassigned)::int
         """;
 
     private ConcurrentDictionary<Guid, MirroredHeartbeat> _pending = new();
 
     public void Record(Guid deviceId, HeartbeatRequest heartbeat, DateTimeOffset at) =>
-        _pending[deviceId] = new MirroredHeartbeat(heartbeat.Firmware!, heartbeat.Slot!, at, heartbeat.Location?.Lat, heartbeat.Location?.Lon);
+        _pending.AddOrUpdate(
+            deviceId,
+            static (_, newest) => newest,
+            static (_, earlier, newest) => MirroredHeartbeat.Newer(earlier, newest),
+            new MirroredHeartbeat(heartbeat.Firmware!, heartbeat.Slot!, at, heartbeat.Location?.Lat, heartbeat.Location?.Lon));
 
     /// <summary>
     /// Writes what is pending. When the database is out of reach every row is kept for the next try (the newer of old and
@@ -69,7 +113,7 @@ public sealed partial class DeviceHeartbeatMirror(
             LogMirrorFailed(logger, rows.Length, exception);
             foreach (var (deviceId, heartbeat) in rows)
             {
-                _pending.AddOrUpdate(deviceId, heartbeat, (_, newer) => newer.SeenAt >= heartbeat.SeenAt ? newer : heartbeat);
+                _pending.AddOrUpdate(deviceId, heartbeat, (_, newer) => MirroredHeartbeat.Newer(heartbeat, newer));
             }
         }
     }
@@ -104,7 +148,12 @@ public sealed partial class DeviceHeartbeatMirror(
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.SeenAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lat).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lon).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.FirmwareChanged).ToArray() });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (await reader.ReadAsync(cancellationToken) && (reader.GetInt32(0), reader.GetInt32(1)) is var (fellBack, unassigned) && fellBack + unassigned > 0)
+        {
+            LogFirmwareSurprises(logger, fellBack, unassigned);
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirroring {Devices} heartbeats into the registry failed; they are retried with the next flush")]
@@ -113,5 +162,16 @@ public sealed partial class DeviceHeartbeatMirror(
     [LoggerMessage(Level = LogLevel.Error, Message = "The registry refused the heartbeat of device {DeviceId} (SQLSTATE {SqlState}); it is dropped, the device's next heartbeat is mirrored")]
     private static partial void LogRowDropped(ILogger logger, Guid deviceId, string? sqlState, Exception exception);
 
-    private sealed record MirroredHeartbeat(string Firmware, string Slot, DateTimeOffset SeenAt, double? Lat, double? Lon);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "{FellBack} devices left the release their rollout counted them healthy on (silent rollback; marked failed), {Unassigned} reported a version nobody assigned")]
+    private static partial void LogFirmwareSurprises(ILogger logger, int fellBack, int unassigned);
+
+    /// <summary><c>FirmwareChanged</c>: heartbeats of this interval reported more than one version, which the newest alone would hide.</summary>
+    private sealed record MirroredHeartbeat(string Firmware, string Slot, DateTimeOffset SeenAt, double? Lat, double? Lon, bool FirmwareChanged = false)
+    {
+        public static MirroredHeartbeat Newer(MirroredHeartbeat a, MirroredHeartbeat b)
+        {
+            var (older, newer) = a.SeenAt <= b.SeenAt ? (a, b) : (b, a);
+            return older.FirmwareChanged || older.Firmware != newer.Firmware ? newer with { FirmwareChanged = true } : newer;
+        }
+    }
 }

@@ -23,6 +23,9 @@ public enum DeviceUpdateState
 /// The device-update lifecycle as one pure function. Progress may skip steps forward (a message lost on a flaky
 /// link must not strand a device), never backward, except the controller's retry of a timed-out offer back to
 /// pending. Any unfinished update may fail; any started one, healthy or failed included, may be rolled back.
+/// One move is the server's alone and not here: a device counted healthy that later reports another version than the
+/// release fell back by itself or was reflashed (a silent rollback), so the heartbeat mirror marks its update failed;
+/// a device cannot report healthy → failed itself.
 /// </summary>
 public static class DeviceUpdateTransitions
 {

@@ -3,6 +3,7 @@ using Fleet.Contracts;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Fleet.Api.Rollouts;
 
@@ -64,6 +65,15 @@ public sealed class GateEvaluation
     /// <summary>Every health signal's comparison (offline, rebooted, erroring), stored as one jsonb document.</summary>
     public List<GateHealthComparison> Health { get; set; } = [];
 
+    /// <summary>Devices healthy or failed when the gate ran.</summary>
+    public int Finished { get; set; }
+
+    /// <summary>Finished devices the gate needed before it could pass or breach (the plan's minimum, or all the phase held).</summary>
+    public int RequiredFinished { get; set; }
+
+    /// <summary>The pass or breach the gate held back as a wait because fewer devices had finished; null when none was.</summary>
+    public GateVerdict? Withheld { get; set; }
+
     public static GateEvaluation From(Guid rolloutId, int phaseIndex, double percent, DateTimeOffset at, GateResult result) => new()
     {
         RolloutId = rolloutId,
@@ -92,6 +102,9 @@ public sealed class GateEvaluation
         PValue = result.PValue,
         Alpha = result.Alpha,
         Health = [.. result.Health],
+        Finished = result.Input.Finished,
+        RequiredFinished = result.Input.RequiredFinished,
+        Withheld = result.Withheld,
     };
 }
 
@@ -103,7 +116,9 @@ internal sealed class GateEvaluationConfiguration : IEntityTypeConfiguration<Gat
         gate.HasKey(g => g.Id);
         gate.Property(g => g.Id).UseIdentityAlwaysColumn();
         gate.HasOne<Rollout>().WithMany().HasForeignKey(g => g.RolloutId).OnDelete(DeleteBehavior.Cascade);
-        gate.Property(g => g.Verdict).HasConversion(v => v.ToString().ToLowerInvariant(), name => Enum.Parse<GateVerdict>(name, true)).HasMaxLength(8);
+        var verdictName = new ValueConverter<GateVerdict, string>(v => v.ToString().ToLowerInvariant(), name => Enum.Parse<GateVerdict>(name, true));
+        gate.Property(g => g.Verdict).HasConversion(verdictName).HasMaxLength(8);
+        gate.Property(g => g.Withheld).HasConversion(verdictName).HasMaxLength(8);
         gate.Property(g => g.Test).HasMaxLength(64);
         gate.Property(g => g.Health).HasColumnType("jsonb").HasConversion(
             health => JsonSerializer.Serialize(health, JsonSerializerOptions.Web),

@@ -80,6 +80,6 @@ public sealed partial class RolloutEngine
         return new GateInput(
             rollout.Plan.Phases[rollout.PhaseIndex],
             now - (rollout.PhaseStartedAt ?? now),
-            cohort, healthy, failed, inFlight, updated, waiting, notYet);
+            cohort, healthy, failed, inFlight, updated, waiting, notYet, rollout.Plan.MinimumExecuted);
     }
 }

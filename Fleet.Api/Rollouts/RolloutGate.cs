@@ -46,6 +46,7 @@ public enum HealthSignal
 /// The counts a gate decides on. <c>Cohort</c>: devices enrolled so far (every state but waiting); <c>Failed</c>
 /// includes rolled back. <c>Updated</c>: devices healthy on the new release; <c>NotUpdated</c>: target devices still waiting.
 /// <c>NotYetEnrolled</c>: devices the phase holds that have not started yet (held back by maxConcurrentUpdates).
+/// <c>MinimumExecuted</c>: the plan's finished devices (healthy or failed) below which the gate neither passes nor breaches.
 /// </summary>
 public sealed record GateInput(
     RolloutPhase Phase,
@@ -56,9 +57,20 @@ public sealed record GateInput(
     int InFlight,
     HealthSample Updated,
     HealthSample NotUpdated,
-    int NotYetEnrolled = 0);
+    int NotYetEnrolled = 0,
+    int MinimumExecuted = 0)
+{
+    /// <summary>Devices whose update has ended, healthy or failed (rolled back included).</summary>
+    public int Finished => Healthy + Failed;
 
-/// <summary>A gate's verdict with every number that led to it.</summary>
+    /// <summary>All the devices the phase holds so far: enrolled, and not started yet.</summary>
+    public int PhaseDevices => Cohort + NotYetEnrolled;
+
+    /// <summary>The plan's minimum, or every device the phase holds when it holds fewer (a minimum it can never reach would stall the rollout).</summary>
+    public int RequiredFinished => Math.Min(MinimumExecuted, PhaseDevices);
+}
+
+/// <summary>A gate's verdict with every number that led to it; <c>Withheld</c>: the pass or breach turned into a wait for too few finished devices.</summary>
 public sealed record GateResult(
     GateVerdict Verdict,
     IReadOnlyList<string> Reasons,
@@ -70,7 +82,8 @@ public sealed record GateResult(
     double? PValue,
     double Alpha,
     bool UpdatedSignificantlyLessHealthy,
-    IReadOnlyList<GateHealthComparison> Health);
+    IReadOnlyList<GateHealthComparison> Health,
+    GateVerdict? Withheld = null);
 
 /// <summary>
 /// Phase gates as a pure function. A phase passes after its minimum soak when the success ratio reaches the
@@ -80,7 +93,9 @@ public sealed record GateResult(
 /// "Significantly" is a one-sided test per signal: the two-proportion z-test (pooled variance), or Fisher's exact
 /// test when an expected cell count is below 5, where the normal approximation is poor. The three tests share a
 /// family-wise α of 0.05 by Bonferroni's correction, so each is run at α = 0.05 / 3 and a healthy release still
-/// breaches by chance at most 5 % of the time. Failures breach at once, without waiting for the soak.
+/// breaches by chance at most 5 % of the time. Failures breach at once, without waiting for the soak. Neither a pass
+/// nor a breach is given on fewer finished devices than the plan's minimum executed: the gate waits, and says which
+/// verdict it held back.
 /// </summary>
 public static class RolloutGate
 {
@@ -136,13 +151,38 @@ public static class RolloutGate
         }
 
         var verdict = breach ? GateVerdict.Breach : waiting ? GateVerdict.Wait : GateVerdict.Pass;
+        GateVerdict? withheld = null;
+        if (input.Finished < input.RequiredFinished)
+        {
+            withheld = verdict == GateVerdict.Wait ? null : verdict;
+            reasons.Insert(0, TooFewFinished(input, withheld));
+            verdict = GateVerdict.Wait;
+        }
+
         if (verdict == GateVerdict.Pass)
         {
             reasons.Add("soak elapsed, success and failure ratios within the plan, updated devices not significantly less healthy");
         }
 
         return new GateResult(verdict, reasons, input, successRatio, failureRatio, offline.Test, offline.Statistic, offline.PValue, Alpha,
-            health.Any(c => c.Significant), health);
+            health.Any(c => c.Significant), health, withheld);
+    }
+
+    /// <summary>"waiting: 3 of 10 finished devices", with what the wait holds back and why the number is what it is.</summary>
+    private static string TooFewFinished(GateInput input, GateVerdict? withheld)
+    {
+        var text = $"waiting: {input.Finished} of {input.RequiredFinished} finished devices";
+        if (input.RequiredFinished < input.MinimumExecuted)
+        {
+            text += $" (all the phase holds; the plan asks for {input.MinimumExecuted})";
+        }
+
+        return withheld switch
+        {
+            GateVerdict.Breach => text + "; a breach is held back until then",
+            GateVerdict.Pass => text + "; a pass is held back until then",
+            _ => text,
+        };
     }
 
     /// <summary>One signal's comparison, significant when its p-value is below the per-signal α.</summary>

@@ -8,6 +8,13 @@ namespace Fleet.Api.Rollouts;
 /// region its own percentage per phase (e.g. 0.5 → 5 → 25 → 100 for a region that should go slower); soak and
 /// thresholds stay the phase's. <see cref="MinPerStratum"/>: the first phase holds at least that many devices of each
 /// hardware revision × region of the target (see <see cref="CohortStrata"/>); 0 in plans stored before it existed.
+/// <para>
+/// <c>MinimumExecuted</c> is one number for the whole plan, not one per phase: a gate counts every device the
+/// rollout has finished so far (its earlier phases' too), so only the first small phases can fall short of it, and
+/// a phase holding fewer devices than the minimum is held to all of its devices finishing instead (an unreachable
+/// minimum would stall the rollout). One field is also one thing for the operator to get right. Plans stored before
+/// the field existed read as 0: no minimum, as gates were then.
+/// </para>
 /// </summary>
 public sealed record RolloutPlanSettings(
     IReadOnlyList<RolloutPhase> Phases,
@@ -17,10 +24,15 @@ public sealed record RolloutPlanSettings(
     int MaxConcurrentUpdates,
     TimeSpan PerDeviceTimeout,
     int Retries,
-    int MinPerStratum)
+    int MinPerStratum,
+    int MinimumExecuted = 0)
 {
     public const int MaxPhases = 20;
     public const int MaxOverrides = 64;
+    public const int MaxMinimumExecuted = 100_000;
+
+    /// <summary>A gate decides on no fewer than one finished device unless the plan says otherwise.</summary>
+    public const int DefaultMinimumExecuted = 1;
 
     public static IReadOnlyList<RolloutPhase> DefaultPhases { get; } =
     [
@@ -38,9 +50,10 @@ public sealed record RolloutPlanSettings(
         plan?.MaxConcurrentUpdates ?? 500,
         plan?.PerDeviceTimeout ?? TimeSpan.FromMinutes(15),
         plan?.Retries ?? 2,
-        plan?.MinPerStratum ?? CohortStrata.DefaultPerStratum);
+        plan?.MinPerStratum ?? CohortStrata.DefaultPerStratum,
+        plan?.MinimumExecuted ?? DefaultMinimumExecuted);
 
-    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries, MinPerStratum);
+    public RolloutPlan ToContract() => new(Phases, SegmentOverrides, AutoAdvance, AutoRollback, MaxConcurrentUpdates, PerDeviceTimeout, Retries, MinPerStratum, MinimumExecuted);
 
     /// <summary>The percentage of <paramref name="region"/> that phase <paramref name="phaseIndex"/> holds.</summary>
     public double PercentFor(int phaseIndex, string region) =>
@@ -130,6 +143,11 @@ public sealed record RolloutPlanSettings(
         if (MinPerStratum is < 0 or > CohortStrata.MaxPerStratum)
         {
             errors[$"{prefix}.minPerStratum"] = [$"must be from 0 (off) to {CohortStrata.MaxPerStratum}."];
+        }
+
+        if (MinimumExecuted is < 0 or > MaxMinimumExecuted)
+        {
+            errors[$"{prefix}.minimumExecuted"] = [$"must be from 0 to {MaxMinimumExecuted} finished devices."];
         }
 
         return errors;

@@ -68,7 +68,8 @@ public static class RolloutViews
         gate.SoakElapsed, gate.MinimumSoak, gate.Cohort, gate.Healthy, gate.Failed, gate.InFlight,
         gate.SuccessRatio, gate.SuccessThreshold, gate.FailureRatio, gate.MaxFailureRatio,
         gate.UpdatedDevices, gate.UpdatedOffline, gate.NotUpdatedDevices, gate.NotUpdatedOffline,
-        gate.Test, gate.Statistic, gate.PValue, gate.Alpha, gate.Health);
+        gate.Test, gate.Statistic, gate.PValue, gate.Alpha, gate.Health,
+        gate.Finished, gate.RequiredFinished, gate.Withheld?.ToString().ToLowerInvariant());
 
     public static RolloutDeviceResponse ToResponse(RolloutDevice update, string? hardwareRevision = null, string? deviceName = null) => new(
         update.DeviceId, update.State.ToName(), update.Bucket, update.Region, update.Environment, update.Attempts,

@@ -142,6 +142,65 @@ public sealed class RolloutGateTests
         RolloutGate.Evaluate(Input(cohort: 0, healthy: 0, updated: new HealthSample(0, 0))).Verdict.ShouldBe(GateVerdict.Pass);
 
     [Fact]
+    public void A_breach_on_fewer_finished_devices_than_the_minimum_is_held_back_as_a_wait()
+    {
+        // 3 failed of 20 started is above the maximum, but only 3 finished of the 10 the plan asks for.
+        var result = RolloutGate.Evaluate(Input(cohort: 20, healthy: 0, failed: 3, inFlight: 17, updated: new HealthSample(0, 0)) with { MinimumExecuted = 10 });
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Withheld.ShouldBe(GateVerdict.Breach);
+        result.Reasons[0].ShouldBe("waiting: 3 of 10 finished devices; a breach is held back until then");
+        result.Reasons.ShouldContain(r => r.Contains("failure ratio"));
+    }
+
+    [Fact]
+    public void A_pass_on_fewer_finished_devices_than_the_minimum_is_held_back_as_a_wait()
+    {
+        // Success threshold 0: a pass would come with nothing finished at all.
+        var phase = Canary with { SuccessThreshold = 0 };
+        var result = RolloutGate.Evaluate(Input(cohort: 40, healthy: 9, inFlight: 31, updated: new HealthSample(9, 0)) with { Phase = phase, MinimumExecuted = 10 });
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Withheld.ShouldBe(GateVerdict.Pass);
+        result.Reasons[0].ShouldBe("waiting: 9 of 10 finished devices; a pass is held back until then");
+        result.Reasons.ShouldNotContain(r => r.StartsWith("soak elapsed", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void At_the_minimum_the_gate_breaches_and_passes()
+    {
+        var breach = RolloutGate.Evaluate(Input(cohort: 20, healthy: 7, failed: 3, inFlight: 10, updated: new HealthSample(7, 0)) with { MinimumExecuted = 10 });
+        var pass = RolloutGate.Evaluate(Input(cohort: 10, healthy: 10, updated: new HealthSample(10, 0)) with { MinimumExecuted = 10 });
+
+        breach.Verdict.ShouldBe(GateVerdict.Breach);
+        pass.Verdict.ShouldBe(GateVerdict.Pass);
+        new[] { breach, pass }.ShouldAllBe(r => r.Withheld == null && r.Input.RequiredFinished == 10 && !r.Reasons.Any(reason => reason.StartsWith("waiting", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public void A_wait_for_another_reason_says_too_few_finished_but_holds_nothing_back()
+    {
+        var result = RolloutGate.Evaluate(Input(soak: TimeSpan.FromMinutes(1), cohort: 40, healthy: 5, inFlight: 35, updated: new HealthSample(5, 0)) with { MinimumExecuted = 10 });
+
+        result.Verdict.ShouldBe(GateVerdict.Wait);
+        result.Withheld.ShouldBeNull();
+        result.Reasons.ShouldContain("waiting: 5 of 10 finished devices");
+    }
+
+    [Fact]
+    public void A_phase_holding_fewer_devices_than_the_minimum_decides_once_all_of_them_finished()
+    {
+        var waiting = RolloutGate.Evaluate(Input(cohort: 4, healthy: 3, inFlight: 1, updated: new HealthSample(3, 0)) with { Phase = Canary with { SuccessThreshold = 0.5 }, MinimumExecuted = 10 });
+        var done = RolloutGate.Evaluate(Input(cohort: 4, healthy: 4, updated: new HealthSample(4, 0)) with { MinimumExecuted = 10 });
+
+        waiting.Verdict.ShouldBe(GateVerdict.Wait);
+        waiting.Withheld.ShouldBe(GateVerdict.Pass);
+        waiting.Reasons[0].ShouldStartWith("waiting: 3 of 4 finished devices (all the phase holds; the plan asks for 10)");
+        done.Verdict.ShouldBe(GateVerdict.Pass);
+        done.Input.RequiredFinished.ShouldBe(4);
+    }
+
+    [Fact]
     public void Statistics_match_textbook_values()
     {
         Statistics.NormalCdf(0).ShouldBe(0.5, tolerance: 1e-7);

@@ -13,7 +13,29 @@ public sealed class RolloutPlanSettingsTests
         plan.Phases.Select(p => p.Percent).ShouldBe([1, 10, 50, 100]);
         plan.AutoAdvance.ShouldBeTrue();
         plan.AutoRollback.ShouldBeFalse();
+        plan.MinimumExecuted.ShouldBe(1);
         plan.Validate().ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData(-1, false)]
+    [InlineData(0, true)]
+    [InlineData(50, true)]
+    [InlineData(100_001, false)]
+    public void Minimum_executed_must_be_a_device_count_and_is_named_when_not(int minimum, bool valid)
+    {
+        var errors = RolloutPlanSettings.From(new RolloutPlan(MinimumExecuted: minimum)).Validate();
+
+        errors.ContainsKey("plan.minimumExecuted").ShouldBe(!valid);
+        errors.Count.ShouldBe(valid ? 0 : 1);
+    }
+
+    [Fact]
+    public void A_plan_stored_before_minimum_executed_existed_reads_as_no_minimum()
+    {
+        const string stored = """{"phases":[{"percent":100,"minimumSoak":"00:00:00","successThreshold":0.9,"maxFailureRatio":0.1}],"segmentOverrides":[],"autoAdvance":true,"autoRollback":false,"maxConcurrentUpdates":5,"perDeviceTimeout":"00:15:00","retries":2}""";
+
+        System.Text.Json.JsonSerializer.Deserialize<RolloutPlanSettings>(stored, System.Text.Json.JsonSerializerOptions.Web)!.MinimumExecuted.ShouldBe(0);
     }
 
     [Fact]

@@ -73,6 +73,7 @@ public sealed partial class RolloutsApiTests(ApiFixture fixture) : IClassFixture
         await ShouldNameAsync(new CreateRolloutRequest(release.Id, new RolloutTarget(Environment: "green"), GreenFirst: true), "greenFirst");
         await ShouldNameAsync(new CreateRolloutRequest(release.Id, Plan: new RolloutPlan(Phases: [new RolloutPhase(50, TimeSpan.Zero, 0.9, 0.1), new RolloutPhase(10, TimeSpan.Zero, 0.9, 0.1)])), "plan.phases[1].percent");
         await ShouldNameAsync(new CreateRolloutRequest(release.Id, Plan: new RolloutPlan(MaxConcurrentUpdates: 0)), "plan.maxConcurrentUpdates");
+        await ShouldNameAsync(new CreateRolloutRequest(release.Id, Plan: new RolloutPlan(MinimumExecuted: -1)), "plan.minimumExecuted");
         using var broken = await _operator.PostAsync(RolloutHttp.RolloutsRoute, new StringContent("{\"releaseId\": 12", System.Text.Encoding.UTF8, "application/json"), Cancellation);
         broken.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
 

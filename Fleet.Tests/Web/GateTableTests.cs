@@ -141,6 +141,19 @@ public sealed class GateTableTests : IAsyncLifetime
         string.Join(" ", bar.FindAll("button").Select(button => button.GetAttribute("data-testid")!["rollout-".Length..])).ShouldBe(expected);
     }
 
+    [Fact]
+    public void A_verdict_held_back_for_too_few_finished_devices_says_which_and_how_many()
+    {
+        var table = _context.Render<GateTable>(parameters => parameters.Add(gates => gates.Gates, [
+            Gate(0, "wait", healthy: 1, failed: 2, successRatio: 0.1, failureRatio: 0.2, pValue: null) with { Finished = 3, RequiredFinished = 10, Withheld = "breach" },
+            Gate(0, "wait", healthy: 1, failed: 0, successRatio: 0.1, failureRatio: 0, pValue: null) with { Finished = 1, RequiredFinished = 10 },
+        ]));
+
+        var held = table.FindAll("[data-testid=gate-withheld]").ShouldHaveSingleItem();
+        held.TextContent.ShouldBe("breach held back: 3 of 10 finished");
+        held.GetAttribute("data-withheld").ShouldBe("breach");
+    }
+
     private static GateEvaluationResponse Gate(int phase, string verdict, int healthy, int failed, double successRatio, double failureRatio, double? pValue) => new(
         phase + 1, phase, phase == 0 ? 10 : 50, DateTimeOffset.UnixEpoch.AddMinutes(phase), verdict,
         verdict == "breach" ? ["failure ratio above the maximum"] : [],

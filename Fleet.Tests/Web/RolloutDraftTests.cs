@@ -23,7 +23,23 @@ public sealed class RolloutDraftTests
         phases[0].MinimumSoak.ShouldBe(TimeSpan.FromMinutes(10));
         (phases[0].SuccessThreshold, phases[0].MaxFailureRatio).ShouldBe((0.95, 0.05));
         request.Plan.PerDeviceTimeout.ShouldBe(TimeSpan.FromMinutes(15));
+        request.Plan.MinimumExecuted.ShouldBe(1);
         request.Name.ShouldBeNull();
+    }
+
+    [Fact]
+    public void A_minimum_of_finished_devices_above_the_target_is_explained_and_a_negative_one_named()
+    {
+        var draft = new RolloutDraft { MinimumExecuted = 20, CompatibleDevices = 12 };
+
+        draft.Validate(RolloutWizardStep.Options).ShouldBeEmpty();
+        draft.MinimumExecutedNote().ShouldBe("More than the 12 devices the target holds: each gate will wait for every device of its phase to finish.");
+        draft.ToRequest().Plan!.MinimumExecuted.ShouldBe(20);
+
+        draft.MinimumExecuted = 12;
+        draft.MinimumExecutedNote().ShouldBeNull();
+        draft.MinimumExecuted = -1;
+        draft.Validate(RolloutWizardStep.Options).Keys.ShouldBe(["minimumExecuted"]);
     }
 
     [Fact]

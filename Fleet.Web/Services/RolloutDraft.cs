@@ -35,6 +35,8 @@ public sealed class RolloutDraft
 {
     public const int MaxPhases = 20;
     public const int MaxPerStratum = 1000;
+
+    public const int MaxMinimumExecuted = 100_000;
     private static readonly TimeSpan MaxSoak = TimeSpan.FromDays(30);
 
     public Guid? ReleaseId { get; set; }
@@ -77,6 +79,9 @@ public sealed class RolloutDraft
 
     /// <summary>The target's hardware revision × region with the fewest compatible devices, from its last preview.</summary>
     public StratumSize? SmallestStratum { get; set; }
+
+    /// <summary>Finished devices a gate needs before it passes or breaches (the API's minimumExecuted).</summary>
+    public int MinimumExecuted { get; set; } = 1;
 
     /// <summary>How many devices the target's last preview found able to take the release; null until one answers.</summary>
     public int? CompatibleDevices { get; set; }
@@ -134,7 +139,8 @@ public sealed class RolloutDraft
             MaxConcurrentUpdates: MaxConcurrentUpdates,
             PerDeviceTimeout: TimeSpan.FromMinutes(PerDeviceTimeoutMinutes),
             Retries: Retries,
-            MinPerStratum: MinPerStratum),
+            MinPerStratum: MinPerStratum,
+            MinimumExecuted: MinimumExecuted),
         string.IsNullOrWhiteSpace(Name) ? null : Name.Trim(),
         GreenFirst);
 
@@ -252,7 +258,20 @@ public sealed class RolloutDraft
         {
             errors["retries"] = "From 0 to 10.";
         }
+
+        if (MinimumExecuted is < 0 or > MaxMinimumExecuted)
+        {
+            errors["minimumExecuted"] = $"From 0 to {MaxMinimumExecuted} finished devices.";
+        }
     }
+
+    /// <summary>
+    /// Said under the minimum when the target holds fewer devices: not an error (the API then has each phase wait for
+    /// all of its devices), but not what the operator may think they asked for.
+    /// </summary>
+    public string? MinimumExecutedNote() => CompatibleDevices is { } compatible && MinimumExecuted > compatible
+        ? $"More than the {compatible} devices the target holds: each gate will wait for every device of its phase to finish."
+        : null;
 
     private static IReadOnlyList<string>? NullIfEmpty(IReadOnlyList<string> values) => values.Count == 0 ? null : values;
 }

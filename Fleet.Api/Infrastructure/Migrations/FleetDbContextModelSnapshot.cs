@@ -896,6 +896,10 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("double precision")
                         .HasColumnName("failure_ratio");
 
+                    b.Property<int>("Finished")
+                        .HasColumnType("integer")
+                        .HasColumnName("finished");
+
                     b.Property<string>("Health")
                         .IsRequired()
                         .HasColumnType("jsonb")
@@ -946,6 +950,10 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasColumnType("text[]")
                         .HasColumnName("reasons");
 
+                    b.Property<int>("RequiredFinished")
+                        .HasColumnType("integer")
+                        .HasColumnName("required_finished");
+
                     b.Property<Guid>("RolloutId")
                         .HasColumnType("uuid")
                         .HasColumnName("rollout_id");
@@ -985,6 +993,11 @@ namespace Fleet.Api.Infrastructure.Migrations
                         .HasMaxLength(8)
                         .HasColumnType("character varying(8)")
                         .HasColumnName("verdict");
+
+                    b.Property<string>("Withheld")
+                        .HasMaxLength(8)
+                        .HasColumnType("character varying(8)")
+                        .HasColumnName("withheld");
 
                     b.HasKey("Id")
                         .HasName("pk_gate_evaluations");

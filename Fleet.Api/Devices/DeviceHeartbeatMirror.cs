@@ -10,12 +10,13 @@ namespace Fleet.Api.Devices;
 /// Mirrors what heartbeats say into the registry (firmware, slot, last seen, location) so operator lists can
 /// filter and sort by them. Redis holds the live values; this keeps only each device's newest heartbeat and
 /// writes them all in one statement per interval, so PostgreSQL sees one update per device per interval, not
-/// one per heartbeat. A firmware or slot change is stored as a device event. What is pending when the process
+/// one per heartbeat. A firmware or slot change is stored as a device event and announced to the UI. What is pending when the process
 /// dies is rewritten by the device's next heartbeat.
 /// </summary>
 public sealed partial class DeviceHeartbeatMirror(
     NpgsqlDataSource dataSource,
     IOptions<FleetOptions> options,
+    DeviceChangeNotifier changes,
     ILogger<DeviceHeartbeatMirror> logger) : PeriodicFlusher(options.Value.HeartbeatMirrorInterval)
 {
     // Every sub-statement sees the rows as they were before the update, so "before" holds the old firmware and slot.
@@ -39,6 +40,7 @@ public sealed partial class DeviceHeartbeatMirror(
                format('%s (slot %s) -> %s (slot %s)', coalesce(before.firmware_version, 'unknown'), coalesce(before.active_slot, '?'), b.firmware, b.slot)
         FROM beats b JOIN before ON before.id = b.device_id
         WHERE before.firmware_version IS DISTINCT FROM b.firmware OR before.active_slot IS DISTINCT FROM b.slot
+        RETURNING device_id, detail, at
         """;
 
     private ConcurrentDictionary<Guid, MirroredHeartbeat> _pending = new();
@@ -104,7 +106,16 @@ public sealed partial class DeviceHeartbeatMirror(
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.SeenAt).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lat).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lon).ToArray() });
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        var changed = new List<DeviceChangeMessage>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                changed.Add(new DeviceChangeMessage(reader.GetGuid(0), "firmware", reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2)));
+            }
+        }
+
+        changes.Publish(changed);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirroring {Devices} heartbeats into the registry failed; they are retried with the next flush")]

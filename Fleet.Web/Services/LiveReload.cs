@@ -81,11 +81,15 @@ public sealed class LiveReload(TimeSpan gap, TimeProvider time, Func<Cancellatio
         Task running;
         lock (_gate)
         {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
             _stopping.Cancel();
             running = _running;
         }
 
         await running;
-        _stopping.Dispose();
     }
 }

@@ -160,6 +160,26 @@ public sealed class DevicesPageTests : IClassFixture<ApiFixture>, IAsyncLifetime
         await feed.StopAsync(Cancellation);
     }
 
+    [Fact]
+    public async Task The_address_holds_filters_sort_and_page_so_a_shared_link_opens_the_same_view_and_paging_replaces_the_entry()
+    {
+        var navigation = _context.Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
+        navigation.NavigateTo("devices?q=WG-0&sort=-serial&page=2&pageSize=25");
+        var entries = navigation.History.Count;
+
+        var page = _context.Render<DevicesPage>();
+
+        page.WaitForAssertion(() => Serials(page).ShouldBe(Enumerable.Range(50, 25).Reverse().Select(i => $"WG-{i:000}")), Wait);
+        page.Find("input[data-testid=filter-text], [data-testid=filter-text] input").GetAttribute("value").ShouldBe("WG-0");
+        var grid = page.FindComponent<MudDataGrid<DeviceSummary>>().Instance;
+        await page.InvokeAsync(() => grid.NavigateTo(Page.Next));
+
+        page.WaitForAssertion(() => Serials(page)[0].ShouldBe("WG-049"), Wait);
+        page.WaitForAssertion(() => new Uri(navigation.Uri).PathAndQuery.ShouldBe("/devices?page=3&pageSize=25&sort=-serial&q=WG-0"), Wait);
+        navigation.History.Count.ShouldBe(entries);
+        navigation.History.First().Options.ReplaceHistoryEntry.ShouldBeTrue();
+    }
+
     /// <summary>Pub/sub delivers only to a subscription already made: publish probes until the feed hands one over.</summary>
     private async Task WaitUntilSubscribedAsync(DeviceChangeFeed feed)
     {

@@ -10,7 +10,7 @@ namespace Fleet.Api.Devices;
 /// Mirrors what heartbeats say into the registry (firmware, slot, last seen, location) so operator lists can
 /// filter and sort by them. Redis holds the live values; this keeps only each device's newest heartbeat and
 /// writes them all in one statement per interval, so PostgreSQL sees one update per device per interval, not
-/// one per heartbeat. A firmware or slot change is stored as a device event. What is pending when the process
+/// one per heartbeat. A firmware or slot change is stored as a device event and announced to the UI. What is pending when the process
 /// dies is rewritten by the device's next heartbeat.
 /// <para>
 /// A firmware change is also where a silent rollback shows: a device its rollout counts healthy on the release that
@@ -24,6 +24,7 @@ namespace Fleet.Api.Devices;
 public sealed partial class DeviceHeartbeatMirror(
     NpgsqlDataSource dataSource,
     IOptions<FleetOptions> options,
+    DeviceChangeNotifier changes,
     ILogger<DeviceHeartbeatMirror> logger) : PeriodicFlusher(options.Value.HeartbeatMirrorInterval)
 {
     // Every sub-statement sees the rows as they were before the update, so "before" holds the old firmware, slot and
@@ -77,8 +78,9 @@ public sealed partial class DeviceHeartbeatMirror(
             SELECT device_id, seen_at, 'firmware-unassigned', NULL, NULL,
                    left(format('reported %s: no release for a %s has it, and the device never ran it before', firmware, type), 256)
             FROM unassigned
+            RETURNING device_id, kind, detail, at
         )
-        SELECT (SELECT count(*) FROM fell_back)::int, (SELECT count(*) FROM unassigned)::int
+        SELECT device_id, kind, detail, at FROM logged
         """;
 
     private ConcurrentDictionary<Guid, MirroredHeartbeat> _pending = new();
@@ -149,11 +151,32 @@ public sealed partial class DeviceHeartbeatMirror(
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lat).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.Lon).ToArray() });
         command.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Value.FirmwareChanged).ToArray() });
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (await reader.ReadAsync(cancellationToken) && (reader.GetInt32(0), reader.GetInt32(1)) is var (fellBack, unassigned) && fellBack + unassigned > 0)
+        var (changed, fellBack, unassigned) = (new List<DeviceChangeMessage>(), 0, 0);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                switch (reader.GetString(1))
+                {
+                    case "firmware":
+                        changed.Add(new DeviceChangeMessage(reader.GetGuid(0), "firmware", reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+                        break;
+                    case "update":
+                        fellBack++;
+                        break;
+                    default:
+                        unassigned++;
+                        break;
+                }
+            }
+        }
+
+        if (fellBack + unassigned > 0)
         {
             LogFirmwareSurprises(logger, fellBack, unassigned);
         }
+
+        changes.Publish(changed);
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Mirroring {Devices} heartbeats into the registry failed; they are retried with the next flush")]

@@ -75,19 +75,20 @@ public static class OperatorDevicesApi
     }
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ActivateAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, db, keyCache, broker, clock, cancellationToken);
+        Guid id, [AsParameters] LifecycleServices services, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Activate, services, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> SuspendAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, db, keyCache, broker, clock, cancellationToken);
+        Guid id, [AsParameters] LifecycleServices services, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Suspend, services, cancellationToken);
 
     public static Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> RetireAsync(
-        Guid id, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock, CancellationToken cancellationToken) =>
-        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, db, keyCache, broker, clock, cancellationToken);
+        Guid id, [AsParameters] LifecycleServices services, CancellationToken cancellationToken) =>
+        ChangeLifecycleAsync(id, DeviceLifecycleAction.Retire, services, cancellationToken);
 
     public static async Task<Results<Ok<DeviceSummary>, NotFound, ValidationProblem>> SetEnvironmentAsync(
-        Guid id, DeviceEnvironmentRequest request, HttpRequest http, FleetDbContext db, TimeProvider clock, CancellationToken cancellationToken)
+        Guid id, DeviceEnvironmentRequest request, HttpRequest http, FleetDbContext db, DeviceChangeNotifier changes, TimeProvider clock,
+        CancellationToken cancellationToken)
     {
         if (!DeviceEnvironments.IsKnown(request.Environment))
         {
@@ -108,6 +109,7 @@ public static class OperatorDevicesApi
             db.DeviceEvents.Add(new DeviceEvent { DeviceId = id, At = at, Kind = "environment", FromState = from, ToState = to, Detail = "operator: set-environment" });
             db.AuditEntries.Add(new AuditEntry { At = at, Actor = actor, Action = "set-environment", TargetType = "device", TargetId = id, Reason = $"{from} -> {to}" });
             await db.SaveChangesAsync(cancellationToken);
+            changes.Publish([new DeviceChangeMessage(id, "environment", $"{from} -> {to}", at)]);
         }
 
         return TypedResults.Ok(ToSummary(device));
@@ -118,9 +120,9 @@ public static class OperatorDevicesApi
     /// request changed it in between, the decision is taken again on the new state.
     /// </summary>
     private static async Task<Results<Ok<DeviceSummary>, NotFound, ProblemHttpResult>> ChangeLifecycleAsync(
-        Guid id, DeviceLifecycleAction action, FleetDbContext db, DeviceKeyCache keyCache, BrokerDeviceIdentities broker, TimeProvider clock,
-        CancellationToken cancellationToken)
+        Guid id, DeviceLifecycleAction action, LifecycleServices services, CancellationToken cancellationToken)
     {
+        var (db, keyCache, broker, clock) = (services.Db, services.KeyCache, services.Broker, services.Clock);
         while (true)
         {
             var device = await db.Devices.AsNoTracking().SingleOrDefaultAsync(d => d.Id == id, cancellationToken);
@@ -166,6 +168,7 @@ public static class OperatorDevicesApi
             if (updated == 1)
             {
                 await ForgetKeysAsync(id, db, keyCache, cancellationToken);
+                services.Changes.Publish([new DeviceChangeMessage(id, "lifecycle", $"{from} -> {to}", at)]);
                 device.Lifecycle = next;
                 return TypedResults.Ok(ToSummary(device));
             }
@@ -230,3 +233,6 @@ public static class OperatorDevicesApi
             Whole("seenAt") is { } seenAt ? DateTimeOffset.FromUnixTimeMilliseconds(seenAt) : null);
     }
 }
+
+/// <summary>What a lifecycle change needs besides the device's id.</summary>
+public sealed record LifecycleServices(FleetDbContext Db, DeviceKeyCache KeyCache, BrokerDeviceIdentities Broker, DeviceChangeNotifier Changes, TimeProvider Clock);

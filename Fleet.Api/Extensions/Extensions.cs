@@ -54,6 +54,7 @@ public static class Extensions
         builder.Services.AddScoped<DeviceRegistration>();
         builder.Services.AddSingleton<ReEnrollment>();
         builder.Services.AddScoped<CurrentDevice>();
+        builder.Services.AddSingleton<DeviceChangeNotifier>();
         builder.Services.AddSingleton<DeviceHeartbeatMirror>();
         builder.Services.AddSingleton<DeviceHeartbeats>();
         builder.Services.AddOptions<HeartbeatOptions>()

@@ -147,14 +147,14 @@ public sealed class UnreachableApiPagesTests : IAsyncLifetime
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     [Fact]
-    public void Firmware_rollouts_and_rules_say_the_API_cannot_be_reached()
+    public void Firmware_and_rules_say_the_API_cannot_be_reached_and_rollouts_that_it_is_retrying()
     {
         var firmware = _context.Render<Fleet.Web.Components.Pages.Firmware>();
         var rollouts = _context.Render<Fleet.Web.Components.Pages.Rollouts>();
         var rules = _context.Render<AlertRulesList>();
 
         firmware.WaitForAssertion(() => firmware.Find("[data-testid=firmware-error]").TextContent.ShouldContain("cannot be reached"), Wait);
-        rollouts.WaitForAssertion(() => rollouts.Find("[data-testid=rollouts-error]").TextContent.ShouldContain("cannot be reached"), Wait);
+        rollouts.WaitForAssertion(() => rollouts.Find("[data-testid=api-unreachable-state]").TextContent.ShouldContain("retrying"), Wait);
         rules.WaitForAssertion(() => rules.Find("[data-testid=rules-error]").TextContent.ShouldContain("cannot be reached"), Wait);
     }
 

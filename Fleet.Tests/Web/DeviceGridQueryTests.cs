@@ -71,6 +71,36 @@ public sealed class DeviceGridQueryTests
         data.TotalItems.ShouldBe(1234);
     }
 
+    [Fact]
+    public void The_page_address_names_only_what_differs_from_the_defaults_and_reads_back_the_same_query()
+    {
+        var query = new DeviceQuery
+        {
+            Page = 3,
+            PageSize = 100,
+            Sort = "-lastSeen",
+            Filters = new DeviceFilters { Status = "offline", Firmware = "2.0.1", Text = "north & south" },
+        };
+
+        var uri = query.ToPageUri("devices");
+
+        uri.ShouldBe("devices?page=3&pageSize=100&sort=-lastSeen&status=offline&firmware=2.0.1&q=north%20%26%20south");
+        DeviceQuery.FromPageUri(new Uri(new Uri("http://web/"), uri)).ShouldBe(query);
+        new DeviceQuery().ToPageUri("devices").ShouldBe("devices");
+        DeviceQuery.FromPageUri(new Uri("http://web/devices?page=zero&pageSize=-5")).ShouldBe(new DeviceQuery());
+    }
+
+    [Theory]
+    [InlineData("-lastSeen", nameof(DeviceSummary.LastSeenAt), true)]
+    [InlineData("serial", nameof(DeviceSummary.Serial), false)]
+    public void A_sort_in_the_address_names_its_column_and_direction(string sort, string column, bool descending) =>
+        DeviceGridQuery.ColumnOf(sort).ShouldBe((column, descending));
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("battery")]
+    public void No_sort_or_one_the_grid_has_no_column_for_is_no_sort(string? sort) => DeviceGridQuery.ColumnOf(sort).ShouldBeNull();
+
     private static GridState<DeviceSummary> State(int page = 0, int pageSize = 50, string? sortBy = null, bool descending = false) => new()
     {
         Page = page,

@@ -1,9 +1,11 @@
 using Bunit;
+using Fleet.Contracts;
 using Fleet.Tests.Infrastructure;
 using DevicesPage = Fleet.Web.Components.Pages.Devices;
 using Fleet.Web.Services;
 using Microsoft.Extensions.DependencyInjection;
 using MudBlazor;
+using StackExchange.Redis;
 
 namespace Fleet.Tests.Web;
 
@@ -13,13 +15,15 @@ public sealed class DevicesPageTests : IClassFixture<ApiFixture>, IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly ApiFixture _fixture;
     private readonly HttpClient _http;
+    private readonly ConnectionMultiplexer _redis;
     private readonly BunitContext _context;
 
-    public DevicesPageTests(ApiFixture fixture)
+    public DevicesPageTests(ApiFixture fixture, BackingServers servers)
     {
         _fixture = fixture;
         _http = fixture.Api.OperatorClient();
-        _context = WebTestContext.Create(_http);
+        _redis = ConnectionMultiplexer.Connect(servers.RedisConnectionString);
+        _context = WebTestContext.Create(_http, _redis);
     }
 
     private static CancellationToken Cancellation => Xunit.TestContext.Current.CancellationToken;
@@ -112,9 +116,100 @@ public sealed class DevicesPageTests : IClassFixture<ApiFixture>, IAsyncLifetime
         page.WaitForAssertion(() => page.Find("[data-testid=lifecycle-activate]"), Wait);
     }
 
+    [Fact]
+    public async Task A_status_change_shows_in_the_grid_without_a_reload_on_the_page_and_sort_the_operator_chose()
+    {
+        var page = _context.Render<DevicesPage>();
+        page.WaitForAssertion(() => page.FindAll("[data-testid=device-link]").Count.ShouldBe(50), Wait);
+        var grid = page.FindComponent<MudDataGrid<DeviceSummary>>().Instance;
+        await page.InvokeAsync(() => grid.SetSortAsync(nameof(DeviceSummary.Serial), MudBlazor.SortDirection.Descending, device => device.Serial));
+        page.WaitForAssertion(() => page.FindAll("[data-testid=device-link]")[0].TextContent.ShouldBe("WG-120"), Wait);
+        await page.InvokeAsync(() => grid.NavigateTo(Page.Next));
+        page.WaitForAssertion(() => Serials(page).ShouldBe(Enumerable.Range(21, 50).Reverse().Select(i => $"WG-{i:000}")), Wait);
+
+        // The API stored the change and published it; the web's feed hands it to the page (as its Redis subscription would).
+        var id = await Sql.ScalarAsync<Guid>(_fixture.Api.DatabaseConnectionString,
+            "UPDATE devices SET connectivity = 'offline' WHERE serial = 'WG-060' RETURNING id", Cancellation);
+        _context.Services.GetRequiredService<FleetStatusFeed>().Publish(new DeviceStatusMessage(id, "unknown", "offline", DateTimeOffset.UtcNow, "test"));
+
+        page.WaitForAssertion(() => Row(page, "WG-060").QuerySelector("[data-status=offline]").ShouldNotBeNull(), Wait);
+        Serials(page).ShouldBe(Enumerable.Range(21, 50).Reverse().Select(i => $"WG-{i:000}"));
+        grid.CurrentPage.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_lifecycle_change_made_elsewhere_reaches_the_grid_through_the_API_announcement_on_Redis()
+    {
+        var feed = _context.Services.GetRequiredService<DeviceChangeFeed>();
+        await feed.StartAsync(Cancellation);
+        await WaitUntilSubscribedAsync(feed);
+        var page = _context.Render<DevicesPage>();
+        page.WaitForAssertion(() => page.FindAll("[data-testid=device-link]").Count.ShouldBe(50), Wait);
+        page.Find("input[data-testid=filter-text], [data-testid=filter-text] input").Input("WG-07");
+        page.WaitForAssertion(() => Serials(page).Count.ShouldBe(10), Wait);
+        Row(page, "WG-075").QuerySelector("[data-status=active]").ShouldNotBeNull();
+
+        // Another operator (or the CLI) suspends the device: only the API's message can tell this page.
+        var device = (await _context.Services.GetRequiredService<FleetApiClient>().ListDevicesAsync(
+            new DeviceQuery { Filters = new DeviceFilters { Text = "WG-075" } }, Cancellation)).Items.ShouldHaveSingleItem();
+        using var suspend = await _http.PostAsync($"{FleetHttp.DevicesRoute}/{device.Id}/suspend", null, Cancellation);
+        suspend.EnsureSuccessStatusCode();
+
+        page.WaitForAssertion(() => Row(page, "WG-075").QuerySelector("[data-status=suspended]").ShouldNotBeNull(), Wait);
+        Serials(page).Count.ShouldBe(10);
+        await feed.StopAsync(Cancellation);
+    }
+
+    [Fact]
+    public async Task The_address_holds_filters_sort_and_page_so_a_shared_link_opens_the_same_view_and_paging_replaces_the_entry()
+    {
+        var navigation = _context.Services.GetRequiredService<Bunit.TestDoubles.BunitNavigationManager>();
+        navigation.NavigateTo("devices?q=WG-0&sort=-serial&page=2&pageSize=25");
+        var entries = navigation.History.Count;
+
+        var page = _context.Render<DevicesPage>();
+
+        page.WaitForAssertion(() => Serials(page).ShouldBe(Enumerable.Range(50, 25).Reverse().Select(i => $"WG-{i:000}")), Wait);
+        page.Find("input[data-testid=filter-text], [data-testid=filter-text] input").GetAttribute("value").ShouldBe("WG-0");
+        var grid = page.FindComponent<MudDataGrid<DeviceSummary>>().Instance;
+        await page.InvokeAsync(() => grid.NavigateTo(Page.Next));
+
+        page.WaitForAssertion(() => Serials(page)[0].ShouldBe("WG-049"), Wait);
+        page.WaitForAssertion(() => new Uri(navigation.Uri).PathAndQuery.ShouldBe("/devices?page=3&pageSize=25&sort=-serial&q=WG-0"), Wait);
+        navigation.History.Count.ShouldBe(entries);
+        navigation.History.First().Options.ReplaceHistoryEntry.ShouldBeTrue();
+    }
+
+    /// <summary>Pub/sub delivers only to a subscription already made: publish probes until the feed hands one over.</summary>
+    private async Task WaitUntilSubscribedAsync(DeviceChangeFeed feed)
+    {
+        var probe = Guid.NewGuid();
+        var heard = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listening = feed.Subscribe(batch =>
+        {
+            if (batch.Any(change => change.DeviceId == probe))
+            {
+                heard.TrySetResult();
+            }
+        });
+        await Eventually.TrueAsync(async () =>
+        {
+            await _redis.GetSubscriber().PublishAsync(RedisChannel.Literal(FleetChannels.DeviceChanges),
+                System.Text.Json.JsonSerializer.Serialize(new DeviceChangeMessage(probe, "probe", "", DateTimeOffset.UtcNow), System.Text.Json.JsonSerializerOptions.Web));
+            return heard.Task.IsCompleted;
+        }, Wait, "the device change feed to hear Redis", Cancellation);
+    }
+
+    private static List<string> Serials(IRenderedComponent<DevicesPage> page) =>
+        [.. page.FindAll("[data-testid=device-link]").Select(link => link.TextContent)];
+
+    private static AngleSharp.Dom.IElement Row(IRenderedComponent<DevicesPage> page, string serial) =>
+        page.FindAll("tr").Single(row => row.QuerySelector("[data-testid=device-link]")?.TextContent == serial);
+
     public ValueTask DisposeAsync()
     {
         _http.Dispose();
+        _redis.Dispose();
         return _context.DisposeAsync();
     }
 }

@@ -18,9 +18,11 @@ namespace Fleet.Tests.Web;
 /// </summary>
 public static class WebTestContext
 {
-    /// <param name="redis">For pages that follow the alert or commands channel; tests hand changes to <see cref="AlertFeed.Publish"/> themselves.</param>
+    /// <param name="redis">For pages that follow a live channel (devices, device, alerts, commands); tests hand changes to a feed's
+    /// <c>Publish</c> themselves, or start the feed to hear what an API publishes.</param>
     /// <param name="role">The signed-in user's role, which decides the controls the UI shows.</param>
-    public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null, string role = FleetRoles.Admin)
+    /// <param name="live">Live options instead of the tests' quick ones (50 ms batches, the API asked again every 200 ms while away).</param>
+    public static BunitContext Create(HttpClient api, IConnectionMultiplexer? redis = null, string role = FleetRoles.Admin, LiveOptions? live = null)
     {
         var context = new BunitContext();
         context.AddAuthorization().SetAuthorized($"{role}-user").SetRoles(role);
@@ -33,12 +35,14 @@ public static class WebTestContext
         context.Services.AddScoped<DeviceActions>();
         context.Services.AddScoped<RolloutActions>();
         context.Services.AddScoped<AlertActions>();
-        context.Services.AddSingleton(Options.Create(new LiveOptions { Throttle = TimeSpan.FromMilliseconds(50) }));
+        context.Services.AddSingleton(Options.Create(live ?? new LiveOptions { Throttle = TimeSpan.FromMilliseconds(50), ApiRetry = TimeSpan.FromMilliseconds(200) }));
         context.Services.AddSingleton(Options.Create(new FirmwareUploadOptions()));
         if (redis is not null)
         {
             context.Services.AddSingleton(services => new AlertFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<AlertFeed>.Instance));
             context.Services.AddSingleton(services => new CommandFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<CommandFeed>.Instance));
+            context.Services.AddSingleton(services => new FleetStatusFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<FleetStatusFeed>.Instance));
+            context.Services.AddSingleton(services => new DeviceChangeFeed(redis, services.GetRequiredService<IOptions<LiveOptions>>(), TimeProvider.System, NullLogger<DeviceChangeFeed>.Instance));
         }
 
         context.SetRendererInfo(new RendererInfo("Server", isInteractive: true));

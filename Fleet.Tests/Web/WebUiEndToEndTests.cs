@@ -42,6 +42,24 @@ public sealed class WebUiEndToEndTests : IDisposable
         await Expect(page.GetByTestId("devices-total")).ToHaveAttributeAsync("data-total", Devices.ToString());
         await BrowserSession.ScreenshotAsync(page, "devices");
 
+        // Live: a device suspended elsewhere (here through the API) changes in the grid without a reload, by the API's
+        // message on Redis; it is the last row, so the device page below (the first row) is not affected.
+        var lastSerial = await page.GetByTestId("device-link").Last.InnerTextAsync();
+        var last = (await api.GetFromJsonAsync<DeviceListResponse>($"{FleetHttp.DevicesRoute}?q={lastSerial}", Cancellation))!.Items.Single();
+        var lastRow = page.Locator("tr", new() { Has = page.GetByTestId("device-link").GetByText(lastSerial, new() { Exact = true }) });
+        await Expect(lastRow.Locator("[data-status=active]")).ToHaveCountAsync(1);
+        using (var suspended = await api.PostAsync($"{FleetHttp.DevicesRoute}/{last.Id}/suspend", null, Cancellation))
+        {
+            suspended.EnsureSuccessStatusCode();
+        }
+
+        await Expect(lastRow.Locator("[data-status=suspended]")).ToHaveCountAsync(1, new() { Timeout = 15_000 });
+        await BrowserSession.ScreenshotAsync(page, "devices-live");
+        using (var activated = await api.PostAsync($"{FleetHttp.DevicesRoute}/{last.Id}/activate", null, Cancellation))
+        {
+            activated.EnsureSuccessStatusCode();
+        }
+
         // Device page, reached from the grid once its telemetry is stored: the chart draws lines.
         var first = page.GetByTestId("device-link").First;
         var serial = await first.InnerTextAsync();

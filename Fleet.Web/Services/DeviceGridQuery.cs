@@ -29,6 +29,20 @@ public static class DeviceGridQuery
         };
     }
 
+    /// <summary>The column and direction an API sort field (<c>-lastSeen</c>) names, or null when the grid has no such column.</summary>
+    public static (string Column, bool Descending)? ColumnOf(string? sort)
+    {
+        if (string.IsNullOrWhiteSpace(sort))
+        {
+            return null;
+        }
+
+        var descending = sort.StartsWith('-');
+        var field = descending ? sort[1..] : sort;
+        var column = SortFields.FirstOrDefault(entry => entry.Value == field).Key;
+        return column is null ? null : (column, descending);
+    }
+
     public static GridData<DeviceSummary> ToGridData(DeviceListResponse response) =>
         new() { Items = response.Items, TotalItems = response.Total };
 }

@@ -40,6 +40,8 @@ public static class FleetApiExtensions
         builder.Services.AddOptions<MapOptions>().BindConfiguration(MapOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<FleetStatusFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<FleetStatusFeed>());
+        builder.Services.AddSingleton<DeviceChangeFeed>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<DeviceChangeFeed>());
         builder.Services.AddSingleton<AlertFeed>();
         builder.Services.AddHostedService(services => services.GetRequiredService<AlertFeed>());
         builder.Services.AddSingleton<CommandFeed>();

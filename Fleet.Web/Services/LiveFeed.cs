@@ -18,6 +18,10 @@ public sealed class LiveOptions
     /// <summary>No channel carries rollout progress, so pages showing a rollout that can still move read it again this often.</summary>
     [Range(typeof(TimeSpan), "00:00:00.200", "00:10:00")]
     public TimeSpan RolloutPoll { get; set; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>While the API is unreachable the layout asks its <c>/health</c> this often, and the pages reload once it answers.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+    public TimeSpan ApiRetry { get; set; } = TimeSpan.FromSeconds(5);
 }
 
 /// <summary>
@@ -195,6 +199,10 @@ public sealed class AlertFeed(IConnectionMultiplexer redis, IOptions<LiveOptions
 /// <summary>The command delivery changes the API publishes on <see cref="FleetChannels.Commands"/>.</summary>
 public sealed class CommandFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<CommandFeed> logger)
     : LiveFeed<CommandStatusMessage>(redis, FleetChannels.Commands, options, time, logger);
+
+/// <summary>The lifecycle, firmware and environment changes the API publishes on <see cref="FleetChannels.DeviceChanges"/>.</summary>
+public sealed class DeviceChangeFeed(IConnectionMultiplexer redis, IOptions<LiveOptions> options, TimeProvider time, ILogger<DeviceChangeFeed> logger)
+    : LiveFeed<DeviceChangeMessage>(redis, FleetChannels.DeviceChanges, options, time, logger);
 
 internal static partial class LiveFeedLog
 {

@@ -68,9 +68,11 @@ public sealed partial class OperatorPagesEndToEndTests : IDisposable
         var soak = Input(page, "phase-soak");
         await soak.FillAsync("1");
         await soak.PressAsync("Tab");
+        // Each step is awaited before the next click: under load a second click could land before the first re-rendered.
         await page.GetByTestId("wizard-next").ClickAsync();
+        await Expect(page.GetByTestId("wizard-options")).ToHaveCountAsync(1, Patiently);
         await page.GetByTestId("wizard-next").ClickAsync();
-        await Expect(page.GetByTestId("review-release")).ToHaveTextAsync(version);
+        await Expect(page.GetByTestId("review-release")).ToHaveTextAsync(version, new() { Timeout = 60_000 });
         await BrowserSession.ScreenshotAsync(page, "rollout-wizard-review");
         await page.GetByTestId("wizard-create").ClickAsync();
         await page.WaitForURLAsync(RolloutUrl(), new() { Timeout = 30_000 });

@@ -73,18 +73,25 @@ public static class RolloutCommands
         var greenFirst = new Option<bool>("--green-first") { Description = "Green devices first; blue ones after `rollout promote`" };
         var start = new Option<bool>("--start") { Description = "Start it at once" };
         var reason = new Option<string?>("--reason") { Description = "Why (recorded in the audit when starting)" };
+        var perStratum = new Option<int?>("--min-per-stratum") { Description = "At least this many devices of each hardware revision × region in the first phase (default 3; 0: off)" };
+        var minimumExecuted = new Option<int?>("--minimum-executed") { Description = "Finished devices a gate needs before it may pass or breach (default 1)" };
         var command = new Command("create", "Create a draft rollout of a release to a target (and start it with --start)")
         {
-            release, target, phases, soak, name, greenFirst, start, reason,
+            release, target, phases, soak, name, greenFirst, start, reason, perStratum, minimumExecuted,
         };
         return command.Runs(context, async (run, cancellationToken) =>
         {
             var parsedTarget = RolloutSyntax.ParseTarget(run.Value(target));
             var soakTime = run.Value(soak) is { } soakText ? RolloutSyntax.ParseDuration("--soak", soakText) : (TimeSpan?)null;
             var percents = run.Value(phases) is { } phaseText ? RolloutSyntax.ParsePercents(phaseText) : soakTime is null ? null : [1, 10, 50, 100];
-            var plan = percents is null
+            var (stratum, executed) = (run.Value(perStratum), run.Value(minimumExecuted));
+            // Whatever is left out, the API fills in with its defaults; a number out of range is its 400, naming the field.
+            var plan = percents is null && stratum is null && executed is null
                 ? null
-                : new RolloutPlan(Phases: [.. percents.Select(percent => new RolloutPhase(percent, soakTime ?? TimeSpan.FromMinutes(10), DefaultSuccessThreshold, DefaultMaxFailureRatio))]);
+                : new RolloutPlan(
+                    Phases: percents is null ? null : [.. percents.Select(percent => new RolloutPhase(percent, soakTime ?? TimeSpan.FromMinutes(10), DefaultSuccessThreshold, DefaultMaxFailureRatio))],
+                    MinPerStratum: stratum,
+                    MinimumExecuted: executed);
             var releaseId = await FindReleaseAsync(run, run.Value(release)!, cancellationToken);
             var created = await run.Api.PostJsonAsync<CreateRolloutRequest, RolloutResponse>(
                 RolloutHttp.RolloutsRoute, new CreateRolloutRequest(releaseId, parsedTarget, plan, run.Value(name), run.Value(greenFirst)), cancellationToken);

@@ -37,6 +37,24 @@ public sealed class CliRolloutTests(CliFixture fixture) : IClassFixture<CliFixtu
     }
 
     [Fact]
+    public async Task Create_sends_the_first_phase_strata_and_the_gates_minimum_and_an_impossible_one_is_the_apis_400()
+    {
+        var region = $"r-{Guid.NewGuid():N}"[..20];
+        await RolloutTestFleet.InsertDevicesAsync(fixture.Api.DatabaseConnectionString, 4, region, Cancellation);
+        var release = await PublishAsync(NewVersion());
+
+        var created = Read<RolloutResponse>(await _cli.RunAsync(fixture.OperatorToken, "rollout", "create", "--release", release.Version,
+            "--target", $"type=meter,region={region}", "--min-per-stratum", "2", "--minimum-executed", "3", "--json"));
+        var refused = await _cli.RunAsync(fixture.OperatorToken, "rollout", "create", "--release", release.Version,
+            "--target", $"type=meter,region={region}", "--min-per-stratum", "5");
+
+        (created.Plan.MinPerStratum, created.Plan.MinimumExecuted).ShouldBe((2, 3));
+        created.Plan.Phases!.Count.ShouldBe(4);
+        refused.ExitCode.ShouldBe(1, refused.ToString());
+        refused.Error.ShouldContain("minPerStratum");
+    }
+
+    [Fact]
     public async Task Firmware_publish_prints_the_servers_hash_and_list_shows_the_release()
     {
         var version = NewVersion();

@@ -37,7 +37,7 @@ app.UseStatusCodePages();
 // key that their endpoints check (DeviceAuthFilter); operator authentication has nothing to say about them, and its
 // handlers (OpenIddict's server and validation dispatch their whole chains on every request) were a sixth of the api's
 // CPU on one-reading telemetry (bench/small-messages.sh). An operator route never lives under the device prefix
-// (DeviceRoutesTests), so skipping it there fails closed.
+// (DeviceEndpointsTests.Every_route_under_the_device_prefix_...), so skipping it there fails closed.
 app.UseWhen(http => !http.Request.Path.StartsWithSegments(FleetHttp.DeviceRoutesPrefix), operatorCalls => operatorCalls.UseAuthentication());
 // WebApplication puts UseAuthentication() at the front of the pipeline unless the app called it, and a call inside a
 // branch is not seen: the app says so itself, with the key UseAuthentication sets (internal to ASP.NET Core;

@@ -13,6 +13,9 @@ public sealed class ApiReachability
 
     public event Action? Changed;
 
+    /// <summary>After <see cref="Changed"/>, when the API answers again after being unreachable: pages read what they hid.</summary>
+    public event Action? Returned;
+
     public void Answered() => Set(true, null);
 
     public void Failed(string problem) => Set(false, problem);
@@ -24,7 +27,12 @@ public sealed class ApiReachability
             return;
         }
 
+        var returned = reachable && !Reachable;
         (Reachable, Problem) = (reachable, problem);
         Changed?.Invoke();
+        if (returned)
+        {
+            Returned?.Invoke();
+        }
     }
 }

@@ -54,12 +54,4 @@ public static class CohortStrata
             .OrderBy(s => s.Item2).ThenBy(s => s.Key.HardwareRevision, StringComparer.Ordinal).ThenBy(s => s.Key.Region, StringComparer.Ordinal)
             .Select(s => ((Stratum, int)?)s)
             .FirstOrDefault();
-
-    /// <summary>Whether phase <paramref name="phaseIndex"/> holds a device: the engine's SQL rule (RolloutEngine's InPhase), in C#.</summary>
-    public static bool Holds(RolloutPlanSettings plan, int phaseIndex, string region, int bucket, bool pinned) =>
-        pinned || CohortBucket.Holds(plan.PercentFor(phaseIndex, region), bucket);
-
-    /// <summary>The first phase that holds a device (as RolloutPhaseCounts counts it).</summary>
-    public static int PhaseOf(RolloutPlanSettings plan, string region, int bucket, bool pinned) =>
-        pinned ? 0 : Enumerable.Range(0, plan.Phases.Count).First(i => CohortBucket.Holds(plan.PercentFor(i, region), bucket));
 }

@@ -236,7 +236,7 @@ public sealed partial class RolloutEngine(
 
     // A waiting device is in the current phase when it is pinned to the first phase (CohortStrata) or its bucket is
     // below its region's limit (override or default), and, for a green-first rollout not promoted yet, it is green.
-    // Parameters $4..$8. CohortStrata.Holds is the same rule in C#.
+    // Parameters $4..$8. CohortStrataTests models the same rule in C#.
     private const string InPhase = """
         ($4 = false OR rd.environment = 'green')
         AND (rd.pinned OR (rd.bucket < $8

@@ -12,6 +12,14 @@ public sealed class CohortStrataTests
 {
     private const int Cases = 400;
 
+    /// <summary>Whether phase <paramref name="phaseIndex"/> holds a device: the engine's SQL rule (RolloutEngine's InPhase), in C#.</summary>
+    private static bool Holds(RolloutPlanSettings plan, int phaseIndex, string region, int bucket, bool pinned) =>
+        pinned || CohortBucket.Holds(plan.PercentFor(phaseIndex, region), bucket);
+
+    /// <summary>The first phase that holds a device (as RolloutPhaseCounts counts it).</summary>
+    private static int PhaseOf(RolloutPlanSettings plan, string region, int bucket, bool pinned) =>
+        pinned ? 0 : Enumerable.Range(0, plan.Phases.Count).First(i => CohortBucket.Holds(plan.PercentFor(i, region), bucket));
+
     [Fact]
     public void Raising_a_phase_never_drops_a_device_pinned_or_not()
     {
@@ -25,11 +33,11 @@ public sealed class CohortStrataTests
             {
                 var bucket = CohortBucket.Of(device.Id, rolloutId);
                 var held = Enumerable.Range(0, plan.Phases.Count)
-                    .Select(i => CohortStrata.Holds(plan, i, device.Region, bucket, pinned.Contains(device.Id))).ToList();
+                    .Select(i => Holds(plan, i, device.Region, bucket, pinned.Contains(device.Id))).ToList();
                 var first = held.IndexOf(true);
                 first.ShouldBeGreaterThanOrEqualTo(0, $"seed {seed}: the last phase (100%) holds every device");
                 held.Skip(first).ShouldAllBe(h => h, $"seed {seed}: device {device.Id} (bucket {bucket}) held at phase {first} is dropped later");
-                CohortStrata.PhaseOf(plan, device.Region, bucket, pinned.Contains(device.Id)).ShouldBe(first, $"seed {seed}");
+                PhaseOf(plan, device.Region, bucket, pinned.Contains(device.Id)).ShouldBe(first, $"seed {seed}");
             }
         }
     }
@@ -48,7 +56,7 @@ public sealed class CohortStrataTests
                 // Green-first: phase one holds green devices before promotion and blue ones after, k of each.
                 foreach (var environment in greenFirst ? stratum.GroupBy(d => d.Environment) : [stratum.GroupBy(_ => "").Single()])
                 {
-                    var inPhaseOne = environment.Count(d => CohortStrata.Holds(plan, 0, d.Region, CohortBucket.Of(d.Id, rolloutId), pinned.Contains(d.Id)));
+                    var inPhaseOne = environment.Count(d => Holds(plan, 0, d.Region, CohortBucket.Of(d.Id, rolloutId), pinned.Contains(d.Id)));
                     inPhaseOne.ShouldBeGreaterThanOrEqualTo(Math.Min(plan.MinPerStratum, environment.Count()), $"seed {seed}: {stratum.Key} {environment.Key}");
                     environment.Count(d => pinned.Contains(d.Id)).ShouldBe(Math.Min(plan.MinPerStratum, environment.Count()), $"seed {seed}: pins of {stratum.Key} {environment.Key}");
                 }

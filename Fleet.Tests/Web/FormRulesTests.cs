@@ -34,7 +34,7 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         Input(card, "firmware-types").Input("meter");
         card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
 
-        card.Find("[data-testid=firmware-publish]").Click();
+        Publish(card);
 
         card.WaitForAssertion(() => Input(card, "firmware-version").Closest(".mud-input-control")!.TextContent
             .ShouldContain($"A release with version {existing.Version} exists"), Wait);
@@ -53,7 +53,7 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
         card.Find("[data-testid=firmware-file-name]").TextContent.ShouldContain("fw.bin");
 
-        card.Find("[data-testid=firmware-publish]").Click();
+        Publish(card);
 
         card.WaitForAssertion(() => card.FindAll("[data-testid=firmware-file-name]").ShouldBeEmpty(), Wait);
         card.FindComponent<InputFile>().Instance.ShouldNotBeSameAs(picker);
@@ -77,7 +77,7 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         card.WaitForAssertion(() => FieldText(card, "firmware-revisions").ShouldContain("No device of hardware revision rev-zz exists"), Wait);
 
         card.FindComponent<InputFile>().UploadFiles(InputFileContent.CreateFromBinary([1, 2, 3, 4], "fw.bin"));
-        card.Find("[data-testid=firmware-publish]").Click();
+        Publish(card);
 
         card.WaitForAssertion(() => card.FindAll("[data-testid=firmware-file-name]").ShouldBeEmpty(), Wait);
         card.FindAll("[data-testid=firmware-upload-problem]").ShouldBeEmpty();
@@ -105,6 +105,25 @@ public sealed class FormRulesTests : IClassFixture<ApiFixture>, IAsyncLifetime
         note.HasAttribute("required").ShouldBeTrue();
         note.Closest(".mud-input-control")!.TextContent.ShouldContain("Required");
         dialogs.Find("[data-testid=reason-confirm]").HasAttribute("disabled").ShouldBeTrue();
+    }
+
+    /// <summary>
+    /// The card re-renders when its fleet statistics arrive (for the field warnings), which can replace the button's
+    /// handler between finding and clicking it: a click on the render before is refused (nothing dispatched) and retried.
+    /// </summary>
+    private static void Publish(IRenderedComponent<FirmwareUploadCard> card)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                card.Find("[data-testid=firmware-publish]").Click();
+                return;
+            }
+            catch (Bunit.Rendering.UnknownEventHandlerIdException) when (attempt < 5)
+            {
+            }
+        }
     }
 
     private static string FieldText<T>(IRenderedComponent<T> component, string testId)
